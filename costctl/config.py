@@ -1,0 +1,209 @@
+"""Configuration: lookup, YAML parsing, ``${VAR}`` interpolation and validation.
+
+Lookup order (first found wins): ``--config PATH``, ``$COSTCTL_CONFIG``,
+``$XDG_CONFIG_HOME/costctl/config.yaml`` (``~/.config/costctl/config.yaml``),
+``/etc/costctl/config.yaml``. No file at all is fine: costctl then has no providers, which still
+allows ``--file`` and ``--demo``. Every problem is a ConfigError naming the key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from costctl.errors import ConfigError
+from costctl.schema import Field, check
+
+SYSTEM_CONFIG = Path("/etc/costctl/config.yaml")
+
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+CACHE_FIELDS: dict[str, Field] = {
+    "enabled": Field("bool", default=True, help="false: always ask the providers"),
+    "path": Field("str", default=None, help="cache directory (default $XDG_CACHE_HOME/costctl)"),
+    "size_limit_mb": Field("int", default=1024, help="evict least recently stored days above this size"),
+    "lock_timeout": Field("duration", default=600.0, help="how long to wait for another costctl fetching the same data"),
+}
+
+DEFAULTS_FIELDS: dict[str, Field] = {
+    "days": Field("int", default=30, help="range of reports when none is given"),
+    "metric": Field("str", default="effective", choices=("billed", "effective")),
+    "currency": Field("str", default=None, help="expected billing currency; other currencies are reported apart"),
+}
+
+# Top-level sections. Feature modules (budgets, notifications, checks...) add their own entries
+# here at import time of costctl.config_sections so that one validator covers the whole file.
+SECTIONS: dict[str, Field] = {
+    "version": Field("int", default=1, help="config file format version"),
+    "cache": Field("map", default=dict),
+    "defaults": Field("map", default=dict),
+    "providers": Field("map", default=dict),
+    "thresholds": Field("map", default=dict, help="default -w/-c ranges of `check`, per --period"),
+}
+
+SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS}
+
+THRESHOLD_FIELDS: dict[str, Field] = {
+    "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:"),
+    "critical": Field("str", default=None, help="Nagios range"),
+}
+
+
+@dataclass
+class Config:
+    """A validated configuration."""
+
+    path: Path | None
+    data: dict[str, Any]
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def cache(self) -> dict[str, Any]:
+        return self.data["cache"]
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return self.data["defaults"]
+
+    def section(self, name: str) -> Any:
+        return self.data.get(name)
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
+    """The config file to use, following the documented lookup order, or None."""
+    env = os.environ if env is None else env
+    if explicit:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (given with --config)")
+        return path
+    if env.get("COSTCTL_CONFIG"):
+        path = Path(env["COSTCTL_CONFIG"]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist (named by $COSTCTL_CONFIG)")
+        return path
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
+    for candidate in (Path(xdg) / "costctl" / "config.yaml", SYSTEM_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string; ``$$`` is a literal ``$``."""
+    if isinstance(value, str):
+        def repl(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, default = match.group(1), match.group(2)
+            if name in env and env[name] != "":
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(
+                f"{path or 'config'}: environment variable {name} is not set "
+                f"(set it, or write ${{{name}:-default}})"
+            )
+        return _VAR.sub(repl, value)
+    if isinstance(value, list):
+        return [interpolate(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: interpolate(v, env, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+    return value
+
+
+def parse(text: str, source: str = "config", env: Mapping[str, str] | None = None,
+          path: Path | None = None) -> Config:
+    """Parse and validate config text."""
+    import yaml
+
+    env = os.environ if env is None else env
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{source}: invalid YAML{where}: {problem}") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(raw).__name__}")
+    raw = interpolate(raw, env)
+    return build(raw, path)
+
+
+def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
+    """Validate an already-interpolated mapping."""
+    from costctl.providers import registry
+    from costctl.providers.base import COMMON_FIELDS
+
+    data = check(raw, SECTIONS, "")
+    for name, fields in SECTION_FIELDS.items():
+        data[name] = check(data.get(name), fields, name)
+    thresholds = data["thresholds"]
+    if not isinstance(thresholds, dict):
+        raise ConfigError("thresholds: expected a mapping of period -> {warning, critical}")
+    data["thresholds"] = {str(k): check(v, THRESHOLD_FIELDS, f"thresholds.{k}") for k, v in thresholds.items()}
+
+    providers: dict[str, dict[str, Any]] = {}
+    for name, settings in (data["providers"] or {}).items():
+        where = f"providers.{name}"
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", str(name)):
+            raise ConfigError(f"{where}: provider names may use letters, digits, '.', '_' and '-'")
+        if not isinstance(settings, dict):
+            raise ConfigError(f"{where}: expected a mapping with at least 'type'")
+        type_name = settings.get("type")
+        if not type_name:
+            raise ConfigError(f"{where}.type: required key is missing (one of {', '.join(registry.known_types())})")
+        if type_name not in registry.available():
+            raise ConfigError(
+                f"{where}.type: unknown provider type {type_name!r} (known: {', '.join(registry.known_types())})"
+            )
+        try:
+            cls = registry.load(type_name)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.type: {exc}") from None
+        providers[str(name)] = check(settings, {**COMMON_FIELDS, **cls.fields}, where)
+    return Config(path=path, data=data, providers=providers)
+
+
+def load_config(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Find, read and validate the configuration (an empty one when no file exists)."""
+    env = os.environ if env is None else env
+    path = find_config(explicit, env)
+    if path is None:
+        return build({})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    return parse(text, str(path), env, path)
+
+
+def redacted(config: Config) -> dict[str, Any]:
+    """The validated config with every secret value replaced, for ``config show``."""
+    from costctl.providers import registry
+    from costctl.providers.base import COMMON_FIELDS
+
+    data = {k: v for k, v in config.data.items() if k != "providers"}
+    providers = {}
+    for name, settings in config.providers.items():
+        fields = {**COMMON_FIELDS, **registry.load(settings["type"]).fields}
+        providers[name] = {
+            k: ("***" if fields.get(k) is not None and fields[k].secret and v else v) for k, v in settings.items()
+        }
+    data["providers"] = providers
+    return data
+
+
+def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
+    return Path(base) / "costctl"

@@ -1,0 +1,52 @@
+"""Named errors of the core.
+
+Core modules raise these; only the CLI layer turns them into an exit status and a one-line
+``costctl: error: ...`` message (see ``costctl.cli``). Every message says what is wrong and
+what to do about it, because the reader is usually an operator looking at a monitoring alert.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Exit statuses of every command except ``check`` (which speaks the Nagios codes)."""
+
+    OK = 0
+    ERROR = 1  # runtime failure: a provider, a file, the cache
+    USAGE = 2  # bad arguments or bad configuration
+
+
+class CostctlError(Exception):
+    """Base of every error costctl reports to the user without a traceback."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class UsageError(CostctlError):
+    """The command line asks for something impossible."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class ConfigError(CostctlError):
+    """The configuration file is missing, unreadable or invalid."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class SchemaError(CostctlError):
+    """A frame does not match the normalized record (a bug in a provider or a parser)."""
+
+
+class ExportFormatError(CostctlError):
+    """A cost export file cannot be read or mapped to the normalized record."""
+
+
+class ProviderError(CostctlError):
+    """A provider could not fetch data: auth, network, permissions, API errors."""
+
+
+class CacheError(CostctlError):
+    """The local cache cannot be opened or read."""

@@ -1,0 +1,1 @@
+"""Provider plugins: each turns one cloud's cost data into the normalized record."""

@@ -1,0 +1,111 @@
+"""The provider plugin interface.
+
+A provider is the only code that talks to a cloud (or reads exports). It returns normalized
+frames (``costctl.model``) and knows nothing about the cache or about output. Third parties ship
+providers as packages that register a ``Provider`` subclass under the ``costctl.providers``
+entry-point group; the built-in ones are registered the same way (see pyproject.toml).
+
+Date ranges are ``[start, end)``: ``start`` inclusive, ``end`` exclusive, both UTC dates. The CLI
+converts its inclusive ``--end`` before calling anything here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from costctl.schema import Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Keys every provider instance accepts, whatever its type.
+COMMON_FIELDS: dict[str, Field] = {
+    "type": Field("str", required=True, help="provider type: aws, azure, gcp, files or a plugin's"),
+    "restatement_days": Field(
+        "int", default=3, help="days before today that the cloud may still restate; they expire after ttl"
+    ),
+    "ttl": Field("duration", default=3600.0, help="how long cached recent days stay fresh (e.g. 1h)"),
+    "enabled": Field("bool", default=True, help="false keeps the instance configured but unused"),
+}
+
+
+@dataclass
+class AuthResult:
+    """What ``test-auth`` reports for one provider instance."""
+
+    ok: bool
+    identity: str = ""  # who we are authenticated as (ARN, principal, service account)
+    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, ok, detail)
+
+
+@dataclass
+class FetchStats:
+    """Counters a provider keeps for one run (shown with -v, exported to Prometheus)."""
+
+    requests: int = 0  # upstream API requests made (billable ones for Cost Explorer)
+    bytes_scanned: int = 0  # BigQuery bytes processed
+    retries: int = 0
+
+
+class Provider(ABC):
+    """Base class of every provider plugin.
+
+    Subclasses set ``type_name`` and ``fields`` (their own config keys, on top of
+    ``COMMON_FIELDS``) and implement ``fetch`` and ``test_auth``. Heavy SDKs must be imported
+    inside methods, never at module level, so that loading the plugin stays cheap.
+    """
+
+    type_name: ClassVar[str] = ""
+    fields: ClassVar[dict[str, Field]] = {}
+    description: ClassVar[str] = ""
+
+    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
+        self.name = name
+        self.settings = dict(settings)
+        self.stats = FetchStats()
+        self.log = logging.getLogger(f"costctl.providers.{name}")
+
+    @property
+    def restatement_days(self) -> int:
+        return int(self.settings.get("restatement_days", 3))
+
+    @property
+    def ttl(self) -> float:
+        return float(self.settings.get("ttl", 3600.0))
+
+    def fingerprint(self) -> str:
+        """Hash of the settings that change what data ``fetch`` returns.
+
+        Cached days are keyed by it, so editing a provider's settings (another account, other
+        tag keys) never serves records fetched under the old ones. ``ttl`` and
+        ``restatement_days`` only change freshness and are left out.
+        """
+        relevant = {k: v for k, v in self.settings.items() if k not in ("ttl", "restatement_days", "enabled")}
+        relevant.update(self.fingerprint_extra())
+        blob = json.dumps(relevant, sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def fingerprint_extra(self) -> dict[str, Any]:
+        """More inputs to the fingerprint (e.g. the date a demo dataset is shifted to)."""
+        return {}
+
+    @abstractmethod
+    def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
+        """Normalized records for ``[start, end)``; a day with no cost may have no rows.
+
+        The cache always asks for ``daily``; ``hourly`` is for providers that support it.
+        """
+
+    @abstractmethod
+    def test_auth(self) -> AuthResult:
+        """Check credentials and read access without fetching cost data in bulk."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release clients and connections."""

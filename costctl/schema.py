@@ -1,0 +1,144 @@
+"""A tiny declarative schema for configuration mappings.
+
+Providers and config sections declare their keys as ``Field`` objects; ``check`` applies defaults
+and reports the first problem with its full key path (``providers.prod.ttl: expected a duration
+like 1h or 90m, got 'soon'``), which is what a user editing YAML needs to find the mistake.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from costctl.errors import ConfigError
+
+_REQUIRED = object()
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``90``, ``"90s"``, ``"30m"``, ``"36h"``, ``"2d"``, ``"1w"``; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int | float):
+        if value < 0:
+            raise ValueError(value)
+        return float(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(value)
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One configuration key: its kind, default, and how to present it."""
+
+    kind: str  # str, int, float, bool, duration, list, map, any
+    default: Any = None
+    required: bool = False
+    secret: bool = False
+    choices: tuple[str, ...] | None = None
+    items: str | None = None  # kind of list items
+    help: str = ""
+    validator: Callable[[Any], Any] | None = None  # returns the cleaned value or raises ValueError
+
+
+_KIND_WORDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "duration": "a duration like 90s, 30m, 1h or 2d",
+    "list": "a list",
+    "map": "a mapping",
+    "any": "a value",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if kind == "any":
+        return value
+    if kind == "str":
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
+            return str(value)
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif kind == "float":
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind == "duration":
+        return parse_duration(value)
+    elif kind == "list":
+        if isinstance(value, list):
+            return value
+        if isinstance(value, str):
+            return [value]
+    elif kind == "map":
+        if isinstance(value, dict):
+            return value
+    raise ValueError(value)
+
+
+def check(values: Mapping[str, Any] | None, fields: Mapping[str, Field], path: str) -> dict[str, Any]:
+    """Validate ``values`` against ``fields``; return a new dict with defaults filled in.
+
+    ``path`` is the dotted key path of ``values`` in the file, used in every message.
+    """
+    prefix = f"{path}." if path else ""
+    if values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise ConfigError(f"{path or 'config'}: expected a mapping of keys, got {_describe(values)}")
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ConfigError(
+            f"{prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(fields))})"
+        )
+    out: dict[str, Any] = {}
+    for key, spec in fields.items():
+        where = f"{prefix}{key}"
+        if key not in values or values[key] is None:
+            if spec.required:
+                raise ConfigError(f"{where}: required key is missing ({spec.help or _KIND_WORDS[spec.kind]})")
+            out[key] = spec.default() if callable(spec.default) else spec.default
+            continue
+        raw = values[key]
+        try:
+            value = _convert(spec.kind, raw)
+        except ValueError:
+            raise ConfigError(f"{where}: expected {_KIND_WORDS[spec.kind]}, got {_describe(raw)}") from None
+        if spec.items and isinstance(value, list):
+            try:
+                value = [_convert(spec.items, item) for item in value]
+            except ValueError:
+                raise ConfigError(f"{where}: expected a list of {spec.items} values") from None
+        if spec.choices is not None and value not in spec.choices:
+            raise ConfigError(f"{where}: expected one of {', '.join(spec.choices)}, got {_describe(raw)}")
+        if spec.validator is not None:
+            try:
+                value = spec.validator(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+        out[key] = value
+    return out
