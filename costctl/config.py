@@ -26,7 +26,7 @@ CACHE_FIELDS: dict[str, Field] = {
     "enabled": Field("bool", default=True, help="false: always ask the providers"),
     "path": Field("str", default=None, help="cache directory (default $XDG_CACHE_HOME/costctl)"),
     "size_limit_mb": Field("int", default=1024, help="evict least recently stored days above this size"),
-    "lock_timeout": Field("duration", default=600.0, help="how long to wait for another costctl fetching the same data"),
+    "lock_timeout": Field("duration", default=600.0, help="wait this long for another costctl fetching the same data"),
 }
 
 DEFAULTS_FIELDS: dict[str, Field] = {

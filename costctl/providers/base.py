@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -66,11 +67,30 @@ class Provider(ABC):
     fields: ClassVar[dict[str, Field]] = {}
     description: ClassVar[str] = ""
 
-    def __init__(self, name: str, settings: Mapping[str, Any]) -> None:
+    def __init__(self, name: str, settings: Mapping[str, Any], store: MutableMapping[str, Any] | None = None) -> None:
         self.name = name
         self.settings = dict(settings)
         self.stats = FetchStats()
         self.log = logging.getLogger(f"costctl.providers.{name}")
+        # Small auxiliary values a provider wants to keep between runs (account names, price
+        # lists). The runtime passes a view of the disk cache; None means nothing persists.
+        self.store = store
+
+    def remember(self, key: str, ttl: float, compute: Callable[[], Any]) -> Any:
+        """Return ``compute()``, kept in the provider's store for ``ttl`` seconds.
+
+        Used for lookups that cost API requests but change rarely, like AWS account names.
+        """
+        full = f"{self.name}:{self.fingerprint()}:{key}"
+        now = time.time()
+        if self.store is not None:
+            hit = self.store.get(full)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = compute()
+        if self.store is not None:
+            self.store[full] = (now + ttl, value)
+        return value
 
     @property
     def restatement_days(self) -> int:

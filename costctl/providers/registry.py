@@ -48,7 +48,7 @@ def load(type_name: str) -> type[Provider]:
         obj = getattr(importlib.import_module(module_name), attr)
     except Exception as exc:  # a broken plugin must not take the tool down
         raise ConfigError(
-            f"provider type {type_name!r} is installed but failed to load ({exc}); reinstall the package that provides it"
+            f"provider type {type_name!r} is installed but failed to load ({exc}); reinstall its package"
         ) from exc
     if not (isinstance(obj, type) and issubclass(obj, Provider)):
         raise ConfigError(f"provider type {type_name!r} does not point at a costctl Provider class ({refs[type_name]})")
