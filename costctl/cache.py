@@ -1,0 +1,252 @@
+"""Disk cache of normalized records, per provider instance and per day.
+
+Why per day: a Nagios check every five minutes must never ask a cloud again for days it already
+holds (Cost Explorer bills every request), while the last few days must be asked again because
+clouds restate them. A day older than the provider's restatement window is kept until evicted;
+a day inside it (or today) expires ``ttl`` seconds after it was fetched. ``plan`` turns the days a
+request lacks into as few contiguous ``[start, end)`` ranges as possible.
+
+Values are stored as plain-Python column blocks (``costctl.records``) so reading the cache needs
+neither pandas nor numpy. diskcache is SQLite-backed and safe across processes; a per-provider
+lock keeps two costctl processes from fetching the same provider at the same time.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from costctl.errors import CacheError
+from costctl.records import Block
+
+EPOCH = date(1970, 1, 1)
+FORMAT = 1  # bump when the stored value layout changes; old entries are then ignored
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """What decides whether a cached day can be served."""
+
+    today: date  # the real current UTC date (not --as-of: restatement is about the calendar)
+    restatement_days: int
+    ttl: float
+
+    def is_closed(self, day: date) -> bool:
+        """True when the cloud no longer restates ``day``: cached copies are final."""
+        return (self.today - day).days > self.restatement_days
+
+
+@dataclass
+class CoverageRow:
+    """One line of ``cache info``: what is cached for one provider instance."""
+
+    source: str
+    days: int
+    first: date | None
+    last: date | None
+    rows: int
+    oldest_fetch: float | None
+    newest_fetch: float | None
+
+
+def day_range(start: date, end: date) -> list[date]:
+    """Every date in ``[start, end)``."""
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def contiguous(days: list[date]) -> list[tuple[date, date]]:
+    """Group sorted dates into ``[start, end)`` runs of consecutive days."""
+    ranges: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if ranges and ranges[-1][1] == day:
+            ranges[-1] = (ranges[-1][0], day + timedelta(days=1))
+        else:
+            ranges.append((day, day + timedelta(days=1)))
+    return ranges
+
+
+class CostCache:
+    """Per-day records of each provider instance, on disk."""
+
+    def __init__(self, directory: Path, size_limit_mb: int = 1024, lock_timeout: float = 600.0,
+                 clock: Callable[[], float] = time.time) -> None:
+        import diskcache
+
+        self.directory = Path(directory)
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._db = diskcache.Cache(str(self.directory), size_limit=size_limit_mb * 1024 * 1024,
+                                       eviction_policy="least-recently-stored", tag_index=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(
+                f"cannot open the cache at {self.directory}: {exc}; fix its permissions, "
+                "set cache.path in the config, or run with --no-cache"
+            ) from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- keys ---------------------------------------------------------------------------------
+    @staticmethod
+    def _day_key(source: str, fingerprint: str, day: date) -> str:
+        return f"day:{FORMAT}:{source}:{fingerprint}:{day.isoformat()}"
+
+    @staticmethod
+    def _parse_day_key(key: str) -> tuple[str, str, date] | None:
+        parts = key.split(":")
+        if len(parts) != 5 or parts[0] != "day" or parts[1] != str(FORMAT):
+            return None
+        try:
+            return parts[2], parts[3], date.fromisoformat(parts[4])
+        except ValueError:
+            return None
+
+    # -- reading ------------------------------------------------------------------------------
+    def _read(self, key: str) -> dict[str, Any] | None:
+        try:
+            value = self._db.get(key)  # noqa: SIM105
+        except Exception as exc:  # sqlite errors, and unpickling garbage raises nearly anything
+            raise CacheError(f"the cache at {self.directory} is unreadable ({exc}); run: costctl cache clear") from None
+        if value is None:
+            return None
+        if not (isinstance(value, dict) and "fetched_at" in value and "columns" in value):
+            return None  # foreign or damaged entry: treat as missing, it will be re-fetched
+        return value
+
+    def is_fresh(self, entry: dict[str, Any] | None, day: date, freshness: Freshness) -> bool:
+        if entry is None:
+            return False
+        if freshness.is_closed(day):
+            return True
+        return self.clock() - float(entry["fetched_at"]) < freshness.ttl
+
+    def lookup(self, source: str, fingerprint: str, days: list[date]) -> dict[date, dict[str, Any] | None]:
+        """The stored entry of each day (None when absent)."""
+        return {day: self._read(self._day_key(source, fingerprint, day)) for day in days}
+
+    def plan(self, source: str, fingerprint: str, start: date, end: date, freshness: Freshness,
+             refresh: bool = False) -> list[tuple[date, date]]:
+        """The ``[start, end)`` ranges to fetch so that every day of ``[start, end)`` is fresh."""
+        days = day_range(start, end)
+        if refresh:
+            return contiguous(days)
+        entries = self.lookup(source, fingerprint, days)
+        return contiguous([d for d in days if not self.is_fresh(entries[d], d, freshness)])
+
+    def blocks(self, source: str, fingerprint: str, start: date, end: date) -> tuple[Block, list[date], float | None]:
+        """Cached rows of ``[start, end)``, the days that are absent, and the oldest fetch time."""
+        entries = self.lookup(source, fingerprint, day_range(start, end))
+        present = [Block(e["columns"]) for e in entries.values() if e is not None]
+        missing = [d for d, e in entries.items() if e is None]
+        fetched = [float(e["fetched_at"]) for e in entries.values() if e is not None]
+        return Block.concat(present), missing, (min(fetched) if fetched else None)
+
+    # -- writing ------------------------------------------------------------------------------
+    def store(self, source: str, fingerprint: str, start: date, end: date, block: Block) -> None:
+        """Store a fetched ``[start, end)`` range, one entry per day (empty days included).
+
+        Rows are assigned to the UTC day of ChargePeriodStart. Every day of the range is written
+        in one transaction, so a crash leaves either the old days or the new ones, never a mix.
+        """
+        by_day: dict[date, list[int]] = {d: [] for d in day_range(start, end)}
+        for i, ts in enumerate(block.columns["ChargePeriodStart"]):
+            day = EPOCH + timedelta(days=ts // 86400) if ts is not None else None
+            if day in by_day:
+                by_day[day].append(i)
+        now = self.clock()
+        try:
+            with self._db.transact():
+                for day, rows in by_day.items():
+                    value = {"fetched_at": now, "columns": block.take(rows).columns}
+                    self._db.set(self._day_key(source, fingerprint, day), value, tag=source)
+        except (sqlite3.Error, OSError) as exc:
+            raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") from None
+
+    @contextmanager
+    def lock(self, source: str) -> Iterator[None]:
+        """Hold the fetch lock of ``source`` (waits for another process up to lock_timeout)."""
+        # diskcache's add() is atomic across processes; the expiry frees a lock whose holder died.
+        deadline = time.monotonic() + self.lock_timeout
+        while not self._db.add(f"lock:{source}", None, expire=self.lock_timeout):
+            if time.monotonic() > deadline:
+                raise CacheError(f"another costctl has been fetching {source} for over {self.lock_timeout:.0f}s; "
+                                 "wait or run `costctl cache clear --provider " + source + "`")
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            self._db.delete(f"lock:{source}")
+
+    # -- auxiliary values and maintenance ---------------------------------------------------
+    def store_view(self, prefix: str) -> _PrefixedStore:
+        """A mapping view for Provider.remember (account names, price lists)."""
+        return _PrefixedStore(self._db, f"aux:{prefix}:")
+
+    def coverage(self) -> list[CoverageRow]:
+        """Per provider instance: days, date span, rows and fetch ages of what is cached."""
+        rows: dict[str, CoverageRow] = {}
+        for key in self._db.iterkeys():
+            parsed = self._parse_day_key(key) if isinstance(key, str) else None
+            if parsed is None:
+                continue
+            source, _fp, day = parsed
+            entry = self._read(key)
+            if entry is None:
+                continue
+            row = rows.setdefault(source, CoverageRow(source, 0, None, None, 0, None, None))
+            row.days += 1
+            row.first = day if row.first is None else min(row.first, day)
+            row.last = day if row.last is None else max(row.last, day)
+            row.rows += len(entry["columns"].get("ChargePeriodStart", []))
+            fetched = float(entry["fetched_at"])
+            row.oldest_fetch = fetched if row.oldest_fetch is None else min(row.oldest_fetch, fetched)
+            row.newest_fetch = fetched if row.newest_fetch is None else max(row.newest_fetch, fetched)
+        return sorted(rows.values(), key=lambda r: r.source)
+
+    def size_bytes(self) -> int:
+        return int(self._db.volume())
+
+    def entry_count(self) -> int:
+        return len(self._db)
+
+    def clear(self, source: str | None = None) -> int:
+        """Remove every entry, or only those of one provider instance; return how many."""
+        if source is None:
+            return int(self._db.clear())
+        removed = int(self._db.evict(source))
+        for key in list(self._db.iterkeys()):
+            if isinstance(key, str) and (key.startswith(f"aux:{source}:") or key == f"lock:{source}"):
+                self._db.delete(key)
+                removed += 1
+        return removed
+
+
+class _PrefixedStore:
+    """Minimal MutableMapping-like view of the cache under a key prefix."""
+
+    def __init__(self, db: Any, prefix: str) -> None:
+        self._db = db
+        self._prefix = prefix
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._db.get(self._prefix + key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        value = self._db.get(self._prefix + key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._db.set(self._prefix + key, value, tag=self._prefix.split(":")[1])
+
+    def __delitem__(self, key: str) -> None:
+        self._db.delete(self._prefix + key)

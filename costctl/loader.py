@@ -1,0 +1,201 @@
+"""Where records come from: provider instances through the cache, or export files directly.
+
+This is the one place that joins providers and the cache: it plans which days to fetch, calls
+``Provider.fetch`` for those ranges only, validates each answer at the boundary, stores it, and
+returns what the cache holds for the asked range. Nothing downstream calls a provider.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from costctl.errors import ConfigError, CostctlError, ProviderError, UsageError
+from costctl.records import Block
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from costctl.context import Env
+    from costctl.providers.base import Provider
+
+
+@dataclass
+class SourceStatus:
+    """How loading one provider instance went (for -v, `check` and the Prometheus export)."""
+
+    name: str
+    type: str
+    ok: bool = True
+    error: str | None = None
+    fetched: list[tuple[date, date]] = field(default_factory=list)  # ranges asked upstream
+    requests: int = 0
+    bytes_scanned: int = 0
+    rows: int = 0
+    oldest_fetch: float | None = None  # epoch seconds of the oldest cached day served
+    seconds: float = 0.0
+
+    @property
+    def served_stale(self) -> bool:
+        """True when a refresh failed and older cached data was served instead."""
+        return not self.ok and self.rows > 0
+
+
+class Dataset:
+    """Loaded records, as a pandas frame or a plain block, converted on first demand."""
+
+    def __init__(self, block: Block | None = None, frame: pd.DataFrame | None = None) -> None:
+        if block is None and frame is None:
+            block = Block()
+        self._block = block
+        self._frame = frame
+
+    def block(self) -> Block:
+        if self._block is None:
+            assert self._frame is not None
+            self._block = Block.from_frame(self._frame)
+        return self._block
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None:
+            assert self._block is not None
+            self._frame = self._block.to_frame()
+        return self._frame
+
+    def __len__(self) -> int:
+        return len(self._frame) if self._frame is not None else len(self._block or Block())
+
+
+def select_sources(env: Env, names: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Validate ``--provider`` names; default: every enabled configured instance."""
+    configured = env.config.providers
+    if not names:
+        chosen = [n for n, s in configured.items() if s.get("enabled", True)]
+        if not chosen:
+            raise UsageError(
+                "no providers are configured; add one to the config (see config.example.yaml), "
+                "or use --file PATH or --demo"
+            )
+        return chosen
+    unknown = [n for n in names if n not in configured]
+    if unknown:
+        known = ", ".join(configured) or "none"
+        raise UsageError(f"unknown provider {unknown[0]!r} (configured: {known})")
+    return list(dict.fromkeys(names))
+
+
+def make_provider(env: Env, name: str) -> Provider:
+    """Instantiate the configured provider instance ``name``."""
+    from costctl.providers import registry
+
+    settings = env.config.providers[name]
+    cls = registry.load(settings["type"])
+    store = env.cache.store_view(name) if env.cache is not None else None
+    return cls(name, settings, store=store)
+
+
+def _fetch(provider: Provider, start: date, end: date) -> Block:
+    """One upstream fetch, validated at the boundary and stamped with its source."""
+    from costctl import model
+
+    try:
+        frame = provider.fetch(start, end)
+        model.validate(frame)
+    except CostctlError:
+        raise
+    except Exception as exc:  # an SDK error a provider did not translate: still one line
+        raise ProviderError(f"{provider.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") \
+            from exc
+    block = Block.from_frame(frame)
+    block.columns["x_Source"] = [provider.name] * len(block)
+    return block
+
+
+def load_source(env: Env, name: str, start: date, end: date,
+                tolerate_errors: bool = False) -> tuple[Block, SourceStatus]:
+    """Records of one provider instance for ``[start, end)``, through the cache when enabled."""
+    from costctl.cache import Freshness
+
+    began = time.monotonic()
+    provider = make_provider(env, name)
+    status = SourceStatus(name=name, type=provider.type_name)
+    # Nothing exists after today: never ask a cloud for future days.
+    fetch_end = min(end, env.real_today() + timedelta(days=1))
+    cache = env.cache
+    block = Block()
+    try:
+        if cache is None:
+            if start < fetch_end:
+                status.fetched.append((start, fetch_end))
+                block = _fetch(provider, start, fetch_end)
+        else:
+            fp = provider.fingerprint()
+            freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
+            if start < fetch_end and cache.plan(name, fp, start, fetch_end, freshness, env.refresh):
+                with cache.lock(name):
+                    # Another process may have fetched while we waited for the lock.
+                    ranges = cache.plan(name, fp, start, fetch_end, freshness, env.refresh)
+                    for lo, hi in ranges:
+                        status.fetched.append((lo, hi))
+                        env.verbose(f"{name}: fetching {lo} .. {hi - timedelta(days=1)}", 2)
+                        cache.store(name, fp, lo, hi, _fetch(provider, lo, hi))
+    except (ProviderError, ConfigError) as exc:
+        status.ok, status.error = False, str(exc)
+        if not tolerate_errors and cache is None:
+            raise
+    finally:
+        status.requests = provider.stats.requests
+        status.bytes_scanned = provider.stats.bytes_scanned
+        provider.close()
+    if cache is not None:
+        block, missing, status.oldest_fetch = cache.blocks(name, provider.fingerprint(), start, end)
+        if not status.ok and not tolerate_errors:
+            if len(block) == 0 or [d for d in missing if d < fetch_end]:
+                raise ProviderError(status.error or f"{name}: fetch failed")
+            env.info(f"warning: {status.error}; using cached data")
+    status.rows = len(block)
+    status.seconds = time.monotonic() - began
+    env.verbose(
+        f"{name}: {status.rows} rows, {status.requests} upstream request(s)"
+        + (f", {status.bytes_scanned} bytes scanned" if status.bytes_scanned else "")
+        + (f", fetched {', '.join(f'{a}..{b - timedelta(days=1)}' for a, b in status.fetched)}"
+           if status.fetched else ", all from cache")
+    )
+    return block, status
+
+
+def load(env: Env, names: list[str], start: date, end: date,
+         tolerate_errors: bool = False) -> tuple[Dataset, list[SourceStatus]]:
+    """Records of several provider instances for ``[start, end)``."""
+    blocks, statuses = [], []
+    for name in names:
+        block, status = load_source(env, name, start, end, tolerate_errors)
+        blocks.append(block)
+        statuses.append(status)
+    return Dataset(block=Block.concat(blocks)), statuses
+
+
+def load_files(paths: list[str] | tuple[str, ...], start: date | None = None,
+               end: date | None = None) -> tuple[Dataset, date | None, date | None]:
+    """Records of export files given with ``--file`` (no config, no cache).
+
+    Returns the dataset restricted to ``[start, end)`` when given, and the span of the data
+    (first day, day after the last) so callers can default to "the whole file".
+    """
+    import pandas as pd
+
+    from costctl.providers.files import FilesProvider
+
+    provider = FilesProvider("files", {"paths": list(paths)})
+    frame = provider.read_all()
+    frame["x_Source"] = pd.Series("files", index=frame.index, dtype="string")
+    if len(frame) == 0:
+        return Dataset(frame=frame), None, None
+    first = frame["ChargePeriodStart"].min().date()
+    last = frame["ChargePeriodStart"].max().date() + timedelta(days=1)
+    if start is not None and end is not None:
+        lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
+        frame = frame.loc[(frame["ChargePeriodStart"] >= lo) & (frame["ChargePeriodStart"] < hi)].reset_index(drop=True)
+    return Dataset(frame=frame), first, last
