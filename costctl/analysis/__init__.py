@@ -1,0 +1,1 @@
+"""Analysis: pure functions from normalized frames to results that renderers show."""

@@ -1,0 +1,108 @@
+"""The ``costctl`` command line: global options, sub-commands, and the one error handler.
+
+Data goes to stdout, diagnostics to stderr. Every error a user can cause or meet ends as one line
+``costctl: error: ...`` and a documented exit status (2 usage/config, 1 runtime); a traceback only
+with ``--debug``. ``check`` has its own Nagios-style handling (exit 3 UNKNOWN).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from costctl import __version__
+from costctl.context import Env
+from costctl.errors import CostctlError, ExitStatus
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "-V", "--version", prog_name="costctl")
+@click.option("--config", "-C", "config_path", metavar="PATH", default=None,
+              help="Config file (default: $COSTCTL_CONFIG, ~/.config/costctl/config.yaml, /etc/costctl/config.yaml).")
+@click.option("--demo", is_flag=True, help="Use the bundled multi-cloud demo data (no account needed).")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the local cache.")
+@click.option("--refresh", is_flag=True, help="Re-fetch every day of the range, ignoring cached copies.")
+@click.option("--verbose", "-v", count=True, help="More diagnostics on stderr (repeatable).")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
+@click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, demo: bool, no_cache: bool, refresh: bool, verbose: int,
+        quiet: bool, debug: bool) -> None:
+    """Cloud cost reports, checks and exports for AWS, Azure and GCP."""
+    env = Env(config_path=config_path, demo=demo, use_cache=not no_cache, refresh=refresh,
+              verbosity=verbose, quiet=quiet, debug=debug)
+    level = logging.DEBUG if debug or verbose >= 3 else logging.INFO if verbose else logging.WARNING
+    if quiet:
+        level = logging.ERROR
+    logging.basicConfig(level=level, format="costctl: %(name)s: %(message)s", stream=sys.stderr, force=True)
+    for noisy in ("botocore", "boto3", "urllib3", "azure", "google"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    ctx.obj = env
+
+
+def _register() -> None:
+    from costctl.commands.admin import cache, config, providers, test_auth
+    from costctl.commands.costs import costs
+
+    for command in (costs, config, cache, providers, test_auth):
+        cli.add_command(command)
+    # Feature commands register here as they land; each module is imported only if present.
+    import importlib
+
+    for module, name in (("costctl.commands.check", "check"), ("costctl.commands.prometheus", "export_prometheus"),
+                         ("costctl.commands.anomalies", "anomalies"), ("costctl.commands.idle", "idle"),
+                         ("costctl.commands.budgets", "budgets"), ("costctl.commands.chargeback", "chargeback")):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for attr in name.split(","):
+            cli.add_command(getattr(mod, attr))
+
+
+_register()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI and map every failure to a one-line message and exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or bool(os.environ.get("COSTCTL_DEBUG"))
+    try:
+        rc = cli.main(args=args, prog_name="costctl", standalone_mode=False)
+        sys.exit(rc if isinstance(rc, int) else 0)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        print("costctl: error: aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        print(f"costctl: error: {exc.format_message()}{hint}", file=sys.stderr)
+        sys.exit(ExitStatus.USAGE)
+    except click.ClickException as exc:
+        print(f"costctl: error: {exc.format_message()}", file=sys.stderr)
+        sys.exit(ExitStatus.ERROR)
+    except CostctlError as exc:
+        if debug:
+            raise
+        print(f"costctl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        sys.exit(exc.exit_status)
+    except KeyboardInterrupt:
+        print("costctl: error: interrupted", file=sys.stderr)
+        sys.exit(130)
+    except BrokenPipeError:
+        # `costctl costs | head`: the reader went away; not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(ExitStatus.ERROR)
+    except Exception as exc:
+        if debug:
+            raise
+        print(f"costctl: error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
+              file=sys.stderr)
+        sys.exit(ExitStatus.ERROR)

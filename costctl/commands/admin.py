@@ -1,0 +1,143 @@
+"""Housekeeping commands: ``config``, ``cache``, ``providers``, ``test-auth``."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from costctl.commands.common import output_options, output_stream, pass_env
+from costctl.context import Env
+
+
+@click.group()
+def config() -> None:
+    """Check and show the configuration."""
+
+
+@config.command("validate")
+@pass_env
+def config_validate(env: Env) -> None:
+    """Validate the config file; exit 2 with the first problem."""
+    cfg = env.config
+    where = str(cfg.path) if cfg.path else "no config file (defaults)"
+    click.echo(f"{where}: OK, {len(cfg.providers)} provider(s): {', '.join(cfg.providers) or 'none'}",
+               file=env.stdout)
+
+
+@config.command("show")
+@pass_env
+def config_show(env: Env) -> None:
+    """Print the effective configuration as YAML, secrets redacted."""
+    import yaml
+
+    from costctl.config import redacted
+
+    cfg = env.config
+    env.info(f"config: {cfg.path or 'none found; showing defaults'}")
+    env.stdout.write(yaml.safe_dump(redacted(cfg), sort_keys=False, default_flow_style=False))
+
+
+@click.group()
+def cache() -> None:
+    """Inspect or clear the local cache."""
+
+
+@cache.command("info")
+@output_options()
+@pass_env
+def cache_info(env: Env, fmt: str, output: str | None) -> None:
+    """Size, entries and per-provider date coverage of the cache."""
+    from costctl.output.render import OutputColumn, render
+
+    store = env.cache
+    if store is None:
+        env.info("the cache is disabled (--no-cache or cache.enabled: false)")
+        return
+    now = time.time()
+    rows = [
+        {"provider": r.source, "days": r.days, "first": r.first.isoformat() if r.first else None,
+         "last": r.last.isoformat() if r.last else None, "rows": r.rows,
+         "newest_fetch_age_s": round(now - r.newest_fetch) if r.newest_fetch else None,
+         "oldest_fetch_age_s": round(now - r.oldest_fetch) if r.oldest_fetch else None}
+        for r in store.coverage()
+    ]
+    columns = [OutputColumn("provider"), OutputColumn("days", kind="int"), OutputColumn("first"),
+               OutputColumn("last"), OutputColumn("rows", kind="int"),
+               OutputColumn("newest_fetch_age_s", "newest fetch age (s)", "int"),
+               OutputColumn("oldest_fetch_age_s", "oldest fetch age (s)", "int")]
+    caption = f"{store.directory}: {store.size_bytes():,} bytes, {store.entry_count():,} entries"
+    if fmt != "table":
+        env.info(caption)
+    with output_stream(env, output) as stream:
+        render(rows, columns, fmt, stream, title="costctl cache", caption=caption)
+
+
+@cache.command("clear")
+@click.option("--provider", "-p", "provider", default=None, metavar="NAME", help="Only this provider instance.")
+@pass_env
+def cache_clear(env: Env, provider: str | None) -> None:
+    """Remove cached records (all, or one provider instance's)."""
+    store = env.cache
+    if store is None:
+        env.info("the cache is disabled; nothing to clear")
+        return
+    removed = store.clear(provider)
+    env.info(f"removed {removed} cache entr{'y' if removed == 1 else 'ies'}" + (f" of {provider}" if provider else ""))
+
+
+@click.command("providers")
+@output_options()
+@pass_env
+def providers(env: Env, fmt: str, output: str | None) -> None:
+    """List installed provider types and configured instances."""
+    from costctl.output.render import OutputColumn, render
+    from costctl.providers import registry
+
+    configured: dict[str, list[str]] = {}
+    for name, settings in env.config.providers.items():
+        configured.setdefault(settings["type"], []).append(name)
+    rows = [{"type": t, "plugin": ref, "description": desc, "instances": ", ".join(configured.get(t, []))}
+            for t, ref, desc in registry.describe()]
+    with output_stream(env, output) as stream:
+        render(rows, [OutputColumn("type"), OutputColumn("instances"), OutputColumn("description"),
+                      OutputColumn("plugin")], fmt, stream, title="Provider plugins")
+
+
+@click.command("test-auth")
+@click.argument("targets", nargs=-1, metavar="[TYPE|NAME]...")
+@pass_env
+def test_auth(env: Env, targets: tuple[str, ...]) -> None:
+    """Check credentials and read access of configured providers.
+
+    TARGETS are provider instance names or types (aws, azure, gcp, files); default: all.
+    Exits 1 when any check fails.
+    """
+    from costctl.errors import UsageError
+    from costctl.loader import make_provider
+
+    instances = env.config.providers
+    chosen = [n for n, s in instances.items() if not targets or n in targets or s["type"] in targets]
+    if not chosen:
+        raise UsageError(f"no configured provider matches {', '.join(targets) or 'anything'} "
+                         f"(configured: {', '.join(instances) or 'none'})")
+    failed = False
+    for name in chosen:
+        provider = make_provider(env, name)
+        try:
+            result = provider.test_auth()
+        except Exception as exc:  # test-auth reports, it does not crash
+            from costctl.providers.base import AuthResult
+
+            result = AuthResult(ok=False, checks=[("authentication", False, " ".join(str(exc).split()))])
+        finally:
+            provider.close()
+        failed |= not result.ok
+        state = "OK" if result.ok else "FAILED"
+        click.echo(f"{name} ({provider.type_name}): {state}" + (f" as {result.identity}" if result.identity else ""),
+                   file=env.stdout)
+        for what, ok, detail in result.checks:
+            click.echo(f"  [{'ok' if ok else 'FAIL'}] {what}: {detail}", file=env.stdout)
+        env.verbose(f"{name}: {provider.stats.requests} upstream request(s)")
+    if failed:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,131 @@
+"""Option decorators and helpers shared by the commands.
+
+One ``output_options`` for every listing (``--format``, ``--output``), one ``source_options``
+for every command that reads records (``--provider``, ``--file``, ``--as-of``), one
+``range_options`` and one ``filter_options``. ``load_dataset`` turns those options into records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+import click
+
+from costctl.context import Env
+from costctl.errors import UsageError
+from costctl.filters import Filters
+from costctl.loader import Dataset, SourceStatus
+
+pass_env = click.make_pass_decorator(Env)
+
+F = Callable[..., Any]
+
+
+def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    def apply(func: F) -> F:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+    return apply
+
+
+def output_options(default: str = "table") -> Callable[[F], F]:
+    return _stack(
+        click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=default,
+                     show_default=True, help="Output format: table for people, json/csv for tools."),
+        click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+                     help="Write the data to FILE instead of stdout."),
+    )
+
+
+source_options = _stack(
+    click.option("--provider", "-p", "providers", multiple=True, metavar="NAME",
+                 help="Configured provider instance to read (repeatable; default: all)."),
+    click.option("--file", "-f", "files", multiple=True, metavar="PATH",
+                 help="Read these cost export files directly (repeatable; no config needed)."),
+    click.option("--as-of", "as_of", metavar="YYYY-MM-DD", default=None,
+                 help="Evaluate relative ranges as if today were this date."),
+)
+
+range_options = _stack(
+    click.option("--days", type=int, default=None, help="The last N complete days (default from config: 30)."),
+    click.option("--month", default=None, metavar="YYYY-MM", help="One calendar month."),
+    click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive)."),
+    click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive; default yesterday)."),
+)
+
+filter_options = _stack(
+    click.option("--account", "accounts", multiple=True, help="Only this account/subscription/project (id or name)."),
+    click.option("--service", "services", multiple=True, help="Only this service (exact name, repeatable)."),
+    click.option("--region", "regions", multiple=True, help="Only this region (repeatable)."),
+    click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE", help="Only rows tagged KEY=VALUE (repeatable)."),
+)
+
+
+def apply_as_of(env: Env, as_of: str | None) -> None:
+    if as_of:
+        from costctl.ranges import parse_date
+
+        env.as_of = parse_date(as_of, "--as-of")
+
+
+@dataclass
+class Loaded:
+    """Records plus the range they cover and how each source went."""
+
+    data: Dataset
+    start: date
+    end: date  # exclusive
+    statuses: list[SourceStatus]
+
+
+def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], start: date | None,
+                 end: date | None, filters: Filters | None = None, tolerate_errors: bool = False) -> Loaded:
+    """Records for ``[start, end)`` from ``--file`` exports or from provider instances.
+
+    With ``--file`` and no range (start None), the range is the whole span of the files.
+    """
+    from costctl import loader
+
+    if files:
+        if providers:
+            raise UsageError("--file and --provider cannot be combined")
+        data, first, last = loader.load_files(files, start, end)
+        if start is None or end is None:
+            start, end = first or env.today(), last or env.today()
+        statuses: list[SourceStatus] = []
+    else:
+        if start is None or end is None:
+            raise UsageError("a date range is required")
+        names = loader.select_sources(env, providers)
+        data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
+    if filters:
+        data = Dataset(frame=filters.apply_frame(data.frame())) if files else Dataset(
+            block=filters.apply_block(data.block()))
+    return Loaded(data=data, start=start, end=end, statuses=statuses)
+
+
+@contextlib.contextmanager
+def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
+    """stdout, or the ``--output`` file (written whole only when rendering succeeded)."""
+    if output is None:
+        yield env.stdout
+        return
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(output))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

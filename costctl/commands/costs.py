@@ -1,0 +1,72 @@
+"""``costctl costs``: cost reports by period and group."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+
+from costctl.commands.common import (
+    apply_as_of,
+    filter_options,
+    load_dataset,
+    output_options,
+    output_stream,
+    pass_env,
+    range_options,
+    source_options,
+)
+from costctl.context import Env
+from costctl.filters import Filters
+
+
+@click.command()
+@source_options
+@range_options
+@filter_options
+@click.option("--group-by", "-g", "group_by", default=None, metavar="KEYS",
+              help="Comma-separated: provider, source, account, account_name, service, category, region, "
+                   "resource, sku, charge_category, billing_account, tag:KEY.")
+@click.option("--granularity", type=click.Choice(["daily", "monthly", "total"]), default="daily", show_default=True)
+@click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
+              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+@click.option("--top", type=int, default=None, help="Keep the N largest groups; fold the rest into (other).")
+@output_options()
+@pass_env
+def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
+          month: str | None, start: str | None, end: str | None, accounts: tuple[str, ...],
+          services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], group_by: str | None,
+          granularity: str, metric: str | None, top: int | None, fmt: str, output: str | None) -> None:
+    """Cost report: per day, month or in total, grouped as asked.
+
+    \b
+    Examples:
+      costctl --demo costs --group-by provider --granularity monthly
+      costctl costs --days 7 --group-by service --top 5 --format csv
+      costctl costs --file cur.csv.gz --granularity total --format json
+    """
+    from costctl.analysis import costs as report
+    from costctl.output.render import OutputColumn, render
+    from costctl.ranges import has_range, resolve
+
+    apply_as_of(env, as_of)
+    keys = report.parse_group_by(group_by)
+    filters = Filters.from_options(accounts, services, regions, tags)
+    if files and not has_range(days, month, start, end):
+        lo = hi = None
+    else:
+        lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
+                         default_days=env.config.defaults["days"])
+    loaded = load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+    result = report.build(loaded.data.frame(), group_by=keys, granularity=granularity,
+                          metric=metric or env.config.defaults["metric"], top=top)
+
+    columns = ([OutputColumn(result.period)] if result.period else [])
+    columns += [OutputColumn(name, key) for name, key in zip(result.keys, keys, strict=True)]
+    columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency")]
+    footer = [{**({result.period: "Total"} if result.period else {}),
+               **({result.keys[0]: "Total"} if not result.period and result.keys else {}),
+               "cost": t["cost"], "currency": t["currency"]} for t in result.totals]
+    title = f"Costs {loaded.start} .. {loaded.end - timedelta(days=1)} ({metric or env.config.defaults['metric']})"
+    with output_stream(env, output) as stream:
+        render(result.rows, columns, fmt, stream, title=title, footer=footer)

@@ -1,0 +1,1 @@
+"""Renderers: turn analysis results into table, JSON, CSV, Nagios and Prometheus text."""

@@ -1,0 +1,58 @@
+"""Date ranges from the command line: ``--days``, ``--month``, ``--start/--end``.
+
+Everything inside costctl uses ``[start, end)`` dates; the command line's ``--end`` is inclusive
+because that is what people type. "The last N days" are the N complete days before today, so a
+report never mixes in the partial current day unless asked (``--end`` today).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from costctl.errors import UsageError
+
+
+def parse_date(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def month_range(value: str) -> tuple[date, date]:
+    """``[first day, first day of next month)`` of ``YYYY-MM``."""
+    if not re.fullmatch(r"\d{4}-\d{2}", value or ""):
+        raise UsageError(f"--month: expected YYYY-MM, got {value!r}")
+    year, month = int(value[:4]), int(value[5:])
+    if not 1 <= month <= 12:
+        raise UsageError(f"--month: no month {month} in {value!r}")
+    first = date(year, month, 1)
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return first, nxt
+
+
+def resolve(today: date, *, days: int | None = None, month: str | None = None, start: str | None = None,
+            end: str | None = None, default_days: int = 30) -> tuple[date, date]:
+    """The ``[start, end)`` range the options ask for."""
+    given = [name for name, v in (("--days", days), ("--month", month), ("--start/--end", start or end)) if v]
+    if len(given) > 1:
+        raise UsageError(f"{given[0]} and {given[1]} cannot be combined; give one range")
+    if month:
+        return month_range(month)
+    if start or end:
+        if end and not start:
+            raise UsageError("--end needs --start (or use --days N)")
+        lo = parse_date(start, "--start")  # type: ignore[arg-type]
+        hi = parse_date(end, "--end") + timedelta(days=1) if end else today
+        if hi <= lo:
+            raise UsageError(f"--end ({hi - timedelta(days=1)}) is before --start ({lo})")
+        return lo, hi
+    n = days if days is not None else default_days
+    if n < 1:
+        raise UsageError(f"--days: expected a positive number of days, got {n}")
+    return today - timedelta(days=n), today
+
+
+def has_range(days: int | None, month: str | None, start: str | None, end: str | None) -> bool:
+    return bool(days or month or start or end)
