@@ -1,0 +1,204 @@
+"""The ``aws`` provider: Cost Explorer (or CUR / Data Exports in S3) to normalized records.
+
+This module only wires the pieces together: settings (``fields``), the date range Cost Explorer
+can still answer, account names, and ``test-auth``. Credentials live in ``aws_session``, retries
+and error messages in ``aws_retry``, the Cost Explorer request plan in ``aws_ce``, S3 exports in
+``aws_cur``. boto3 is imported only inside those modules' functions, so loading the plugin (and
+``costctl check`` from a warm cache) never pays for it.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping, MutableMapping
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from costctl.errors import ConfigError, ProviderError
+from costctl.providers import aws_ce, aws_retry
+from costctl.providers.aws_session import AwsSession
+from costctl.providers.base import AuthResult, Provider
+from costctl.schema import Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ACCOUNT_NAMES_TTL = 86400.0  # account names rarely change; one ListAccounts walk a day is plenty
+HOURLY_LOOKBACK_DAYS = 14
+
+
+def _s3_uri(value: Any) -> str:
+    if not str(value).startswith("s3://") or len(str(value)) <= len("s3://"):
+        raise ValueError(f"expected s3://bucket/prefix, got {value!r}")
+    return str(value)
+
+
+def within(frame: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
+    """Only rows starting in ``[start, end)``: the cache stores exactly the days it asked for."""
+    import pandas as pd
+
+    starts = frame["ChargePeriodStart"]
+    mask = (starts >= pd.Timestamp(start, tz="UTC")) & (starts < pd.Timestamp(end, tz="UTC"))
+    return frame.loc[mask].reset_index(drop=True)
+
+
+class AwsProvider(Provider):
+    """AWS costs from Cost Explorer GetCostAndUsage, or from CUR / Data Exports objects in S3."""
+
+    type_name: ClassVar[str] = "aws"
+    description: ClassVar[str] = "AWS Cost Explorer (service, account, region, tags) or CUR/Data Exports in S3"
+    fields: ClassVar[dict[str, Field]] = {
+        "profile": Field("str", help="named profile from ~/.aws/config (default: boto3's credential chain)"),
+        "role_arn": Field("str", help="role to assume through STS, e.g. a read-only billing role in the payer"),
+        "external_id": Field("str", secret=True, help="ExternalId the role's trust policy demands"),
+        "session_name": Field("str", default="costctl", help="RoleSessionName, visible in CloudTrail"),
+        "region": Field("str", help="region for regional clients (S3); Cost Explorer always uses us-east-1"),
+        "endpoint_url": Field("str", help="AWS-compatible endpoint for every client (moto, VPC endpoint)"),
+        "metric": Field(
+            "str", default="amortized", choices=("amortized", "net_amortized"),
+            help="Cost Explorer metric mapped to EffectiveCost (UnblendedCost is always BilledCost)",
+        ),
+        "tag_keys": Field("list", default=list, items="str", help="tag keys to pull into Tags (at most 2)"),
+        "group_plan": Field(
+            "str", default="service_account_region", choices=("service_account", "service_account_region"),
+            help="service_account: 1 request per page, no region; service_account_region: 1 + min(accounts, "
+                 "regions) requests",
+        ),
+        "cur_s3_uri": Field(
+            "str", validator=_s3_uri,
+            help="s3://bucket/prefix of a CUR or Data Exports export; when set, read it instead of Cost Explorer",
+        ),
+        "max_retry_time": Field("duration", default=60.0, help="give up retrying throttled calls after this long"),
+        "lookback_months": Field(
+            "int", default=14, help="months Cost Explorer keeps (14, or 38 with multi-year data enabled)"
+        ),
+    }
+
+    def __init__(self, name: str, settings: Mapping[str, Any], store: MutableMapping[str, Any] | None = None) -> None:
+        super().__init__(name, settings, store)
+        self.settings.setdefault("metric", "amortized")
+        self.settings.setdefault("group_plan", "service_account_region")
+        self.settings.setdefault("lookback_months", 14)
+        self.tag_keys: list[str] = list(self.settings.get("tag_keys") or [])
+        try:
+            self.plan = aws_ce.make_plan(self.settings["group_plan"], self.tag_keys)
+        except ValueError as exc:
+            raise ConfigError(f"providers.{name}.tag_keys: {exc}") from None
+        self.requests_by_service: collections.Counter[str] = collections.Counter()
+        self.aws = AwsSession(self.settings, aws_retry.Counter(self._count_request, self._count_retry))
+
+    def _count_request(self, service: str) -> None:
+        self.stats.requests += 1
+        self.requests_by_service[service] += 1
+
+    def _count_retry(self) -> None:
+        self.stats.retries += 1
+
+    def today(self) -> date:
+        """Today in UTC; the base of Cost Explorer's lookback window (tests replace it)."""
+        return datetime.now(UTC).date()
+
+    # -- fetching -----------------------------------------------------------------------------
+
+    def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
+        from costctl import model
+
+        if granularity not in aws_ce.GRANULARITY:
+            raise ProviderError(f"aws {self.name}: unknown granularity {granularity!r} (daily, monthly or hourly)")
+        if self.settings.get("cur_s3_uri"):
+            from costctl.providers import aws_cur
+
+            return aws_cur.fetch(self.aws, self.settings["cur_s3_uri"], start, end)
+        clipped = self.clip(start, end, granularity)
+        if clipped is None:
+            return model.empty_frame()
+        rows = aws_ce.fetch_rows(self.aws.call, self.plan, *clipped, granularity, self.settings["metric"])
+        names = self.account_names() if rows else {}
+        frame = within(aws_ce.to_frame(rows, self.settings["metric"], self.tag_keys, names), start, end)
+        self.log.debug("aws %s: %s", self.name, dict(self.requests_by_service))
+        return frame
+
+    def clip(self, start: date, end: date, granularity: str) -> tuple[date, date] | None:
+        """``[start, end)`` cut to what Cost Explorer keeps, with a warning; None when nothing is left.
+
+        Asking beyond the lookback makes Cost Explorer fail the whole request, so the old part is
+        dropped here instead, and days after today (no cost yet) are not asked for at all.
+        """
+        today = self.today()
+        if granularity == "hourly":
+            earliest = today - timedelta(days=HOURLY_LOOKBACK_DAYS)
+            hint = "hourly data covers the last 14 days"
+        else:
+            months = int(self.settings["lookback_months"])
+            index = today.year * 12 + today.month - 1 - (months - 1)
+            earliest = date(index // 12, index % 12 + 1, 1)
+            hint = f"Cost Explorer keeps {months} months; set lookback_months: 38 if multi-year data is enabled"
+        latest = today + timedelta(days=1)
+        new_start, new_end = max(start, earliest), min(end, latest)
+        if new_start > start:
+            self.log.warning(
+                "aws %s: asked from %s but only %s onwards is available (%s)", self.name, start, earliest, hint
+            )
+        if new_start >= new_end:
+            return None
+        return new_start, new_end
+
+    def account_names(self) -> dict[str, str]:
+        """Account id -> name from Organizations, remembered for a day; {} when the caller may not list them."""
+        return self.remember("account-names", ACCOUNT_NAMES_TTL, self._list_accounts)
+
+    def _list_accounts(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        token = None
+        try:
+            while True:
+                answer = self.aws.call("organizations", "ListAccounts", **({"NextToken": token} if token else {}))
+                names.update({a["Id"]: a.get("Name") or a["Id"] for a in answer.get("Accounts", [])})
+                token = answer.get("NextToken")
+                if not token:
+                    return names
+        except ProviderError as exc:
+            self.log.info("aws %s: account names unavailable, showing ids (%s)", self.name, exc)
+            return {}
+
+    # -- test-auth ----------------------------------------------------------------------------
+
+    def test_auth(self) -> AuthResult:
+        try:
+            identity = self.aws.call("sts", "GetCallerIdentity")["Arn"]
+        except ProviderError as exc:
+            return AuthResult(ok=False, checks=[("credentials (sts:GetCallerIdentity)", False, str(exc))])
+        checks: list[tuple[str, bool, str]] = [("credentials (sts:GetCallerIdentity)", True, identity)]
+        required = [self._check_ce() if not self.settings.get("cur_s3_uri") else self._check_s3()]
+        checks.extend(required)
+        try:
+            count = len(self.aws.call("organizations", "ListAccounts", MaxResults=20).get("Accounts", []))
+            checks.append(("account names (organizations:ListAccounts)", True, f"{count} account(s) on first page"))
+        except ProviderError as exc:
+            checks.append(("account names (organizations:ListAccounts)", False, f"optional, ids shown instead: {exc}"))
+        return AuthResult(ok=all(ok for _, ok, _ in required), identity=identity, checks=checks)
+
+    def _check_ce(self) -> tuple[str, bool, str]:
+        what = "Cost Explorer (ce:GetCostAndUsage)"
+        today = self.today()
+        try:
+            self.aws.call(
+                "ce", "GetCostAndUsage", Granularity="MONTHLY", Metrics=[aws_ce.BILLED_METRIC],
+                TimePeriod={"Start": (today - timedelta(days=1)).isoformat(), "End": today.isoformat()},
+            )
+        except ProviderError as exc:
+            return what, False, str(exc)
+        return what, True, "answers (1 billed request, USD 0.01)"
+
+    def _check_s3(self) -> tuple[str, bool, str]:
+        from costctl.providers import aws_cur
+
+        what = "CUR export (s3:ListBucket)"
+        try:
+            count = aws_cur.check(self.aws, self.settings["cur_s3_uri"])
+        except ProviderError as exc:
+            return what, False, str(exc)
+        return what, True, f"{count} object(s) under {self.settings['cur_s3_uri']}"
+
+    def close(self) -> None:
+        self.aws.close()
