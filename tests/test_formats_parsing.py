@@ -1,0 +1,229 @@
+"""Units of the export parsers: detection, tags, dates, daily splitting, cost rules per format."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from costctl.errors import ExportFormatError
+from costctl.formats import detect_format, map_frame
+from costctl.formats.aws_cur import effective_cost
+from costctl.formats.azure import split_costs
+from costctl.formats.categories import service_category
+from costctl.formats.common import parse_tags, timestamps
+from costctl.formats.gcp import credit_total
+from costctl.formats.periods import split_daily
+
+
+@pytest.mark.parametrize(
+    ("columns", "expected"),
+    [
+        (["BilledCost", "ChargePeriodStart", "ProviderName"], "focus"),
+        (["BilledCost", "ChargePeriodStart", "ServiceProviderName"], "focus"),
+        (["lineItem/UnblendedCost", "lineItem/UsageStartDate"], "aws_cur"),
+        (["line_item_unblended_cost", "line_item_usage_start_date"], "aws_cur2"),
+        (["Date", "CostInBillingCurrency", "MeterCategory", "BillingAccountId"], "azure"),
+        (["usageDateTime", "preTaxCost", "subscriptionGuid"], "azure"),
+        (["date", "costInBillingCurrency", "meterCategory", "subscriptionId"], "azure"),
+        (["cost", "usage_start_time", "service.description"], "gcp"),
+        (["cost", "usage_start_time", "service", "credits"], "gcp"),
+    ],
+)
+def test_detect_format_recognizes_each_signature(columns, expected):
+    assert detect_format(columns) == expected
+
+
+def test_detect_format_refuses_unknown_columns_listing_the_signatures():
+    with pytest.raises(ExportFormatError, match="looked for FOCUS .*AWS CUR .*Azure .*GCP"):
+        detect_format(["amount", "day"])
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ('{"team": "web", "env": "prod"}', {"team": "web", "env": "prod"}),
+        ('"tagA": "valueA","tagB": "valueB"', {"tagA": "valueA", "tagB": "valueB"}),
+        ("[{'key': 'goog-resource-type', 'value': 'bigquery_dataset'}]", {"goog-resource-type": "bigquery_dataset"}),
+        ([{"key": "a", "value": None}], {"a": ""}),
+        ([("user_team", "web")], {"user_team": "web"}),
+        ({"n": 1}, {"n": "1"}),
+        ("NULL", {}),
+        ("", {}),
+        (None, {}),
+        (float("nan"), {}),
+        ("not tags at all", {}),
+        ("__import__('os').system('false')", {}),
+    ],
+)
+def test_parse_tags_reads_every_tag_spelling(cell, expected):
+    assert parse_tags(cell) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("09/21/2023", "2023-09-21 00:00"),
+        ("9/2/2023", "2023-09-02 00:00"),
+        ("2020-09-22", "2020-09-22 00:00"),
+        ("2024-09-18 22:00:00", "2024-09-18 22:00"),
+        ("2023-11-01T00:00:00.000Z", "2023-11-01 00:00"),
+        ("2020-11-09 23:00:00+00:00", "2020-11-09 23:00"),
+        ("2020-11-09T23:00:00-02:00", "2020-11-10 01:00"),
+        ("2020-11-09 23:00:00 UTC", "2020-11-09 23:00"),
+    ],
+)
+def test_timestamps_are_parsed_to_utc_with_slash_dates_month_first(text, expected):
+    parsed = timestamps(pd.DataFrame({"d": [text]}), "d", "x.csv")
+    assert parsed.iloc[0] == pd.Timestamp(expected, tz="UTC")
+
+
+def test_mixed_slash_and_iso_dates_in_one_column_are_both_read():
+    parsed = timestamps(pd.DataFrame({"d": ["12/01/2023", "2023-12-02"]}), "d", "x.csv")
+    assert list(parsed.dt.day) == [1, 2]
+
+
+def test_unreadable_date_is_an_export_error():
+    with pytest.raises(ExportFormatError, match="x.csv: column d: unreadable date"):
+        timestamps(pd.DataFrame({"d": ["13/45/2023"]}), "d", "x.csv")
+
+
+def record(start: str, end: str, cost: float) -> pd.DataFrame:
+    return pd.DataFrame({
+        "ChargePeriodStart": [pd.Timestamp(start, tz="UTC")], "ChargePeriodEnd": [pd.Timestamp(end, tz="UTC")],
+        "BilledCost": [cost], "EffectiveCost": [cost / 2], "ServiceName": ["x"],
+    })
+
+
+def test_split_daily_spreads_a_monthly_row_evenly_over_its_days():
+    out = split_daily(record("2023-11-01", "2023-12-01", 30.0))
+    assert len(out) == 30
+    assert list(out["BilledCost"]) == pytest.approx([1.0] * 30)
+    assert out["EffectiveCost"].sum() == pytest.approx(15.0)
+    assert out["ChargePeriodStart"].iloc[-1] == pd.Timestamp("2023-11-30", tz="UTC")
+    assert (out["ServiceName"] == "x").all()
+
+
+def test_split_daily_prorates_partial_days_by_duration():
+    out = split_daily(record("2023-11-01 12:00", "2023-11-03 00:00", 3.0))
+    assert list(out["BilledCost"]) == pytest.approx([1.0, 2.0])
+    assert out["ChargePeriodStart"].iloc[0] == pd.Timestamp("2023-11-01 12:00", tz="UTC")
+
+
+def test_split_daily_leaves_daily_and_hourly_rows_alone():
+    frame = pd.concat([record("2023-11-01", "2023-11-02", 1.0), record("2023-11-01 23:00", "2023-11-02 01:00", 2.0)])
+    pd.testing.assert_frame_equal(split_daily(frame), frame)
+
+
+def test_cur_effective_cost_follows_the_aws_amortization_rules():
+    raw = pd.DataFrame({
+        "lineItem/LineItemType": ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "RIFee",
+                                  "SavingsPlanRecurringFee", "SavingsPlanNegation", "Fee", "Fee", "Tax"],
+        "lineItem/UnblendedCost": ["1", "2", "3", "40", "50", "-3", "100", "7", "0.5"],
+        "reservation/EffectiveCost": ["", "1.2", "", "", "", "", "", "", ""],
+        "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod": ["", "", "", "4", "", "", "", "", ""],
+        "reservation/UnusedRecurringFee": ["", "", "", "1", "", "", "", "", ""],
+        "reservation/ReservationARN": ["", "arn", "", "arn", "", "", "arn", "", ""],
+        "savingsPlan/SavingsPlanEffectiveCost": ["", "", "2.5", "", "", "", "", "", ""],
+        "savingsPlan/TotalCommitmentToDate": ["", "", "", "", "50", "", "", "", ""],
+        "savingsPlan/UsedCommitment": ["", "", "", "", "45", "", "", "", ""],
+    })
+    types = raw["lineItem/LineItemType"].astype("string")
+    unblended = pd.to_numeric(raw["lineItem/UnblendedCost"])
+    result = effective_cost(raw, types, unblended, "cur.csv")
+    assert list(result) == pytest.approx([1, 1.2, 2.5, 5, 5, 0, 0, 7, 0.5])
+
+
+def test_cur_without_amortization_columns_uses_unblended_cost():
+    raw = pd.DataFrame({"lineItem/LineItemType": ["RIFee"], "lineItem/UnblendedCost": ["40"]})
+    result = effective_cost(raw, raw["lineItem/LineItemType"], pd.Series([40.0]), "cur.csv")
+    assert list(result) == [40.0]
+
+
+def test_cur_line_item_types_map_to_focus_charge_categories():
+    types = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "Tax", "Credit", "Refund", "RIFee", "Fee",
+             "SavingsPlanRecurringFee", "SavingsPlanUpfrontFee", "SomethingNew"]
+    raw = pd.DataFrame({
+        "lineItem/UsageStartDate": "2024-01-01T00:00:00Z", "lineItem/UsageEndDate": "2024-01-01T01:00:00Z",
+        "lineItem/LineItemType": types, "lineItem/UnblendedCost": "1", "resourceTags/user:team": "web",
+        "resourceTags/aws:createdBy": "",
+    })
+    frame = map_frame(raw, "cur.csv")
+    assert list(frame["ChargeCategory"]) == ["Usage", "Usage", "Usage", "Tax", "Credit", "Credit", "Purchase",
+                                             "Purchase", "Purchase", "Purchase", "Adjustment"]
+    assert frame["Tags"].iloc[0] == {"team": "web"}
+    assert set(frame["BillingCurrency"]) == {"USD"}
+
+
+def test_azure_costs_are_split_between_billed_and_effective_by_commitment():
+    cost = pd.Series([10.0, 3.0, 2.0, 1.0])
+    charge = pd.Series(["Purchase", "Usage", "Usage", "UnusedReservation"], dtype="string")
+    model = pd.Series(["Reservation", "Reservation", "OnDemand", "Reservation"], dtype="string")
+    billed, effective = split_costs(cost, charge, model)
+    assert list(billed) == [10.0, 0.0, 2.0, 0.0]
+    assert list(effective) == [0.0, 3.0, 2.0, 1.0]
+
+
+def test_azure_mca_export_with_lowercase_names_maps_region_and_category():
+    raw = pd.DataFrame({
+        "date": ["2024-03-05"], "costInBillingCurrency": ["2.5"], "billingCurrency": ["EUR"],
+        "meterCategory": ["Virtual Machines"], "subscriptionId": ["s1"], "resourceLocation": ["West Europe"],
+        "consumedService": ["Microsoft.Compute"], "chargeType": ["Usage"], "instanceId": ["/subscriptions/s1/vm"],
+        "tags": ['"env": "prod"'],
+    })
+    frame = map_frame(raw, "mca.csv")
+    row = frame.iloc[0]
+    assert (row["BillingCurrency"], row["RegionId"], row["ServiceCategory"]) == ("EUR", "westeurope", "Compute")
+    assert row["ResourceId"] == "/subscriptions/s1/vm"
+    assert row["Tags"] == {"env": "prod"}
+    assert row["ChargePeriodEnd"] - row["ChargePeriodStart"] == pd.Timedelta(days=1)
+
+
+def test_focus_1_3_service_provider_name_fills_provider_name():
+    raw = pd.DataFrame({
+        "BilledCost": ["1"], "EffectiveCost": ["0.8"], "BillingCurrency": ["USD"], "ServiceProviderName": ["AWS"],
+        "ChargePeriodStart": ["2025-01-01T00:00:00Z"], "ChargePeriodEnd": ["2025-01-02T00:00:00Z"],
+        "ChargeCategory": ["Usage"], "ServiceName": ["Amazon Simple Storage Service"], "Tags": ['{"a": "b"}'],
+    })
+    frame = map_frame(raw, "focus13.csv")
+    assert frame["ProviderName"].iloc[0] == "AWS"
+    assert frame["ServiceCategory"].iloc[0] == "Storage"
+    assert frame["Tags"].iloc[0] == {"a": "b"}
+
+
+def test_gcp_credits_are_summed_from_literal_json_and_lists():
+    assert credit_total("[{'amount': -1.5, 'name': None}, {'amount': -0.5}]") == -2.0
+    assert credit_total('[{"amount": -1.0}]') == -1.0
+    assert credit_total([{"amount": -3}]) == -3.0
+    assert credit_total("[]") == 0.0
+
+
+def test_gcp_tax_cost_type_and_labels_over_project_labels():
+    raw = pd.DataFrame({
+        "usage_start_time": ["2020-11-01T00:00:00Z"] * 2, "usage_end_time": ["2020-11-01T01:00:00Z"] * 2,
+        "cost": ["2.0", "0.3"], "currency": ["USD"] * 2, "cost_type": ["regular", "tax"],
+        "credits": ["[{'amount': -0.5}]", "[]"], "invoice.month": ["202011"] * 2,
+        "labels": ["[{'key': 'team', 'value': 'web'}]", "[]"],
+        "project.labels": ["[{'key': 'team', 'value': 'ops'}, {'key': 'cc', 'value': '42'}]", "[]"],
+        "service.description": ["Compute Engine", "Invoice"],
+    })
+    frame = map_frame(raw, "gcp.csv")
+    assert list(frame["BilledCost"]) == pytest.approx([1.5, 0.3])
+    assert list(frame["ChargeCategory"]) == ["Usage", "Tax"]
+    assert frame["Tags"].iloc[0] == {"team": "web", "cc": "42"}
+
+
+@pytest.mark.parametrize(
+    ("name", "consumed", "expected"),
+    [
+        ("Virtual Machines", "Microsoft.Compute", "Compute"),
+        ("Storage", "Microsoft.Storage", "Storage"),
+        ("Amazon Elastic Compute Cloud", None, "Compute"),
+        ("Amazon Relational Database Service", None, "Databases"),
+        ("BigQuery", None, "Analytics"),
+        ("AWS Key Management Service", None, "Security"),
+        ("Something Unheard Of", None, "Other"),
+        (None, None, "Other"),
+    ],
+)
+def test_service_category_maps_names_to_focus_categories(name, consumed, expected):
+    assert service_category(name, consumed) == expected
