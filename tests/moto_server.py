@@ -39,13 +39,17 @@ def _executable() -> str:
 
 
 @contextlib.contextmanager
-def running() -> Iterator[str]:
-    """Start moto_server, wait until it answers, yield its endpoint URL, stop it by PID."""
+def running(env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start moto_server, wait until it answers, yield its endpoint URL, stop it by PID.
+
+    ``env`` adds environment variables, e.g. ``INITIAL_NO_AUTH_ACTION_COUNT`` to make moto enforce
+    IAM policies after that many requests (for least-privilege tests).
+    """
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [_executable(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + READY_TIMEOUT

@@ -123,9 +123,15 @@ def translate(exc: BaseException, operation: str) -> ProviderError:
         return ProviderError("no AWS region configured; set the provider's region (e.g. us-east-1)")
     if isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
-        message = " ".join(str(exc.response.get("Error", {}).get("Message", "")).split())
+        message = _message(exc.response.get("Error", {}).get("Message", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         permission = PERMISSIONS.get(operation, operation)
-        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException"):
+        if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"):
+            return ProviderError(f"AWS credentials are invalid or expired ({code}); refresh them and retry")
+        # Some endpoints (proxies, emulators) answer a JSON API with an XML 403 botocore cannot
+        # parse; the status alone still means "not allowed".
+        if code in ("AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "UnauthorizedException") or (
+                status == 403 and code in ("", "403")):
             return ProviderError(f"AWS denied {operation}: grant {permission} to the caller ({message})")
         if code == "DataUnavailableException":
             return ProviderError(
@@ -134,8 +140,6 @@ def translate(exc: BaseException, operation: str) -> ProviderError:
             )
         if code == "BillExpirationException":
             return ProviderError(f"Cost Explorer no longer keeps this range ({message}); lower lookback_months")
-        if code in ("ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException"):
-            return ProviderError(f"AWS credentials are invalid or expired ({code}); refresh them and retry")
         if code == "AWSOrganizationsNotInUseException":
             return ProviderError("this account is not in an AWS Organization; account names fall back to ids")
         if code in ("NoSuchBucket", "NoSuchKey"):
@@ -148,6 +152,15 @@ def _snake(operation: str) -> str:
     import re
 
     return re.sub(r"(?<!^)(?=[A-Z])", "_", operation).lower()
+
+
+def _message(raw: object) -> str:
+    """The error text on one line; the <Message> of an XML body when botocore left it raw."""
+    import re
+
+    text = str(raw or "")
+    found = re.search(r"<Message>(.*?)</Message>", text, re.S)
+    return " ".join((found.group(1) if found else text).split())
 
 
 def _short(exc: BaseException | None) -> str:
