@@ -1,0 +1,108 @@
+"""Shared fixtures: an isolated environment per test, a fake provider plugin, a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test reads the user's config or cache: XDG dirs point into a temp dir."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.delenv("COSTCTL_CONFIG", raising=False)
+    monkeypatch.delenv("COSTCTL_DEBUG", raising=False)
+    return home
+
+
+def shared_data() -> Path:
+    """The public samples beside the repo; a missing folder fails in CI and skips elsewhere."""
+    import os
+
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"{SHARED_DATA} is missing; CI must run with shared/ beside the repo")
+        pytest.skip(f"{SHARED_DATA} not found (the samples live in shared/ beside the repo)")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def fake_plugin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Install the fake provider as a real entry-point plugin on sys.path (and for subprocesses)."""
+    from costctl.providers import registry
+
+    site = tmp_path_factory.mktemp("site")
+    shutil.copy(TESTS / "fakeplugin" / "costctl_fakeprov.py", site / "costctl_fakeprov.py")
+    info = site / "costctl_fakeprov-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: costctl-fakeprov\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[costctl.providers]\nfake = costctl_fakeprov:FakeProvider\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    registry.available.cache_clear()
+    registry.load.cache_clear()
+    yield site
+    registry.available.cache_clear()
+    registry.load.cache_clear()
+    sys.modules.pop("costctl_fakeprov", None)
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run ``costctl`` in-process through its real entry point; return exit code and streams."""
+    from costctl.cli import main
+
+    def invoke(*args: str) -> Result:
+        capsys.readouterr()
+        try:
+            main(list(args))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        out, err = capsys.readouterr()
+        return Result(code, out, err)
+
+    return invoke
+
+
+@pytest.fixture
+def fake_config(tmp_path: Path, fake_plugin: Path) -> Callable[..., Path]:
+    """Write a config with fake provider instances; returns the config path."""
+    import yaml
+
+    def write(**instances: dict) -> Path:
+        providers = {}
+        for name, extra in (instances or {"fake": {}}).items():
+            providers[name] = {"type": "fake", "log": str(tmp_path / f"{name}.log"), **extra}
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump({"providers": providers, "cache": {"path": str(tmp_path / "cache")}}))
+        return path
+
+    return write
+
+
+def fetch_log(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []

@@ -1,0 +1,71 @@
+"""A third-party-style provider plugin used by the tests.
+
+It is installed into a temporary ``*.dist-info`` on sys.path by the ``fake_plugin`` fixture, so
+the tests exercise the same entry-point discovery a real plugin package uses. Every fetch is
+appended to a JSON-lines log so tests can assert exactly which ranges were asked upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from datetime import date, timedelta
+from typing import ClassVar
+
+from costctl.errors import ProviderError
+from costctl.providers.base import AuthResult, Provider
+from costctl.schema import Field
+
+
+class FakeProvider(Provider):
+    type_name: ClassVar[str] = "fake"
+    description: ClassVar[str] = "deterministic test provider"
+    fields: ClassVar[dict[str, Field]] = {
+        "log": Field("str", required=True, help="file that records every fetch"),
+        "daily_cost": Field("float", default=10.0),
+        "delay": Field("float", default=0.0),
+        "fail": Field("bool", default=False),
+        "token": Field("str", default=None, secret=True),
+        "currency": Field("str", default="USD"),
+    }
+
+    def fetch(self, start: date, end: date, granularity: str = "daily"):
+        import pandas as pd
+
+        from costctl import model
+
+        self.stats.requests += 1
+        with open(self.settings["log"], "a") as fh:
+            fh.write(json.dumps({"start": start.isoformat(), "end": end.isoformat(), "pid": os.getpid(),
+                                 "t": time.time()}) + "\n")
+        if self.settings["delay"]:
+            time.sleep(self.settings["delay"])
+        if self.settings["fail"]:
+            raise ProviderError(f"{self.name}: the fake cloud is down; try again later")
+        rows = []
+        day = start
+        while day < end:
+            for service, share, team in (("Compute", 1.0, "web"), ("Storage", 0.5, None)):
+                rows.append({
+                    "ChargePeriodStart": pd.Timestamp(day, tz="UTC"),
+                    "ChargePeriodEnd": pd.Timestamp(day + timedelta(days=1), tz="UTC"),
+                    "BilledCost": self.settings["daily_cost"] * share,
+                    "EffectiveCost": self.settings["daily_cost"] * share * 0.9,
+                    "BillingCurrency": self.settings["currency"],
+                    "ProviderName": "FakeCloud",
+                    "SubAccountId": "111",
+                    "SubAccountName": "prod",
+                    "ServiceName": service,
+                    "RegionId": "eu-1",
+                    "ChargeCategory": "Usage",
+                    "Tags": {"team": team} if team else {},
+                })
+            day += timedelta(days=1)
+        if not rows:
+            return model.empty_frame()
+        return model.normalize(pd.DataFrame(rows))
+
+    def test_auth(self) -> AuthResult:
+        return AuthResult(ok=not self.settings["fail"], identity="fake-user",
+                          checks=[("fake api", not self.settings["fail"], "answers")])

@@ -1,0 +1,153 @@
+"""Configuration: lookup order, interpolation, and every validation error path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from costctl import config
+from costctl.errors import ConfigError
+from costctl.schema import parse_duration
+
+
+def files_provider(extra: str = "") -> str:
+    return f"providers:\n  local:\n    type: files\n    paths: [/tmp/x.csv]\n{extra}"
+
+
+def test_an_empty_file_gives_defaults():
+    cfg = config.parse("", env={})
+    assert cfg.providers == {}
+    assert cfg.defaults["days"] == 30
+    assert cfg.cache["enabled"] is True
+
+
+def test_interpolation_replaces_variables_and_defaults():
+    text = "providers:\n  p:\n    type: files\n    paths: ['${DIR}/a.csv', '${OTHER:-/srv}/b.csv', 'cost$$.csv']\n"
+    cfg = config.parse(text, env={"DIR": "/data"})
+    assert cfg.providers["p"]["paths"] == ["/data/a.csv", "/srv/b.csv", "cost$.csv"]
+
+
+def test_interpolation_treats_an_empty_variable_as_unset():
+    assert config.interpolate("${X:-fallback}", {"X": ""}) == "fallback"
+
+
+def test_an_unset_variable_without_default_names_the_key_and_the_variable():
+    text = "providers:\n  p:\n    type: files\n    paths: ['${NOPE}/a.csv']\n"
+    with pytest.raises(ConfigError, match=r"providers\.p\.paths\[0\]: environment variable NOPE is not set"):
+        config.parse(text, env={})
+
+
+def test_malformed_yaml_names_line_and_column():
+    with pytest.raises(ConfigError, match=r"invalid YAML at line \d+, column \d+"):
+        config.parse("providers:\n  p: [unclosed\n", env={})
+
+
+def test_top_level_must_be_a_mapping():
+    with pytest.raises(ConfigError, match="top level must be a mapping"):
+        config.parse("- a\n- b\n", env={})
+
+
+def test_an_unknown_provider_type_lists_the_known_ones():
+    with pytest.raises(ConfigError) as info:
+        config.parse("providers:\n  prod:\n    type: awz\n", env={})
+    assert str(info.value).startswith("providers.prod.type: unknown provider type 'awz' (known: ")
+    assert "files" in str(info.value)
+
+
+def test_a_provider_without_type_is_an_error():
+    with pytest.raises(ConfigError, match=r"providers\.prod\.type: required key is missing"):
+        config.parse("providers:\n  prod:\n    region: x\n", env={})
+
+
+def test_a_provider_that_is_not_a_mapping_is_an_error():
+    with pytest.raises(ConfigError, match=r"providers\.prod: expected a mapping"):
+        config.parse("providers:\n  prod: aws\n", env={})
+
+
+def test_an_unknown_provider_key_is_named():
+    with pytest.raises(ConfigError, match=r"providers\.local\.pathz: unknown key"):
+        config.parse("providers:\n  local:\n    type: files\n    pathz: [a]\n", env={})
+
+
+def test_a_missing_required_provider_key_is_named():
+    with pytest.raises(ConfigError, match=r"providers\.local\.paths: required key is missing"):
+        config.parse("providers:\n  local:\n    type: files\n", env={})
+
+
+def test_a_wrong_type_is_named_with_what_was_expected():
+    with pytest.raises(ConfigError, match=r"providers\.local\.restatement_days: expected a whole number, got 'x'"):
+        config.parse(files_provider("    restatement_days: x\n"), env={})
+
+
+def test_a_bad_duration_is_named():
+    with pytest.raises(ConfigError, match=r"providers\.local\.ttl: expected a duration"):
+        config.parse(files_provider("    ttl: soon\n"), env={})
+
+
+def test_durations_accept_units():
+    cfg = config.parse(files_provider("    ttl: 30m\n"), env={})
+    assert cfg.providers["local"]["ttl"] == 1800.0
+    assert parse_duration("36h") == 129600
+    assert parse_duration(90) == 90
+
+
+def test_an_unknown_top_level_key_is_named():
+    with pytest.raises(ConfigError, match=r"^cahce: unknown key"):
+        config.parse("cahce: {}\n", env={})
+
+
+def test_a_bad_choice_is_named():
+    with pytest.raises(ConfigError, match=r"defaults\.metric: expected one of billed, effective, got 'net'"):
+        config.parse("defaults:\n  metric: net\n", env={})
+
+
+def test_a_bad_provider_name_is_rejected():
+    with pytest.raises(ConfigError, match=r"providers\.bad name: provider names"):
+        config.parse("providers:\n  bad name:\n    type: files\n    paths: [a]\n", env={})
+
+
+def test_threshold_sections_are_validated():
+    with pytest.raises(ConfigError, match=r"thresholds\.day\.warn: unknown key"):
+        config.parse("thresholds:\n  day:\n    warn: 10\n", env={})
+
+
+def test_lookup_order(tmp_path: Path):
+    xdg = tmp_path / "xdg"
+    (xdg / "costctl").mkdir(parents=True)
+    xdg_file = xdg / "costctl" / "config.yaml"
+    xdg_file.write_text("")
+    env_file = tmp_path / "env.yaml"
+    env_file.write_text("")
+    explicit = tmp_path / "explicit.yaml"
+    explicit.write_text("")
+    env = {"COSTCTL_CONFIG": str(env_file), "XDG_CONFIG_HOME": str(xdg), "HOME": str(tmp_path)}
+    assert config.find_config(str(explicit), env) == explicit
+    assert config.find_config(None, env) == env_file
+    assert config.find_config(None, {"XDG_CONFIG_HOME": str(xdg), "HOME": str(tmp_path)}) == xdg_file
+    home_default = tmp_path / ".config" / "costctl"
+    home_default.mkdir(parents=True)
+    (home_default / "config.yaml").write_text("")
+    assert config.find_config(None, {"HOME": str(tmp_path)}) == home_default / "config.yaml"
+
+
+def test_a_missing_explicit_config_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        config.find_config(str(tmp_path / "nope.yaml"), {})
+    with pytest.raises(ConfigError, match=r"\$COSTCTL_CONFIG"):
+        config.find_config(None, {"COSTCTL_CONFIG": str(tmp_path / "nope.yaml")})
+
+
+def test_the_example_config_is_valid():
+    example = Path(__file__).parents[1] / "config.example.yaml"
+    env = {"AWS_PROFILE": "x", "AZURE_CLIENT_SECRET": "s", "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c",
+           "GCP_BILLING_TABLE": "p.d.t", "HOME": "/tmp"}
+    cfg = config.parse(example.read_text(), str(example), env)
+    assert cfg.providers
+
+
+def test_show_redacts_secrets(fake_plugin):
+    cfg = config.parse("providers:\n  f:\n    type: fake\n    log: /tmp/l\n    token: hunter2\n", env={})
+    shown = config.redacted(cfg)
+    assert shown["providers"]["f"]["token"] == "***"
+    assert shown["providers"]["f"]["log"] == "/tmp/l"
