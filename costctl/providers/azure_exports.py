@@ -128,7 +128,8 @@ def manifest_blobs(manifest: dict[str, Any], run: Run, names: set[str]) -> tuple
 
         try:  # e.g. 2024-02-03T17:32:21.9784984Z: seven fraction digits, beyond datetime.fromisoformat
             when = pd.Timestamp(str(stamp))
-            submitted = (when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")).to_pydatetime()
+            when = when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC")
+            submitted = when.floor("us").to_pydatetime()
         except ValueError:
             submitted = None
     return listed, submitted
