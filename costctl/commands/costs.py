@@ -64,7 +64,8 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     columns = ([OutputColumn(result.period)] if result.period else [])
     columns += [OutputColumn(name, key) for name, key in zip(result.keys, keys, strict=True)]
     columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency")]
-    footer = [{**({result.period: "Total"} if result.period else {}),
+    # A total report without groups is its own total: no footer then.
+    footer = [] if not (result.period or result.keys) else [{**({result.period: "Total"} if result.period else {}),
                **({result.keys[0]: "Total"} if not result.period and result.keys else {}),
                "cost": t["cost"], "currency": t["currency"]} for t in result.totals]
     title = f"Costs {loaded.start} .. {loaded.end - timedelta(days=1)} ({metric or env.config.defaults['metric']})"
