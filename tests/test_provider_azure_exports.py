@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 from azurite import azurite  # noqa: F401 - the module-scoped Azurite fixture
-from conftest import shared_data
 
+from conftest import shared_data
 from costctl.errors import ProviderError
 from costctl.providers.azure import AzureProvider
 

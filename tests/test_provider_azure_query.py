@@ -271,3 +271,11 @@ def test_retry_after_headers_and_usage_dates_parse() -> None:
     assert usage_date("2024-01-31T00:00:00", "w") == date(2024, 1, 31)
     with pytest.raises(ProviderError, match="UsageDate holds 'soon'"):
         usage_date("soon", "w")
+
+
+def test_a_server_error_is_retried_with_backoff(fake: FakeCostManagement) -> None:
+    fake.script.append(Canned(503, {}, b'{"error":{"code":"ServiceUnavailable","message":"try later"}}'))
+    azure = provider(fake)
+    frame = azure.fetch(START, END)
+    assert frame["BilledCost"].sum() == pytest.approx(expected("ActualCost"))
+    assert azure.stats.retries == 1 and azure.stats.requests == 7
