@@ -69,10 +69,64 @@ def _register() -> None:
 _register()
 
 
+def _subcommand(args: Sequence[str]) -> str | None:
+    """The sub-command name in ``args``, skipping the global options (only --config takes a value)."""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if arg in ("--config", "-C"):
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg
+    return None
+
+
+def _main_check(args: list[str], debug: bool) -> None:
+    """Run ``check`` as a monitoring plugin: whatever goes wrong answers ``COSTCTL UNKNOWN - reason``, exit 3.
+
+    click exits 2 on a usage error, which a monitoring core reads as CRITICAL; ``--help`` and
+    ``--version`` exit UNKNOWN too, as the Monitoring Plugins guidelines ask.
+    """
+    from costctl.monitoring.state import State
+    from costctl.output.nagios import unknown_output
+
+    def unknown(reason: str) -> None:
+        sys.stdout.write(unknown_output(reason))
+        sys.stdout.flush()
+        sys.exit(3)
+
+    try:
+        rc = cli.main(args=args, prog_name="costctl", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        rc = exc.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        unknown("interrupted")
+    except click.ClickException as exc:
+        unknown(exc.format_message())
+    except CostctlError as exc:
+        if debug:
+            raise
+        unknown(" ".join(str(exc).split()))
+    except Exception as exc:
+        if debug:
+            raise
+        unknown(f"internal error: {type(exc).__name__}: {exc}")
+    # A finished check returns its State (non-zero ones also arrive as exit codes); a bare 0
+    # means --help or --version, which the guidelines answer with UNKNOWN.
+    sys.exit(int(rc) if isinstance(rc, State) or (isinstance(rc, int) and rc) else 3)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point: run the CLI and map every failure to a one-line message and exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("COSTCTL_DEBUG"))
+    if _subcommand(args) == "check":
+        _main_check(args, debug)
     try:
         rc = cli.main(args=args, prog_name="costctl", standalone_mode=False)
         sys.exit(rc if isinstance(rc, int) else 0)

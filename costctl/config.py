@@ -43,13 +43,41 @@ SECTIONS: dict[str, Field] = {
     "defaults": Field("map", default=dict),
     "providers": Field("map", default=dict),
     "thresholds": Field("map", default=dict, help="default -w/-c ranges of `check`, per --period"),
+    "check": Field("map", default=dict, help="defaults of `costctl check` (timeout, fault states, max age)"),
+    "prometheus": Field("map", default=dict, help="defaults of `costctl export-prometheus`"),
 }
 
-SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS}
+def _nagios_range(value: str) -> str:
+    """Reject a threshold the plugin could not parse at config-load time, not at 3 a.m."""
+    from costctl.monitoring.range import Range
+
+    Range.parse(value)
+    return value
+
+
+_STATES = ("ok", "warning", "critical", "unknown")
+CHECK_PERIODS = ("day", "mtd", "forecast", "change")
+
+CHECK_FIELDS: dict[str, Field] = {
+    "period": Field("str", default="day", choices=CHECK_PERIODS, help="--period when none is given"),
+    "timeout": Field("duration", default=30.0, help="-t/--timeout: answer --error-state after this long"),
+    "error_state": Field("str", default="unknown", choices=_STATES, help="state when a provider cannot be read"),
+    "stale_state": Field("str", default="unknown", choices=_STATES, help="state when data is older than max_age"),
+    "max_age": Field("duration", default=None, help="data older than this is stale, e.g. 36h"),
+    "top": Field("int", default=3, help="top contributors listed in the long output"),
+}
+
+PROMETHEUS_FIELDS: dict[str, Field] = {
+    "job": Field("str", default="costctl", help="pushgateway job name"),
+    "top_services": Field("int", default=10, help="services per provider kept as labels; the rest are (other)"),
+}
+
+SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,
+                                               "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS}
 
 THRESHOLD_FIELDS: dict[str, Field] = {
-    "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:"),
-    "critical": Field("str", default=None, help="Nagios range"),
+    "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:", validator=_nagios_range),
+    "critical": Field("str", default=None, help="Nagios range", validator=_nagios_range),
 }
 
 
@@ -148,6 +176,9 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     thresholds = data["thresholds"]
     if not isinstance(thresholds, dict):
         raise ConfigError("thresholds: expected a mapping of period -> {warning, critical}")
+    unknown_periods = sorted(str(k) for k in thresholds if str(k) not in CHECK_PERIODS)
+    if unknown_periods:
+        raise ConfigError(f"thresholds.{unknown_periods[0]}: unknown period (known: {', '.join(CHECK_PERIODS)})")
     data["thresholds"] = {str(k): check(v, THRESHOLD_FIELDS, f"thresholds.{k}") for k, v in thresholds.items()}
 
     providers: dict[str, dict[str, Any]] = {}

@@ -1,0 +1,155 @@
+"""``costctl check``: a Nagios/Icinga plugin over the cost data.
+
+Speaks the Monitoring Plugins protocol, not click's: every outcome is one status line on stdout
+and an exit status 0-3. Faults inside the command are turned into UNKNOWN here (the nagiosplugin
+``@guarded`` idea); click's own usage errors and errors in the global options are turned into
+UNKNOWN by ``costctl.cli.main``, which knows it is running ``check``. The core lives in
+``costctl.monitoring``; this module parses options, applies config defaults and renders.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime, time
+
+import click
+
+from costctl import __version__
+from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
+from costctl.context import Env
+from costctl.errors import CostctlError
+from costctl.monitoring.state import State
+
+STATES = ("ok", "warning", "critical", "unknown")
+PERIODS = ("day", "mtd", "forecast", "change")
+
+
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"costctl {__version__}")
+        ctx.exit(0)  # costctl.cli.main turns this into UNKNOWN (3), as the guidelines want for -V
+
+
+@click.command(short_help="Nagios/Icinga plugin: check cost against -w/-c ranges.")
+@click.option("--period", type=click.Choice(PERIODS), default=None,
+              help="day: latest complete day; mtd: month to date; forecast: projected month total; "
+                   "change: percent change of the latest day vs the mean of the 7 days before (default: day).")
+@click.option("--warning", "-w", metavar="RANGE", default=None,
+              help="Warning range ([@]start:end, e.g. 100, 10:, ~:10, @10:20); default from thresholds.<period>.")
+@click.option("--critical", "-c", metavar="RANGE", default=None, help="Critical range, same syntax.")
+@source_options
+@filter_options
+@click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
+              help="billed or effective (amortized) cost (default from config: effective).")
+@click.option("--timeout", "-t", metavar="SECONDS", type=float, default=None,
+              help="Answer --error-state after this long (default 30, 0 = none).")
+@click.option("--error-state", type=click.Choice(STATES, case_sensitive=False), default=None,
+              help="State when a provider cannot be read or the check times out (default unknown).")
+@click.option("--stale-state", type=click.Choice(STATES, case_sensitive=False), default=None,
+              help="State when data is older than --max-age or the latest day is missing (default unknown).")
+@click.option("--max-age", metavar="DURATION", default=None, help="Data older than this is stale, e.g. 36h.")
+@click.option("--top", type=int, default=None, help="Top contributors per provider in the long output (default 3).")
+@click.option("--verbose", "-v", "plugin_verbose", count=True, help="Add per-provider load details to the output.")
+@click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit (UNKNOWN).")
+@pass_env
+def check(env: Env, period: str | None, warning: str | None, critical: str | None, providers: tuple[str, ...],
+          files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...], services: tuple[str, ...],
+          regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None, timeout: float | None,
+          error_state: str | None, stale_state: str | None, max_age: str | None, top: int | None,
+          plugin_verbose: int) -> State:
+    """Check cost against warning/critical ranges, as a Nagios/Icinga/Naemon plugin.
+
+    Exit status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. With several providers each gets its own
+    perfdata and the worst state wins (CRITICAL > WARNING > UNKNOWN > OK).
+
+    \b
+    Examples:
+      costctl --demo check --period day -w 2000 -c 4000
+      costctl check --period change -w 50 -c 100 --max-age 36h
+      costctl check --period forecast --provider aws -w 30000 -c 40000
+      costctl check --file export.csv.gz --period mtd -c 10000
+    """
+    try:
+        code = _check(env, period, warning, critical, providers, files, as_of, accounts, services, regions, tags,
+                      metric, timeout, error_state, stale_state, max_age, top, plugin_verbose)
+    except CostctlError as exc:
+        code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
+    except Exception as exc:
+        if env.debug:
+            raise
+        code = _answer(env, State.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
+    state = State(code)
+    if state is not State.OK:
+        click.get_current_context().exit(int(state))
+    return state
+
+
+def _answer(env: Env, state: State, reason: str) -> int:
+    from costctl.output.nagios import status_output
+
+    env.stdout.write(status_output(state, reason))
+    env.stdout.flush()
+    return int(state)
+
+
+def _check(env: Env, period: str | None, warning: str | None, critical: str | None, providers: tuple[str, ...],
+           files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...], services: tuple[str, ...],
+           regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None, timeout: float | None,
+           error_state: str | None, stale_state: str | None, max_age: str | None, top: int | None,
+           plugin_verbose: int) -> int:
+    from costctl.errors import UsageError
+    from costctl.filters import Filters
+    from costctl.monitoring.evaluate import Policy
+    from costctl.monitoring.run import CheckRequest, Progress, run_check
+    from costctl.monitoring.summary import Outcome
+    from costctl.monitoring.thresholds import Thresholds
+    from costctl.monitoring.timeout import PluginTimeout, deadline
+    from costctl.output.nagios import status_output
+    from costctl.schema import parse_duration
+
+    settings = env.config.section("check") or {}
+    period = period or settings.get("period") or "day"
+    defaults = (env.config.section("thresholds") or {}).get(period, {})
+    try:
+        thresholds = Thresholds.parse(warning if warning is not None else defaults.get("warning"),
+                                      critical if critical is not None else defaults.get("critical"))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        age = parse_duration(max_age) if max_age is not None else settings.get("max_age")
+    except ValueError:
+        raise UsageError(f"--max-age: expected a duration like 36h, 90m or 2d, got {max_age!r}") from None
+    if top is not None and top < 0:
+        raise UsageError(f"--top: expected 0 or more, got {top}")
+    limit = timeout if timeout is not None else settings.get("timeout", 30.0)
+    if limit < 0:
+        raise UsageError(f"--timeout: expected 0 or more seconds, got {limit:g}")
+    apply_as_of(env, as_of)
+    now = datetime.combine(env.as_of, time(), UTC) if env.as_of else env.clock()
+    policy = Policy(error_state=State.parse(error_state or settings.get("error_state", "unknown")),
+                    stale_state=State.parse(stale_state or settings.get("stale_state", "unknown")),
+                    max_age=age, now=now, top=top if top is not None else settings.get("top", 3))
+    request = CheckRequest(period=period, thresholds=thresholds, policy=policy,
+                           filters=Filters.from_options(accounts, services, regions, tags),
+                           metric=metric or env.config.defaults["metric"], providers=providers, files=files,
+                           verbose=plugin_verbose)
+    progress = Progress()
+
+    def give_up() -> None:
+        # Last resort when the alarm could not interrupt the work: answer and end the process now.
+        where = f" {progress.current}" if progress.current else ""
+        sys.stdout.write(status_output(policy.error_state, f"timed out after {limit:g}s{where}"))
+        sys.stdout.flush()
+        os._exit(int(policy.error_state))
+
+    try:
+        with deadline(limit, give_up):
+            outcome = run_check(env, request, progress)
+    except PluginTimeout as exc:
+        where = f" {progress.current}" if progress.current else ""
+        outcome = Outcome(policy.error_state, f"{exc}{where}")
+    env.stdout.write(status_output(outcome.state, outcome.text, outcome.perfdata, outcome.long_output))
+    env.stdout.flush()
+    return int(outcome.state)

@@ -1,0 +1,112 @@
+"""The value a ``--period`` checks, for one provider's ledger.
+
+``day``: cost of the latest complete day. ``mtd``: that day's month through that day.
+``forecast``: projected total of that month (``costctl.monitoring.forecast``). ``change``:
+percent change of the latest complete day against the mean of the 7 days before it - with
+``-w 50 -c 100`` the classic "cost spike" rule. Each measurement also brings extra perfdata
+(no thresholds) and the top contributors for the long output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from costctl.monitoring import forecast as fc
+from costctl.monitoring.ledger import Ledger, top
+from costctl.monitoring.perfdata import Perfdata
+
+PERIODS = ("day", "mtd", "forecast", "change")
+BASELINE_DAYS = 7
+
+STALE = "stale"  # the data needed is not there (yet): --stale-state decides
+UNDEFINED = "undefined"  # the data is there but the value has no meaning (no baseline): UNKNOWN
+
+
+def load_window(period: str, day: date) -> tuple[date, date]:
+    """The ``[start, end)`` of records a period needs for latest complete day ``day``."""
+    end = day + timedelta(days=1)
+    if period == "day":
+        return day, end
+    if period == "change":
+        return day - timedelta(days=BASELINE_DAYS), end
+    if period == "mtd":
+        return fc.month_bounds(day)[0], end
+    if period == "forecast":
+        return fc.history_start(day), end
+    raise ValueError(f"unknown period {period!r} (one of {', '.join(PERIODS)})")
+
+
+def headline(period: str, day: date) -> str:
+    """What the status line says is being checked."""
+    return {"day": f"day {day}", "mtd": f"mtd {day}", "forecast": f"forecast {day:%Y-%m}",
+            "change": f"change {day} vs {BASELINE_DAYS}-day mean"}[period]
+
+
+@dataclass
+class Measurement:
+    value: float | None = None
+    uom: str = ""
+    text: str = ""  # the value as the status line shows it
+    currency: str = ""
+    extra: list[Perfdata] = field(default_factory=list)
+    contributors: list[str] = field(default_factory=list)
+    problem: str | None = None
+    problem_kind: str = STALE
+
+
+def _money(value: float, currency: str) -> str:
+    return f"{value:.2f} {currency}".rstrip()
+
+
+def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3) -> Measurement:
+    """Compute ``period`` for ``day`` from ``ledger``; ``label`` prefixes the extra perfdata labels."""
+    start, end = load_window(period, day)
+    currencies = ledger.currencies(start, end)
+    if len(currencies) > 1:
+        return Measurement(problem=f"mixed currencies ({', '.join(currencies)}); narrow with --account",
+                           problem_kind=UNDEFINED)
+    currency = currencies[0] if currencies else ""
+    if not ledger.has_day(day):
+        newest = ledger.newest_day
+        return Measurement(currency=currency,
+                           problem=f"no data for {day} (newest: {newest or 'none'})", problem_kind=STALE)
+    if period == "change":
+        return _change(ledger, label, day, currency, top_n)
+    month_start = fc.month_bounds(day)[0]
+    lo = day if period == "day" else month_start
+    value = ledger.total(lo, end)
+    m = Measurement(value=value, text=_money(value, currency), currency=currency)
+    m.contributors = [f"{name} {_money(cost, currency)}"
+                      for name, cost in top(ledger.breakdown("service", lo, end), top_n).items()]
+    if period == "forecast":
+        projected = fc.month_forecast(ledger.daily(start, end), day)
+        m.value, m.text = projected, _money(projected or 0.0, currency)
+        m.extra = [Perfdata(f"{label}_mtd", value)]
+        m.contributors.insert(0, f"month to date {_money(value, currency)}; forecast is day-of-week aware")
+    return m
+
+
+def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int) -> Measurement:
+    base_start = day - timedelta(days=BASELINE_DAYS)
+    baseline_days = ledger.daily(base_start, day)
+    today = ledger.total(day, day + timedelta(days=1))
+    if not baseline_days:
+        return Measurement(currency=currency, problem=f"no data in the {BASELINE_DAYS} days before {day}",
+                           problem_kind=UNDEFINED)
+    baseline = sum(baseline_days.values()) / len(baseline_days)
+    extra = [Perfdata(f"{label}_day", today), Perfdata(f"{label}_baseline", baseline)]
+    if baseline <= 0:
+        return Measurement(currency=currency, extra=extra, problem_kind=UNDEFINED,
+                           problem=f"baseline is {_money(baseline, currency)}; a percent change has no meaning")
+    pct = (today - baseline) / baseline * 100.0
+    m = Measurement(value=pct, uom="%", currency=currency, extra=extra,
+                    text=f"{pct:+.1f}%")
+    before = {k: v / len(baseline_days) for k, v in ledger.breakdown("service", base_start, day).items()}
+    now = ledger.breakdown("service", day, day + timedelta(days=1))
+    deltas = {k: now.get(k, 0.0) - before.get(k, 0.0) for k in set(before) | set(now)}
+    ranked = sorted(deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:top_n]
+    m.contributors = [f"{day} {_money(today, currency)} vs {BASELINE_DAYS}-day mean {_money(baseline, currency)}"]
+    m.contributors += [f"{name} {_money(now.get(name, 0.0), currency)} ({delta:+.2f} vs mean)"
+                       for name, delta in ranked]
+    return m

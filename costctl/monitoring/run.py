@@ -1,0 +1,100 @@
+"""A whole check: load each provider's window, judge it, summarize.
+
+The only module of the package that touches the loader. Providers are loaded one by one so a
+timeout can say which one it was waiting for, and so that one provider failing (its status says
+so) never stops the others: each gets its own Result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from costctl.errors import ConfigError, ProviderError, UsageError
+from costctl.filters import Filters
+from costctl.monitoring.evaluate import Policy, Result, evaluate, format_age
+from costctl.monitoring.ledger import Ledger
+from costctl.monitoring.measure import headline, load_window
+from costctl.monitoring.summary import Outcome, summarize
+from costctl.monitoring.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from costctl.context import Env
+    from costctl.loader import SourceStatus
+
+FILE_LABEL = "file"
+
+
+@dataclass
+class CheckRequest:
+    period: str
+    thresholds: Thresholds
+    policy: Policy
+    filters: Filters = field(default_factory=Filters)
+    metric: str = "effective"
+    providers: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    verbose: int = 0
+
+
+@dataclass
+class Progress:
+    """What the check is doing now, for the timeout message."""
+
+    current: str | None = None
+
+
+def latest_complete_day(env: Env) -> date:
+    return env.today() - timedelta(days=1)
+
+
+def _describe(status: SourceStatus, now: float) -> str:
+    fetched = ", ".join(f"{a}..{b - timedelta(days=1)}" for a, b in status.fetched)
+    age = f", cached copy fetched {format_age(now - status.oldest_fetch)} ago" if status.oldest_fetch else ""
+    return (f"{status.name}: {status.rows} rows, {status.requests} upstream request(s), "
+            + (f"fetched {fetched}" if fetched else "all from cache") + age)
+
+
+def _from_files(env: Env, req: CheckRequest) -> Outcome:
+    from costctl import loader
+
+    if req.providers:
+        raise UsageError("--file and --provider cannot be combined")
+    data, _first, last = loader.load_files(req.files)
+    if last is None:
+        return summarize(f"{req.period}", [Result(FILE_LABEL, req.policy.stale_state, "no cost rows in the file(s)")])
+    day = env.as_of - timedelta(days=1) if env.as_of else last - timedelta(days=1)
+    block = data.block()
+    ledger = Ledger.from_block(req.filters.apply_block(block), req.metric, coverage=block)
+    result = evaluate(FILE_LABEL, ledger, req.period, day, req.thresholds, req.policy)
+    return summarize(headline(req.period, day), [result])
+
+
+def run_check(env: Env, req: CheckRequest, progress: Progress | None = None) -> Outcome:
+    """Evaluate the request against every selected provider instance (or the ``--file`` exports)."""
+    from costctl import loader
+
+    progress = progress or Progress()
+    if req.files:
+        progress.current = "reading " + ", ".join(req.files)
+        return _from_files(env, req)
+    day = latest_complete_day(env)
+    start, end = load_window(req.period, day)
+    names = loader.select_sources(env, req.providers)
+    results, notes = [], []
+    now = env.clock().timestamp()
+    for name in names:
+        progress.current = f"loading {name}"
+        try:
+            block, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+        except (ProviderError, ConfigError) as exc:  # e.g. a provider plugin that cannot be imported
+            results.append(evaluate(name, Ledger(), req.period, day, req.thresholds, req.policy, error=str(exc)))
+            continue
+        ledger = Ledger.from_block(req.filters.apply_block(block), req.metric, coverage=block)
+        results.append(evaluate(name, ledger, req.period, day, req.thresholds, req.policy,
+                                error=None if status.ok else (status.error or "refresh failed")))
+        if req.verbose:
+            notes.append(_describe(status, now))
+    progress.current = None
+    return summarize(headline(req.period, day), results, notes)
