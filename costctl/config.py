@@ -35,6 +35,25 @@ DEFAULTS_FIELDS: dict[str, Field] = {
     "currency": Field("str", default=None, help="expected billing currency; other currencies are reported apart"),
 }
 
+def _severity_cutoffs(value: Any) -> Any:
+    from costctl.analysis.anomaly_severity import parse_cutoffs
+
+    return parse_cutoffs(value)
+
+
+ANOMALY_FIELDS: dict[str, Field] = {
+    "by": Field("str", default="provider,account,service", help="group keys of `anomalies` (as costs --group-by)"),
+    "days": Field("int", default=14, help="report window of `anomalies`, in days"),
+    "history": Field("int", default=90, help="baseline days before the window"),
+    "method": Field("str", default="robust", choices=("robust", "zscore", "pct", "iqr")),
+    "sensitivity": Field("str", default="medium", choices=("low", "medium", "high")),
+    "min_impact": Field("float", default=10.0, help="ignore anomalies moving less money than this"),
+    "min_pct": Field("float", default=10.0, help="ignore anomalies smaller than this percentage of expected"),
+    "contributors": Field("int", default=3, help="root-cause items listed per key"),
+    "severity": Field("map", default=None, validator=_severity_cutoffs,
+                      help="cut-offs per level: {critical: {impact: 500, share: 0.5}, high: ..., medium: ...}"),
+}
+
 # Top-level sections. Feature modules (budgets, notifications, checks...) add their own entries
 # here at import time of costctl.config_sections so that one validator covers the whole file.
 SECTIONS: dict[str, Field] = {
@@ -45,6 +64,8 @@ SECTIONS: dict[str, Field] = {
     "thresholds": Field("map", default=dict, help="default -w/-c ranges of `check`, per --period"),
     "check": Field("map", default=dict, help="defaults of `costctl check` (timeout, fault states, max age)"),
     "prometheus": Field("map", default=dict, help="defaults of `costctl export-prometheus`"),
+    "anomalies": Field("map", default=dict, help="defaults of `costctl anomalies`"),
+    "notifications": Field("map", default=dict, help="named channels for `anomalies --notify NAME`"),
 }
 
 def _nagios_range(value: str) -> str:
@@ -73,7 +94,8 @@ PROMETHEUS_FIELDS: dict[str, Field] = {
 }
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,
-                                               "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS}
+                                               "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS,
+                                               "anomalies": ANOMALY_FIELDS}
 
 THRESHOLD_FIELDS: dict[str, Field] = {
     "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:", validator=_nagios_range),
@@ -180,6 +202,11 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     if unknown_periods:
         raise ConfigError(f"thresholds.{unknown_periods[0]}: unknown period (known: {', '.join(CHECK_PERIODS)})")
     data["thresholds"] = {str(k): check(v, THRESHOLD_FIELDS, f"thresholds.{k}") for k, v in thresholds.items()}
+    if data["anomalies"]["severity"] is None:
+        data["anomalies"]["severity"] = _severity_cutoffs(None)
+    from costctl.notify.channels import check_channels
+
+    data["notifications"] = check_channels(data["notifications"])
 
     providers: dict[str, dict[str, Any]] = {}
     for name, settings in (data["providers"] or {}).items():
@@ -220,10 +247,12 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
 
 def redacted(config: Config) -> dict[str, Any]:
     """The validated config with every secret value replaced, for ``config show``."""
+    from costctl.notify.channels import redact
     from costctl.providers import registry
     from costctl.providers.base import COMMON_FIELDS
 
     data = {k: v for k, v in config.data.items() if k != "providers"}
+    data["notifications"] = redact(config.data.get("notifications") or {})
     providers = {}
     for name, settings in config.providers.items():
         fields = {**COMMON_FIELDS, **registry.load(settings["type"]).fields}

@@ -1,0 +1,178 @@
+"""Cost anomalies behind ``costctl anomalies``: series -> method -> money filters -> severity -> root cause.
+
+Takes a normalized frame covering the baseline history and the report window and returns plain
+``Anomaly`` objects; it knows nothing about click, output formats, acknowledgements or
+notifications. New spend (a group with no cost before that now costs more than the minimum
+impact) is found the same way whatever the method, because no statistic can judge a series
+that has no past.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from costctl.analysis import anomaly_methods as methods
+from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
+from costctl.analysis.anomaly_series import NONE, build_matrix, long_frame
+from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
+from costctl.analysis.costs import output_name
+from costctl.errors import UsageError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+KINDS = ("spike", "drop", "level_shift", "new")
+SENSITIVITIES = ("low", "medium", "high")
+NEW_MIN_QUIET_DAYS = 7  # a group is new only if the data shows at least a week without it
+
+
+@dataclass
+class Settings:
+    """What to look for: the grouping, the method and the noise filters."""
+
+    keys: list[str]
+    method: str = "robust"
+    sensitivity: str = "medium"
+    threshold: float | None = None  # overrides the sensitivity's threshold
+    window: int | None = None  # trailing window of the method (default per method)
+    min_impact: float = 10.0  # |observed - expected| below this is noise
+    min_pct: float = 10.0  # |impact| / expected below this percentage is noise
+    metric: str = "effective"
+    top_contributors: int = 3
+    cutoffs: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_CUTOFFS))
+
+    def resolved_threshold(self) -> float:
+        if self.method not in methods.METHODS:
+            raise UsageError(f"--method: unknown method {self.method!r} (known: {', '.join(methods.METHODS)})")
+        if self.sensitivity not in SENSITIVITIES:
+            raise UsageError(f"--sensitivity: expected one of {', '.join(SENSITIVITIES)}")
+        return self.threshold if self.threshold is not None else methods.THRESHOLDS[self.method][self.sensitivity]
+
+    def resolved_window(self) -> int:
+        window = self.window if self.window is not None else methods.WINDOWS[self.method]
+        if window < 1:
+            raise UsageError(f"--window: expected a positive number of days, got {window}")
+        return window
+
+
+@dataclass
+class Anomaly:
+    """One unusual day of one group."""
+
+    id: str
+    date: date
+    kind: str
+    group: dict[str, str | None]  # output name of each key -> value
+    currency: str | None
+    cost: float
+    expected: float
+    impact: float
+    score: float | None
+    severity: str
+    method: str
+    contributors: list[Contributor] = field(default_factory=list)
+    acknowledged: bool = False
+
+    @property
+    def pct(self) -> float | None:
+        """Impact in percent of the expected cost (None for new spend)."""
+        return self.impact / self.expected * 100.0 if self.expected else None
+
+    def record(self) -> dict[str, Any]:
+        """The JSON contract of one anomaly (docs/anomalies.md)."""
+        return {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
+                "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
+                "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
+                "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
+
+
+def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) -> str:
+    """Stable id of (day, group): the same anomaly keeps its id across runs and methods."""
+    text = json.dumps([day.isoformat(), sorted(group.items()), currency], sort_keys=True)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: date, end: date) -> list[Anomaly]:
+    """Anomalies on the days ``[start, end)`` judged against ``[history_start, start)``.
+
+    Sorted by date, then by impact (largest first).
+    """
+    import numpy as np
+
+    threshold, window = settings.resolved_threshold(), settings.resolved_window()
+    method = methods.METHODS[settings.method]
+    drill = drill_keys(settings.keys)
+    data = long_frame(frame, settings.keys, drill, settings.metric)
+    matrix = build_matrix(data, settings.keys, history_start, end)
+    weekdays = np.array([d.weekday() for d in matrix.days])
+    first_report = (start - history_start).days
+    active = np.flatnonzero(np.abs(matrix.values).sum(axis=1) > 1e-9)
+    data_first = int(active[0]) if len(active) else 0
+    by_group = data.groupby(settings.keys + ["currency"], sort=False) if len(data) else None
+
+    found: list[Anomaly] = []
+    for g, group in enumerate(matrix.groups):
+        values = matrix.values[:, g]
+        flags = _flags(values, weekdays, first_report, threshold, window, method, data_first, settings.min_impact)
+        for flag in flags:
+            cost = float(values[flag.index])
+            impact = cost - flag.expected
+            if not _material(impact, flag.expected, settings):
+                continue
+            day = matrix.days[flag.index]
+            rows = by_group.get_group(group) if by_group is not None else data.iloc[0:0]
+            found.append(_anomaly(settings, group, day, flag, cost, impact,
+                                  contributors(rows, drill, day, flag.expected, impact, settings.top_contributors)))
+    found.sort(key=lambda a: (a.date, -abs(a.impact)))
+    return found
+
+
+def _flags(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int,
+           method: methods.Method, data_first: int, min_impact: float) -> list[methods.Flag]:
+    """Method flags plus new spend; the method does not judge a new group's first ``window`` days."""
+    import numpy as np
+
+    nonzero = np.flatnonzero(np.abs(values) > 1e-9)
+    if len(nonzero) == 0:
+        return []
+    first = int(nonzero[0])
+    flags = [f for f in method(values, weekdays, start, threshold, window)
+             if f.index >= first + max(window, methods.MIN_DAYS if first > data_first else 0)]
+    new = new_spend(values, first, data_first, start, min_impact)
+    if new is not None:
+        flags = [f for f in flags if f.index != new.index] + [new]
+    return flags
+
+
+def new_spend(values: np.ndarray, first: int, data_first: int, start: int, min_impact: float) -> methods.Flag | None:
+    """The first day a group absent from the baseline costs at least ``min_impact``, if in the window."""
+    if first - data_first < NEW_MIN_QUIET_DAYS:
+        return None
+    for i in range(first, len(values)):
+        if float(values[i]) >= min_impact:
+            return methods.Flag(i, "new", 0.0, float("inf")) if i >= start else None
+    return None
+
+
+def _material(impact: float, expected: float, settings: Settings) -> bool:
+    """Drop noise: too little money, or too small a change for the series."""
+    if abs(impact) < settings.min_impact:
+        return False
+    return expected <= 0 or abs(impact) / expected * 100.0 >= settings.min_pct
+
+
+def _anomaly(settings: Settings, group: tuple[str, ...], day: date, flag: methods.Flag, cost: float, impact: float,
+             causes: list[Contributor]) -> Anomaly:
+    names = [output_name(k) for k in settings.keys]
+    labels = {n: (None if v == NONE else v) for n, v in zip(names, group[:-1], strict=True)}
+    currency = None if group[-1] == NONE else group[-1]
+    score = None if flag.score in (float("inf"), float("-inf")) else round(float(flag.score), 4)
+    return Anomaly(id=anomaly_id(day, labels, currency), date=day, kind=flag.kind, group=labels,
+                   currency=currency, cost=cost, expected=flag.expected, impact=impact, score=score,
+                   severity=severity(impact, cost, flag.expected, settings.cutoffs), method=settings.method,
+                   contributors=causes)

@@ -1,0 +1,16 @@
+"""Notification channels for ``costctl anomalies --notify NAME``.
+
+Channels are named under ``notifications:`` in the config: a Slack-compatible incoming webhook
+(``type: slack`` or ``type: webhook``) and SMTP email (``type: email``). ``dispatch`` sends each
+channel only the anomalies it has not been sent yet (``NotifiedState``), so a cron job can run
+every hour without repeating itself. Secrets (webhook URLs, SMTP passwords) come from the config
+or the environment and never appear in messages, errors or logs.
+"""
+
+from __future__ import annotations
+
+from costctl.errors import CostctlError
+
+
+class NotifyError(CostctlError):
+    """A notification could not be delivered (the anomalies are still printed)."""

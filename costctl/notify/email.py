@@ -1,0 +1,59 @@
+"""SMTP email: one message per run, STARTTLS (or implicit TLS) before login.
+
+Uses smtplib from the standard library. Errors name the channel and the SMTP stage that
+failed, never the password.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from typing import Any
+
+from costctl.analysis.anomalies import Anomaly
+from costctl.notify import NotifyError
+from costctl.notify.message import body, subject
+
+
+def build_message(settings: dict[str, Any], anomalies: list[Anomaly]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"] = settings["sender"]
+    msg["To"] = ", ".join(settings["to"])
+    msg["Subject"] = subject(settings["subject"], anomalies)
+    msg.set_content(body(anomalies))
+    return msg
+
+
+def tls_context(settings: dict[str, Any]) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=settings.get("ca_file"))
+    if not settings["verify"]:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def send(name: str, settings: dict[str, Any], anomalies: list[Anomaly]) -> None:
+    """Deliver one message to every recipient of the channel."""
+    msg = build_message(settings, anomalies)
+    stage = "connect"
+    try:
+        if settings["ssl"]:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=settings["timeout"],
+                                                   context=tls_context(settings))
+        else:
+            client = smtplib.SMTP(settings["host"], settings["port"], timeout=settings["timeout"])
+        with client:
+            client.ehlo()
+            if settings["starttls"] and not settings["ssl"]:
+                stage = "STARTTLS"
+                client.starttls(context=tls_context(settings))
+                client.ehlo()
+            if settings.get("username"):
+                stage = "login"
+                client.login(settings["username"], settings.get("password") or "")
+            stage = "send"
+            client.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        detail = f"SMTP {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else type(exc).__name__
+        raise NotifyError(f"notification {name}: email failed at {stage} ({detail})") from None

@@ -1,0 +1,71 @@
+"""Slack-compatible incoming webhooks: one JSON POST per run, retried on transient failures.
+
+``type: slack`` posts ``{"text": ...}`` (what Slack, Mattermost, Rocket.Chat and Teams'
+Slack-compatible connectors accept); ``type: webhook`` adds ``anomalies``, the same records as
+``--format json``, for a receiver of your own. Error messages name the channel and the HTTP
+status but never the URL: an incoming-webhook URL is a credential.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from costctl.analysis.anomalies import Anomaly
+from costctl.notify import NotifyError
+from costctl.notify.message import body
+
+log = logging.getLogger("costctl.notify")
+
+
+class _Transient(Exception):
+    """A failure worth another attempt (connection error, 429, 5xx)."""
+
+
+def payload(settings: dict[str, Any], anomalies: list[Anomaly]) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": body(anomalies)}
+    for key in ("username", "channel"):
+        if settings.get(key):
+            data[key] = settings[key]
+    if settings["type"] == "webhook":
+        data["anomalies"] = [a.record() for a in anomalies]
+    return data
+
+
+def _post(url: str, data: bytes, timeout: float, name: str) -> None:
+    request = urllib.request.Request(url, data=data, method="POST",
+                                     headers={"Content-Type": "application/json", "User-Agent": "costctl"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            answer.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise _Transient(f"HTTP {exc.code}") from None
+        raise NotifyError(f"notification {name}: the webhook answered HTTP {exc.code}; check the URL") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise _Transient(type(reason).__name__ if isinstance(reason, BaseException) else "connection error") \
+            from None
+
+
+def send(name: str, settings: dict[str, Any], anomalies: list[Anomaly], wait_max: float = 8.0) -> None:
+    """POST the anomalies; retry transient failures ``retries`` times with exponential backoff."""
+    data = json.dumps(payload(settings, anomalies)).encode("utf-8")
+    retrying = Retrying(stop=stop_after_attempt(max(1, settings["retries"])),
+                        wait=wait_exponential(multiplier=0.5, max=wait_max),
+                        retry=retry_if_exception(lambda e: isinstance(e, _Transient)), reraise=False)
+    try:
+        for attempt in retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    log.info("notification %s: attempt %d", name, attempt.retry_state.attempt_number)
+                _post(settings["url"], data, settings["timeout"], name)
+    except RetryError as exc:
+        last = exc.last_attempt.exception()
+        raise NotifyError(f"notification {name}: webhook failed after {settings['retries']} attempt(s): {last}") \
+            from None
