@@ -8,10 +8,11 @@ follows the real calendar, because restatement happens in real time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -80,6 +81,20 @@ class Env:
     def stderr_is_tty(self) -> bool:
         isatty: Any = getattr(self.stderr, "isatty", None)
         return bool(isatty and isatty())
+
+    @contextlib.contextmanager
+    def progress(self, message: str) -> Iterator[None]:
+        """A spinner on stderr while slow work runs, only when a person watches a terminal.
+
+        Cron jobs and monitoring systems get nothing: their stderr is not a TTY.
+        """
+        if self.quiet or not self.stderr_is_tty:
+            yield
+            return
+        from rich.console import Console
+
+        with Console(file=self.stderr).status(message):
+            yield
 
     def info(self, message: str) -> None:
         """A progress/diagnostic line on stderr (hidden by -q)."""

@@ -129,7 +129,8 @@ def load_source(env: Env, name: str, start: date, end: date,
         if cache is None:
             if start < fetch_end:
                 status.fetched.append((start, fetch_end))
-                block = _fetch(provider, start, fetch_end)
+                with env.progress(f"{name}: fetching {start} .. {fetch_end - timedelta(days=1)}"):
+                    block = _fetch(provider, start, fetch_end)
         else:
             fp = provider.fingerprint()
             freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
@@ -139,8 +140,11 @@ def load_source(env: Env, name: str, start: date, end: date,
                     ranges = cache.plan(name, fp, start, fetch_end, freshness, env.refresh)
                     for lo, hi in ranges:
                         status.fetched.append((lo, hi))
-                        env.verbose(f"{name}: fetching {lo} .. {hi - timedelta(days=1)}", 2)
-                        cache.store(name, fp, lo, hi, _fetch(provider, lo, hi))
+                        what = f"{name}: fetching {lo} .. {hi - timedelta(days=1)}"
+                        env.verbose(what, 2)
+                        with env.progress(what):
+                            block = _fetch(provider, lo, hi)
+                        cache.store(name, fp, lo, hi, block)
     except (ProviderError, ConfigError) as exc:
         status.ok, status.error = False, str(exc)
         if not tolerate_errors and cache is None:
