@@ -118,7 +118,7 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
 
     retrying = Retrying(
         retry=retry_if_exception(is_transient), stop=stop_after_delay(max_time),
-        wait=wait_exponential_jitter(initial=INITIAL_WAIT, max=MAX_WAIT, jitter=INITIAL_WAIT),
+        wait=wait_exponential_jitter(multiplier=INITIAL_WAIT, max=MAX_WAIT, jitter=INITIAL_WAIT),
         before_sleep=before_sleep, reraise=False,
     )
     try:
