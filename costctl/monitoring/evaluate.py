@@ -55,6 +55,8 @@ def evaluate(source: str, ledger: Ledger, period: str, day: date, thresholds: Th
              error: str | None = None) -> Result:
     """Judge one provider instance; ``error`` is its refresh failure, if any."""
     label = f"{source}_{period}"
+    if error and error.startswith(f"{source}: "):
+        error = error[len(source) + 2:]  # providers prefix their own name; the phrase already does
     warn, crit = thresholds.perf_fields()
     if error and ledger.empty:
         return Result(source, policy.error_state, f"{source}: {error}",

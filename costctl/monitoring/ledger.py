@@ -44,6 +44,7 @@ class Ledger:
     rows: list[Row] = field(default_factory=list)
     present: set[date] = field(default_factory=set)  # days the source has data for (before filters)
     newest_end: int | None = None  # epoch seconds of the source's newest ChargePeriodEnd (before filters)
+    source_currencies: set[str] = field(default_factory=set)  # before filters: the currency of an empty selection
 
     @classmethod
     def from_block(cls, block: Block, metric: str = "effective", coverage: Block | None = None) -> Ledger:
@@ -58,7 +59,9 @@ class Ledger:
             ledger.rows.append(Row(day_of(start), float(cost or 0.0), currency or "", account_id or account_name or "",
                                    service or ""))
         source = block if coverage is None else coverage
-        for start, end in source.rows("ChargePeriodStart", "ChargePeriodEnd"):
+        for start, end, currency in source.rows("ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"):
+            if currency:
+                ledger.source_currencies.add(currency)
             if start is not None:
                 ledger.present.add(day_of(start))
             if end is not None and (ledger.newest_end is None or end > ledger.newest_end):
@@ -88,7 +91,9 @@ class Ledger:
         return [r for r in self.rows if start <= r.day < end]
 
     def currencies(self, start: date, end: date) -> list[str]:
-        return sorted({r.currency for r in self.window(start, end) if r.currency})
+        """Currencies of the selected rows in the window (the source's own when nothing is selected)."""
+        found = sorted({r.currency for r in self.window(start, end) if r.currency})
+        return found or (sorted(self.source_currencies) if len(self.source_currencies) == 1 else [])
 
     def has_day(self, day: date) -> bool:
         return day in self.present

@@ -77,8 +77,9 @@ def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3) 
     lo = day if period == "day" else month_start
     value = ledger.total(lo, end)
     m = Measurement(value=value, text=_money(value, currency), currency=currency)
-    m.contributors = [f"{name} {_money(cost, currency)}"
-                      for name, cost in top(ledger.breakdown("service", lo, end), top_n).items()]
+    if top_n > 0:
+        m.contributors = [f"{name} {_money(cost, currency)}"
+                          for name, cost in top(ledger.breakdown("service", lo, end), top_n).items()]
     if period == "forecast":
         projected = fc.month_forecast(ledger.daily(start, end), day)
         m.value, m.text = projected, _money(projected or 0.0, currency)
@@ -105,7 +106,7 @@ def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int) ->
     before = {k: v / len(baseline_days) for k, v in ledger.breakdown("service", base_start, day).items()}
     now = ledger.breakdown("service", day, day + timedelta(days=1))
     deltas = {k: now.get(k, 0.0) - before.get(k, 0.0) for k in set(before) | set(now)}
-    ranked = sorted(deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:top_n]
+    ranked = sorted(deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max(top_n, 0)]
     m.contributors = [f"{day} {_money(today, currency)} vs {BASELINE_DAYS}-day mean {_money(baseline, currency)}"]
     m.contributors += [f"{name} {_money(now.get(name, 0.0), currency)} ({delta:+.2f} vs mean)"
                        for name, delta in ranked]

@@ -83,7 +83,6 @@ def run_check(env: Env, req: CheckRequest, progress: Progress | None = None) -> 
     start, end = load_window(req.period, day)
     names = loader.select_sources(env, req.providers)
     results, notes = [], []
-    now = env.clock().timestamp()
     for name in names:
         progress.current = f"loading {name}"
         try:
@@ -95,6 +94,6 @@ def run_check(env: Env, req: CheckRequest, progress: Progress | None = None) -> 
         results.append(evaluate(name, ledger, req.period, day, req.thresholds, req.policy,
                                 error=None if status.ok else (status.error or "refresh failed")))
         if req.verbose:
-            notes.append(_describe(status, now))
+            notes.append(_describe(status, env.clock().timestamp()))
     progress.current = None
     return summarize(headline(req.period, day), results, notes)
