@@ -245,19 +245,37 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
     return parse(text, str(path), env, path)
 
 
+_SECRET_WORDS = ("secret", "password", "token", "connection_string", "account_key", "private_key", "sas")
+
+
+def _redact_nested(value: Any) -> Any:
+    """Hide values of secret-looking keys inside nested mappings (e.g. an exports block)."""
+    if isinstance(value, dict):
+        return {k: ("***" if v and any(w in str(k).lower() for w in _SECRET_WORDS) else _redact_nested(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_nested(v) for v in value]
+    return value
+
+
 def redacted(config: Config) -> dict[str, Any]:
-    """The validated config with every secret value replaced, for ``config show``."""
+    """The validated config with every secret value replaced, for ``config show``.
+
+    Secrets are the keys a provider declares ``secret=True`` plus, at any depth, keys whose name
+    says secret, password, token, connection string or key.
+    """
     from costctl.notify.channels import redact
     from costctl.providers import registry
     from costctl.providers.base import COMMON_FIELDS
 
-    data = {k: v for k, v in config.data.items() if k != "providers"}
+    data = {k: _redact_nested(v) for k, v in config.data.items() if k != "providers"}
     data["notifications"] = redact(config.data.get("notifications") or {})
     providers = {}
     for name, settings in config.providers.items():
         fields = {**COMMON_FIELDS, **registry.load(settings["type"]).fields}
         providers[name] = {
-            k: ("***" if fields.get(k) is not None and fields[k].secret and v else v) for k, v in settings.items()
+            k: ("***" if fields.get(k) is not None and fields[k].secret and v else _redact_nested(v))
+            for k, v in settings.items()
         }
     data["providers"] = providers
     return data

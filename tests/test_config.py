@@ -151,3 +151,12 @@ def test_show_redacts_secrets(fake_plugin):
     shown = config.redacted(cfg)
     assert shown["providers"]["f"]["token"] == "***"
     assert shown["providers"]["f"]["log"] == "/tmp/l"
+
+
+def test_show_redacts_nested_secrets_such_as_a_connection_string():
+    text = ("providers:\n  az:\n    type: azure\n    scope: subscriptions/00000000-0000-0000-0000-000000000000\n"
+            "    exports:\n      connection_string: 'DefaultEndpointsProtocol=https;AccountKey=abc'\n"
+            "      container: costs\n")
+    shown = config.redacted(config.parse(text, env={}))
+    assert shown["providers"]["az"]["exports"]["connection_string"] == "***"
+    assert shown["providers"]["az"]["exports"]["container"] == "costs"
