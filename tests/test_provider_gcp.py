@@ -271,7 +271,7 @@ def test_retries_stop_after_max_retry_time(fake: FakeBigQuery, endpoint: str) ->
                                                ("currency", None)])
 def test_a_malformed_row_is_a_one_line_error(fake: FakeBigQuery, endpoint: str, column: str, value: Any) -> None:
     fake.corrupt = {"column": column, "value": value}
-    with pytest.raises(ProviderError, match="malformed|BigQuery query failed") as info:
+    with pytest.raises(ProviderError, match="malformed") as info:
         provider(endpoint).fetch(START, END)
     assert "\n" not in str(info.value)
 

@@ -109,7 +109,11 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
         if dry_run:
             return Answer(bytes_processed=int(job.total_bytes_processed or 0), job_id=job.job_id or "")
         result = job.result(page_size=page_size, retry=None, job_retry=None)
-        rows = [dict(row.items()) for row in result]
+        try:
+            rows = [dict(row.items()) for row in result]
+        except (ValueError, TypeError, KeyError) as exc:  # the client could not convert a cell
+            raise ProviderError(f"BigQuery answer for {table} has a malformed row ({short(exc)}); "
+                                "check that the table is a Cloud Billing export") from exc
         return Answer(rows=rows, bytes_processed=int(job.total_bytes_processed or 0), job_id=job.job_id)
 
     def before_sleep(state: Any) -> None:
