@@ -298,3 +298,57 @@ def test_missing_credentials_file_says_what_to_do(tmp_path: Any) -> None:
     gcp = GcpProvider("g", {"type": "gcp", "table": TABLE, "credentials_file": str(tmp_path / "nope.json")})
     result = gcp.test_auth()
     assert not result.ok and "service-account JSON key" in result.checks[0][2]
+
+
+def koku_rows(path: Any) -> list[dict[str, Any]]:
+    """The shared koku-flattened export sample, nested back into BigQuery's export schema."""
+    import ast
+
+    import pandas as pd
+
+    def pairs(text: Any) -> list[dict[str, str]]:
+        return [{"key": p["key"], "value": p["value"]} for p in ast.literal_eval(text)] if isinstance(text, str) else []
+
+    def text(value: Any) -> str | None:
+        return None if pd.isna(value) else str(value)
+
+    rows = []
+    for r in pd.read_csv(path).to_dict("records"):
+        ts = {c: pd.Timestamp(r[c]).to_pydatetime() for c in ("usage_start_time", "usage_end_time", "export_time",
+                                                              "partition_date")}
+        rows.append({
+            "billing_account_id": r["billing_account_id"],
+            "service": {"id": r["service.id"], "description": r["service.description"]},
+            "sku": {"id": r["sku.id"], "description": r["sku.description"]},
+            "usage_start_time": ts["usage_start_time"], "usage_end_time": ts["usage_end_time"],
+            "project": {"id": r["project.id"], "name": r["project.name"], "labels": pairs(r["project.labels"])},
+            "labels": pairs(r["labels"]),
+            "location": {"location": text(r["location.location"]), "country": text(r["location.country"]),
+                         "region": text(r["location.region"]), "zone": text(r["location.zone"])},
+            "resource": None, "export_time": ts["export_time"], "cost": float(r["cost"]), "currency": r["currency"],
+            "credits": [{k: c.get(k) for k in ("name", "amount", "full_name", "id", "type")}
+                        for c in ast.literal_eval(r["credits"])],
+            "invoice": {"month": str(r["invoice.month"])}, "cost_type": r["cost_type"],
+            "_PARTITIONTIME": ts["partition_date"],
+        })
+    return rows
+
+
+def test_the_shared_export_sample_matches_the_file_reader() -> None:
+    """Same rows, two independent paths: SQL in the fake vs costctl's own GCP export file parser."""
+    from conftest import shared_data
+    from costctl import formats
+
+    path = shared_data() / "gcp" / "billing_export_2020-11.csv"
+    fake = FakeBigQuery(table=TABLE, rows=koku_rows(path))
+    start, end = date(2020, 11, 8), date(2020, 11, 11)
+    with serving(fake) as url:
+        frame = provider(url, label_keys=["goog-resource-type"]).fetch(start, end)
+    from_file = formats.read_export(path)
+    inside = from_file[(from_file["ChargePeriodStart"] >= at(start)) & (from_file["ChargePeriodStart"] < at(end))]
+    assert len(inside) < len(from_file)  # the sample has rows on 2020-11-11, outside the range
+    assert frame["BilledCost"].sum() == pytest.approx(inside["BilledCost"].sum(), abs=1e-12)
+    usage = frame[frame["ChargeCategory"] != "Credit"]["BilledCost"].sum()
+    assert usage == pytest.approx(sum(r["cost"] for r in fake.rows if at(start) <= r["usage_start_time"] < at(end)))
+    assert frame[frame["ChargeCategory"] == "Credit"]["BilledCost"].sum() < 0
+    assert {t.get("goog-resource-type") for t in frame["Tags"]} >= {"bigquery_resource", "bigquery_dataset"}
