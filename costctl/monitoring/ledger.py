@@ -87,6 +87,10 @@ class Ledger:
     def newest_datetime(self) -> datetime | None:
         return None if self.newest_end is None else datetime.fromtimestamp(self.newest_end, UTC)
 
+    def only(self, currency: str) -> Ledger:
+        """The rows in one currency (same coverage), for sums that must not mix currencies."""
+        return Ledger([r for r in self.rows if r.currency == currency], self.present, self.newest_end, {currency})
+
     def window(self, start: date, end: date) -> list[Row]:
         return [r for r in self.rows if start <= r.day < end]
 

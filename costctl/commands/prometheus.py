@@ -1,0 +1,86 @@
+"""``costctl export-prometheus``: cost metrics for node_exporter's textfile collector or a Pushgateway.
+
+Meant for cron: one run loads every provider through the cache, computes a Snapshot
+(``costctl.monitoring.snapshot``) and writes it atomically and/or pushes it. A provider that
+fails does not stop the others: it is exported as ``costctl_up{provider=...} 0`` and warned
+about on stderr, and the run still succeeds so the other providers' metrics stay current.
+"""
+
+from __future__ import annotations
+
+import click
+
+from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
+from costctl.context import Env
+from costctl.errors import UsageError
+from costctl.filters import Filters
+
+
+def _grouping(values: tuple[str, ...]) -> dict[str, str]:
+    grouping = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--grouping: expected KEY=VALUE, got {item!r}")
+        grouping[key] = value
+    return grouping
+
+
+@click.command("export-prometheus")
+@source_options
+@filter_options
+@click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
+              help="billed or effective (amortized) cost (default from config: effective).")
+@click.option("--output", "-o", "output", metavar="PATH", default=None,
+              help="Write a node_exporter textfile (atomically, mode 0644); the name must end in .prom.")
+@click.option("--pushgateway", metavar="URL", default=None, help="Push the same metrics to this Pushgateway.")
+@click.option("--job", default=None, help="Pushgateway job name (default from config: costctl).")
+@click.option("--grouping", multiple=True, metavar="KEY=VALUE", help="Pushgateway grouping label (repeatable).")
+@click.option("--top-services", type=int, default=None, metavar="N",
+              help="Keep the N largest services per provider as labels, the rest as (other) (default 10).")
+@click.option("--timeout", "-t", type=float, default=30.0, show_default=True, help="Pushgateway request timeout.")
+@pass_env
+def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
+                      accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...],
+                      tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
+                      job: str | None, grouping: tuple[str, ...], top_services: int | None, timeout: float) -> None:
+    """Export cost metrics in the Prometheus text format.
+
+    Without --output or --pushgateway the exposition goes to stdout.
+
+    \b
+    Examples:
+      costctl --demo export-prometheus
+      costctl export-prometheus -o /var/lib/prometheus/node-exporter/costctl.prom
+      costctl export-prometheus --pushgateway http://pushgateway:9091 --grouping env=prod
+    """
+    from costctl.monitoring.snapshot import take_snapshot
+    from costctl.output import prometheus as prom
+
+    settings = env.config.section("prometheus") or {}
+    top = top_services if top_services is not None else settings.get("top_services", 10)
+    if top < 0:
+        raise UsageError(f"--top-services: expected 0 or more, got {top}")
+    if output is not None and not output.endswith(".prom"):
+        raise UsageError(f"--output: node_exporter only reads files ending in .prom, got {output!r}")
+    labels = _grouping(grouping)
+    apply_as_of(env, as_of)
+    snapshot = take_snapshot(env, providers=providers, files=files,
+                             filters=Filters.from_options(accounts, services, regions, tags),
+                             metric=metric or env.config.defaults["metric"], top_services=top)
+    for p in snapshot.providers:
+        if not p.up:
+            env.info(f"warning: {p.error or p.name + ': refresh failed'}; exported as costctl_up 0"
+                     + (" with cached data" if p.month_to_date else ""))
+    registry = prom.registry_for(snapshot)
+    if output is not None:
+        prom.write_textfile(output, registry)
+        env.verbose(f"wrote {output}")
+    if pushgateway is not None:
+        try:
+            prom.push(pushgateway, job or settings.get("job") or "costctl", registry, labels, timeout)
+        except OSError as exc:
+            raise click.ClickException(f"cannot push to {pushgateway}: {exc}") from None
+        env.verbose(f"pushed to {pushgateway}")
+    if output is None and pushgateway is None:
+        env.stdout.write(prom.exposition(registry))

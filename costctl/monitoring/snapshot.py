@@ -1,0 +1,106 @@
+"""What ``export-prometheus`` publishes, computed once per run in plain Python.
+
+Per provider instance: the latest complete day and the month to date per account, service and
+currency (services beyond the ``top_services`` largest of the month are folded into
+``(other)`` to bound the label cardinality), the month-end forecast per currency, the newest
+data timestamp, whether its refresh succeeded, and the upstream requests this run made. A
+provider whose refresh failed still contributes what the cache holds, and ``up`` says it failed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from costctl.errors import ConfigError, ProviderError, UsageError
+from costctl.filters import Filters
+from costctl.monitoring import forecast as fc
+from costctl.monitoring.ledger import OTHER, Ledger, Row
+
+if TYPE_CHECKING:
+    from costctl.context import Env
+
+Key = tuple[str, str, str]  # account, service, currency
+
+
+@dataclass
+class ProviderSnapshot:
+    name: str
+    up: bool = True
+    error: str | None = None
+    requests: int = 0
+    newest_end: int | None = None
+    latest_day: dict[Key, float] = field(default_factory=dict)
+    month_to_date: dict[Key, float] = field(default_factory=dict)
+    forecast: dict[str, float] = field(default_factory=dict)  # currency -> projected month total
+
+
+@dataclass
+class Snapshot:
+    day: date
+    providers: list[ProviderSnapshot]
+    started: float = 0.0
+    finished: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return max(self.finished - self.started, 0.0)
+
+
+def _sum(rows: list[Row], keep: set[str]) -> dict[Key, float]:
+    sums: dict[Key, float] = defaultdict(float)
+    for r in rows:
+        sums[(r.account, r.service if r.service in keep else OTHER, r.currency)] += r.cost
+    return dict(sorted(sums.items()))
+
+
+def summarize_provider(name: str, ledger: Ledger, day: date, top_services: int) -> ProviderSnapshot:
+    """The metrics of one provider's ledger for latest complete day ``day``."""
+    first, _ = fc.month_bounds(day)
+    end = day + timedelta(days=1)
+    month_rows = ledger.window(first, end)
+    ranking = ledger.breakdown("service", first, end)
+    keep = set(list(ranking)[:max(top_services, 0)])
+    snap = ProviderSnapshot(name=name, newest_end=ledger.newest_end)
+    snap.latest_day = _sum([r for r in month_rows if r.day == day], keep) if ledger.has_day(day) else {}
+    snap.month_to_date = _sum(month_rows, keep)
+    for currency in ledger.currencies(fc.history_start(day), end):
+        daily = ledger.only(currency).daily(fc.history_start(day), end)
+        projected = fc.month_forecast(daily, day) if ledger.has_day(day) else None
+        if projected is not None:
+            snap.forecast[currency] = projected
+    return snap
+
+
+def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str, ...] = (),
+                  filters: Filters | None = None, metric: str = "effective", top_services: int = 10) -> Snapshot:
+    """Load every selected provider (or the ``--file`` exports) and summarize each."""
+    from costctl import loader
+
+    filters = filters or Filters()
+    started = time.time()
+    if files:
+        if providers:
+            raise UsageError("--file and --provider cannot be combined")
+        data, _first, last = loader.load_files(files)
+        day = env.as_of - timedelta(days=1) if env.as_of else (last or env.today()) - timedelta(days=1)
+        block = data.block()
+        ledger = Ledger.from_block(filters.apply_block(block), metric, coverage=block)
+        return Snapshot(day, [summarize_provider("file", ledger, day, top_services)], started, time.time())
+    day = env.today() - timedelta(days=1)
+    start, end = fc.history_start(day), day + timedelta(days=1)
+    snaps = []
+    for name in loader.select_sources(env, providers):
+        try:
+            block, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+        except (ProviderError, ConfigError) as exc:
+            snaps.append(ProviderSnapshot(name=name, up=False, error=str(exc)))
+            continue
+        snap = summarize_provider(name, Ledger.from_block(filters.apply_block(block), metric, coverage=block), day,
+                                  top_services)
+        snap.up, snap.error, snap.requests = status.ok, status.error, status.requests
+        snaps.append(snap)
+    return Snapshot(day, snaps, started, time.time())

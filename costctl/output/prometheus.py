@@ -1,0 +1,94 @@
+"""Prometheus exposition of a monitoring Snapshot: model, registry, and the two transports.
+
+The layers of prometheus_client, kept apart: a custom ``Collector`` turns the Snapshot into
+``GaugeMetricFamily`` objects, a fresh ``CollectorRegistry`` holds only it (never the global
+registry, which would add process metrics), and the transports are ``write_to_textfile`` (temp
+file in the same directory, then rename: node_exporter never reads half a file) and
+``push_to_gateway``. Money has no base unit, so it is a plain gauge with a ``currency`` label.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+
+from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway, write_to_textfile
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from costctl.monitoring.snapshot import Snapshot
+
+COST_LABELS = ["provider", "account", "service", "currency"]
+
+
+def _money(value: float) -> float:
+    """Rounded to 6 decimals so float noise (12.340000000001) never reaches a dashboard."""
+    return round(value, 6) + 0.0
+
+
+class SnapshotCollector(Collector):
+    """Yields the costctl metric families of one Snapshot."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        snap = self.snapshot
+        day = GaugeMetricFamily("costctl_cost_latest_day", "Cost of the latest complete UTC day, in the unit of the "
+                                "currency label.", labels=COST_LABELS)
+        mtd = GaugeMetricFamily("costctl_cost_month_to_date", "Cost of the current month through the latest complete "
+                                "day, in the unit of the currency label.", labels=COST_LABELS)
+        forecast = GaugeMetricFamily("costctl_cost_month_forecast", "Projected cost of the whole current month "
+                                     "(day-of-week aware), in the unit of the currency label.",
+                                     labels=["provider", "currency"])
+        newest = GaugeMetricFamily("costctl_data_newest_timestamp_seconds", "End of the newest cost data a provider "
+                                   "has delivered, as a Unix timestamp.", labels=["provider"])
+        up = GaugeMetricFamily("costctl_up", "Whether the last refresh of the provider succeeded (1) or failed (0).",
+                               labels=["provider"])
+        requests = GaugeMetricFamily("costctl_upstream_requests", "Upstream API requests made by this run.",
+                                     labels=["provider"])
+        for p in snap.providers:
+            for (account, service, currency), value in p.latest_day.items():
+                day.add_metric([p.name, account, service, currency], _money(value))
+            for (account, service, currency), value in p.month_to_date.items():
+                mtd.add_metric([p.name, account, service, currency], _money(value))
+            for currency, value in sorted(p.forecast.items()):
+                forecast.add_metric([p.name, currency], _money(value))
+            if p.newest_end is not None:
+                newest.add_metric([p.name], float(p.newest_end))
+            up.add_metric([p.name], 1.0 if p.up else 0.0)
+            requests.add_metric([p.name], float(p.requests))
+        yield from (day, mtd, forecast, newest, up, requests)
+        yield GaugeMetricFamily("costctl_run_duration_seconds", "Duration of the costctl run that wrote these "
+                                "metrics.", value=snap.duration)
+        yield GaugeMetricFamily("costctl_last_success_timestamp_seconds", "When the costctl run that wrote these "
+                                "metrics finished, as a Unix timestamp.", value=snap.finished)
+
+
+def registry_for(snapshot: Snapshot) -> CollectorRegistry:
+    """A fresh registry holding only the snapshot's metrics."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(SnapshotCollector(snapshot))
+    return registry
+
+
+def exposition(registry: CollectorRegistry) -> str:
+    return generate_latest(registry).decode("utf-8")
+
+
+def write_textfile(path: str, registry: CollectorRegistry) -> None:
+    """Write atomically for node_exporter's textfile collector, readable by it (mode 0644).
+
+    ``write_to_textfile`` creates its temp file with the process umask and renames it; the umask
+    is set to 022 around it so the file is 0644 from the moment it appears, even under umask 077.
+    """
+    old = os.umask(0o022)
+    try:
+        write_to_textfile(path, registry)
+    finally:
+        os.umask(old)
+
+
+def push(url: str, job: str, registry: CollectorRegistry, grouping: Mapping[str, str], timeout: float) -> None:
+    """PUT the registry to a Pushgateway (replacing the group's previous metrics)."""
+    push_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout)
