@@ -1,0 +1,127 @@
+"""Monthly cost and estimated monthly saving of each finding.
+
+Order of sources (``Finding.cost_source`` says which one priced it):
+
+1. ``records``: the resource's own cost in the cached cost records (``ResourceId`` matched in full,
+   or by its last path segment so ``i-0abc`` finds ``arn:aws:ec2:...:instance/i-0abc``): the mean
+   daily cost over the days it billed in the window, times 30.4.
+2. ``pricing``: the AWS Pricing API (``aws_pricing.Pricer``, cached on disk).
+3. ``list``: public list prices bundled with costctl (flat-rate resources only).
+
+The saving follows the action: delete/stop saves the whole monthly cost, downsize the difference
+to the smaller size, gp2 -> gp3 the price difference per GB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from costctl.idle.aws_pricing import HOURS_PER_MONTH, LIST, Pricer
+from costctl.idle.findings import Finding, severity_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DAYS_PER_MONTH = 30.4
+
+
+def _keys(resource_id: str) -> list[str]:
+    rid = resource_id.strip().lower()
+    tail = rid.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return [rid, tail] if tail and tail != rid else [rid]
+
+
+def record_costs(frame: pd.DataFrame, metric: str = "effective") -> dict[str, tuple[float, str]]:
+    """ResourceId key -> (monthly cost, currency) from normalized records."""
+    column = "EffectiveCost" if metric == "effective" else "BilledCost"
+    if frame is None or len(frame) == 0:
+        return {}
+    rows = frame.loc[frame["ResourceId"].notna() & (frame["ResourceId"] != ""),
+                     ["ResourceId", "ChargePeriodStart", column, "BillingCurrency"]]
+    out: dict[str, tuple[float, str]] = {}
+    for (rid, currency), group in rows.groupby(["ResourceId", "BillingCurrency"], sort=False):
+        daily = group.groupby(group["ChargePeriodStart"].dt.floor("D"))[column].sum()
+        monthly = float(daily.mean()) * DAYS_PER_MONTH if len(daily) else 0.0
+        for key in _keys(str(rid)):
+            previous = out.get(key)
+            out[key] = (monthly + (previous[0] if previous else 0.0), str(currency))
+    return out
+
+
+def price(findings: Iterable[Finding], costs: dict[str, tuple[float, str]], pricer: Pricer | None) -> list[Finding]:
+    """Fill ``monthly_cost``, ``estimated_monthly_savings``, ``currency``, ``severity`` and ``cost_source``."""
+    out = []
+    for f in findings:
+        recorded = _recorded(f, costs)
+        if recorded is not None:
+            f.monthly_cost, f.currency = recorded
+            f.cost_source = "records"
+        else:
+            f.monthly_cost, f.cost_source = _listed(f, pricer)
+        f.estimated_monthly_savings = _saving(f, pricer)
+        f.severity = severity_for(f.estimated_monthly_savings)
+        out.append(f)
+    return out
+
+
+def _recorded(f: Finding, costs: dict[str, tuple[float, str]]) -> tuple[float, str] | None:
+    total, currency, found = 0.0, "USD", False
+    for rid in f.cost_ids or [f.resource_id]:
+        for key in _keys(rid):
+            if key in costs:
+                total, currency, found = total + costs[key][0], costs[key][1], True
+                break
+    return (total, currency) if found else None
+
+
+def _listed(f: Finding, pricer: Pricer | None) -> tuple[float | None, str]:
+    """Monthly cost from a price list, for the hint kinds the scanners produce."""
+    hints: dict[str, Any] = f.price_hints
+    kind = hints.get("kind")
+    if kind == "ec2_instance" and pricer is not None:
+        hourly = pricer.ec2_hourly(hints["instance_type"], f.region, hints.get("platform", "Linux/UNIX"))
+        return (hourly * HOURS_PER_MONTH, "pricing") if hourly is not None else (None, "")
+    if kind == "rds_instance" and pricer is not None:
+        hourly = pricer.rds_hourly(hints["instance_class"], f.region, hints.get("engine", ""), hints["multi_az"])
+        return (hourly * HOURS_PER_MONTH, "pricing") if hourly is not None else (None, "")
+    if kind == "ebs_volumes":
+        total, sources = 0.0, set()
+        for vtype, gb in hints["volumes"]:
+            per_gb, source = pricer.ebs_gb_month(vtype, f.region) if pricer else (LIST.get(f"ebs:{vtype}"), "list")
+            if per_gb is None:
+                return None, ""
+            total += per_gb * gb
+            sources.add(source)
+        return total, "pricing" if sources == {"pricing"} else "list"
+    if kind == "ebs_snapshot":
+        return hints["gb"] * LIST["ebs:snapshot"], "list"
+    if kind == "hourly":
+        return LIST[hints["what"]] * HOURS_PER_MONTH, "list"
+    if kind == "monthly":  # a price the scanner already knows (Azure/GCP list prices)
+        return hints["amount"], "list"
+    return None, ""
+
+
+def _saving(f: Finding, pricer: Pricer | None) -> float | None:
+    cost = f.monthly_cost
+    if cost is None:
+        return None
+    hints = f.price_hints
+    if f.action == "downsize":
+        share = hints.get("ratio", 0.5)
+        if pricer is not None and hints.get("kind") == "ec2_instance":
+            now = pricer.ec2_hourly(hints["instance_type"], f.region, hints.get("platform", "Linux/UNIX"))
+            then = pricer.ec2_hourly(hints["target_type"], f.region, hints.get("platform", "Linux/UNIX"))
+            if now and then is not None:
+                share = then / now
+        return cost * (1 - share)
+    if f.action == "modify" and hints.get("target"):
+        (vtype, _gb), target = hints["volumes"][0], hints["target"]
+        if pricer is not None:
+            old, _ = pricer.ebs_gb_month(vtype, f.region)
+            new, _ = pricer.ebs_gb_month(target, f.region)
+        else:
+            old, new = LIST.get(f"ebs:{vtype}"), LIST.get(f"ebs:{target}")
+        return cost * (1 - new / old) if old and new is not None else None
+    return cost
