@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from costctl.errors import ConfigError
+from costctl.idle.thresholds import IDLE_FIELDS
 from costctl.schema import Field, check
 
 SYSTEM_CONFIG = Path("/etc/costctl/config.yaml")
@@ -66,6 +67,7 @@ SECTIONS: dict[str, Field] = {
     "prometheus": Field("map", default=dict, help="defaults of `costctl export-prometheus`"),
     "anomalies": Field("map", default=dict, help="defaults of `costctl anomalies`"),
     "notifications": Field("map", default=dict, help="named channels for `anomalies --notify NAME`"),
+    "idle": Field("map", default=dict, help="checks, regions and per-check thresholds of `costctl idle`"),
 }
 
 def _nagios_range(value: str) -> str:
@@ -95,7 +97,7 @@ PROMETHEUS_FIELDS: dict[str, Field] = {
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,
                                                "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS,
-                                               "anomalies": ANOMALY_FIELDS}
+                                               "anomalies": ANOMALY_FIELDS, "idle": IDLE_FIELDS}
 
 THRESHOLD_FIELDS: dict[str, Field] = {
     "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:", validator=_nagios_range),

@@ -1,0 +1,137 @@
+"""One idle run: choose provider instances, load their recent cost records, scan, price, filter.
+
+Records come through ``costctl.loader`` (provider -> cache -> here); the scan never calls a
+provider's ``fetch`` itself. A provider instance that cannot be scanned at all (credentials, a
+missing SDK) is reported in ``failed`` and the others still run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from costctl.errors import ConfigError, CostctlError, UsageError
+from costctl.idle.findings import Finding
+from costctl.idle.report import Reporter
+from costctl.idle.thresholds import CHECKS, Thresholds
+
+if TYPE_CHECKING:
+    from costctl.context import Env
+
+CLOUD_TYPES = ("aws", "azure", "gcp")
+RECORD_DAYS = 14  # recent cost of a resource: the mean billed day of the last two weeks
+
+
+@dataclass
+class Result:
+    findings: list[Finding] = field(default_factory=list)
+    scanned: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # "name: reason"
+
+
+def limits_of(env: Env) -> Thresholds:
+    section = env.config.section("idle")
+    return Thresholds(section) if section else Thresholds.defaults()
+
+
+def parse_checks(text: str | None, limits: Thresholds) -> set[str]:
+    """``--checks a,b`` (or the config's list) as a set; UsageError naming an unknown check."""
+    if not text:
+        return set(limits.checks)
+    chosen = {c.strip() for c in text.split(",") if c.strip()}
+    unknown = sorted(chosen - set(CHECKS))
+    if unknown:
+        raise UsageError(f"--checks: unknown check {unknown[0]!r} (known: {', '.join(CHECKS)})")
+    return chosen
+
+
+def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], min_savings: float | None,
+        reporter: Reporter) -> Result:
+    limits = limits_of(env)
+    result = Result()
+    if env.demo:
+        from costctl.idle import demo, savings
+
+        costs, places = _records(env, list(env.config.providers), reporter)
+        result.findings = savings.price(demo.inventory_findings(wanted), costs, None)
+        demo.fill_regions(result.findings, places)
+        result.scanned = sorted({f.provider for f in result.findings})
+    else:
+        chosen = _cloud_sources(env, names)
+        costs, _ = _records(env, chosen, reporter)
+        for name in chosen:
+            try:
+                result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter))
+                result.scanned.append(name)
+            except CostctlError as exc:
+                result.failed.append(f"{name}: {' '.join(str(exc).split())}")
+    floor = limits.min_savings if min_savings is None else min_savings
+    result.findings = sorted((f for f in result.findings if (f.estimated_monthly_savings or 0.0) >= floor),
+                             key=lambda f: (-(f.estimated_monthly_savings or 0.0), f.provider, f.check, f.resource_id))
+    return result
+
+
+def _cloud_sources(env: Env, names: tuple[str, ...]) -> list[str]:
+    from costctl import loader
+
+    configured = env.config.providers
+    if names:
+        chosen = loader.select_sources(env, names)
+        wrong = [n for n in chosen if configured[n]["type"] not in CLOUD_TYPES]
+        if wrong:
+            raise UsageError(f"provider {wrong[0]!r} is of type {configured[wrong[0]]['type']}; idle scans "
+                             f"need an aws, azure or gcp provider")
+        return chosen
+    chosen = [n for n, s in configured.items() if s.get("enabled", True) and s["type"] in CLOUD_TYPES]
+    if not chosen:
+        raise UsageError("no aws, azure or gcp provider is configured; idle scans ask the clouds' APIs "
+                         "(try `costctl --demo idle`)")
+    return chosen
+
+
+def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, tuple[float, str]], dict[str, str]]:
+    """Monthly cost per ResourceId from the last RECORD_DAYS days of records, and ResourceId -> region."""
+    from costctl import loader
+    from costctl.idle import savings
+
+    end = env.today()
+    try:
+        data, statuses = loader.load(env, names, end - timedelta(days=RECORD_DAYS), end, tolerate_errors=True)
+    except CostctlError as exc:
+        reporter.warn(f"cost records unavailable, prices come from price lists ({exc})")
+        return {}, {}
+    for status in statuses:
+        if not status.ok:
+            reporter.warn(f"{status.name}: cost records unavailable, prices come from price lists ({status.error})")
+    frame = data.frame()
+    metric = env.config.defaults.get("metric", "effective")
+    places: dict[str, str] = {}
+    if len(frame):
+        sub = frame.loc[frame["ResourceId"].notna(), ["ResourceId", "RegionId"]].drop_duplicates("ResourceId")
+        places = {str(r).lower(): str(g or "") for r, g in zip(sub["ResourceId"], sub["RegionId"], strict=True)}
+    return savings.record_costs(frame, metric), places
+
+
+def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],
+          regions: list[str], reporter: Reporter) -> list[Finding]:
+    settings: dict[str, Any] = env.config.providers[name]
+    cloud = settings["type"]
+    mine = {c for c in wanted if cloud in CHECKS[c]}
+    if not mine:
+        return []
+    store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
+    now = env.clock()
+    if cloud == "aws":
+        from costctl.idle import aws
+
+        return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
+    if cloud == "azure":
+        from costctl.idle import azure
+
+        return azure.scan(name, settings, limits, mine, now, costs, reporter)
+    if cloud == "gcp":
+        from costctl.idle import gcp
+
+        return gcp.scan(name, settings, limits, mine, now, costs, reporter)
+    raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")
