@@ -1,0 +1,95 @@
+"""``costctl budgets``: every configured budget's spend, burn rate, forecast and thresholds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from costctl.commands.common import apply_as_of, load_dataset, output_options, output_stream, pass_env, source_options
+from costctl.context import Env
+
+if TYPE_CHECKING:
+    from costctl.budgets.status import BudgetStatus
+
+
+TABLE_KEYS = ("budget", "period", "amount", "spend", "consumed_pct", "elapsed_pct", "burn_rate", "burn_rate_7d",
+              "forecast", "forecast_pct", "exhaustion", "threshold", "on_track", "state")
+
+
+def status_row(status: BudgetStatus) -> dict[str, Any]:
+    """A budget status as a report row (ISO dates, plain numbers, inclusive period end)."""
+    from datetime import timedelta
+
+    return {
+        "budget": status.name, "period": status.period, "start": status.start.isoformat(),
+        "end": (status.end - timedelta(days=1)).isoformat(),
+        "through": status.through.isoformat() if status.through else None, "currency": status.currency,
+        "amount": status.amount, "spend": status.spend, "remaining": status.remaining,
+        "consumed_pct": status.consumed_pct, "elapsed_pct": status.elapsed_pct, "burn_rate": status.burn_rate,
+        "burn_rate_7d": status.burn_rate_7d, "forecast": status.forecast, "forecast_pct": status.forecast_pct,
+        "exhaustion": status.exhaustion.isoformat() if status.exhaustion else None,
+        "threshold": status.threshold, "forecast_threshold": status.forecast_threshold,
+        "on_track": status.on_track, "state": status.state(),
+    }
+
+
+@click.command()
+@source_options
+@click.option("--budget", "-b", "names", multiple=True, metavar="NAME", help="Only this budget (repeatable).")
+@output_options()
+@pass_env
+def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
+            names: tuple[str, ...], fmt: str, output: str | None) -> None:
+    """Budgets: spend to date, burn rate, forecast, exhaustion date, thresholds crossed.
+
+    Per budget of the config's budgets: section (the current month, quarter or year): spend so
+    far, remaining, percent consumed vs percent of the period elapsed (on track or not), daily
+    burn rate over the period and over the last 7 days, the forecast at period end, the day the
+    budget runs out at that pace, and the highest alert threshold crossed.
+
+    \b
+    Examples:
+      costctl --demo budgets
+      costctl budgets --budget platform-monthly --format json
+      costctl budgets --file cur-2026-03.csv.gz --as-of 2026-03-20
+    """
+    from costctl.budgets.setup import configured_budgets
+    from costctl.budgets.status import evaluate_all, load_window
+    from costctl.output.render import OutputColumn, render
+
+    apply_as_of(env, as_of)
+    today = env.today()
+    specs = list(configured_budgets(env, names).values())
+    start, end = load_window(specs, today)
+    loaded = load_dataset(env, providers=providers, files=files, start=start, end=end)
+    statuses, other_currency = evaluate_all(loaded.data.block(), specs, today)
+    for spec in specs:
+        if other_currency.get(spec.name):
+            env.info(f"warning: budget {spec.name}: {other_currency[spec.name]:,.2f} in scope is billed in another "
+                     f"currency than {spec.currency} and is not counted")
+    for spec in specs:
+        if spec.name not in {s.name for s in statuses}:
+            env.info(f"budget {spec.name} starts on {spec.start}; not evaluated yet")
+    columns = [
+        OutputColumn("budget", "Budget"), OutputColumn("period", "Per."), OutputColumn("start", "From"),
+        OutputColumn("end", "To"), OutputColumn("through", "Data through"), OutputColumn("currency", "Cur"),
+        OutputColumn("amount", "Amount", "money"), OutputColumn("spend", "Spend", "money"),
+        OutputColumn("remaining", "Remaining", "money"), OutputColumn("consumed_pct", "Used%", "number"),
+        OutputColumn("elapsed_pct", "Elapsed%", "number"), OutputColumn("burn_rate", "Burn/d", "money"),
+        OutputColumn("burn_rate_7d", "Burn/d 7d", "money"), OutputColumn("forecast", "Forecast", "money"),
+        OutputColumn("forecast_pct", "Fcst%", "number"), OutputColumn("exhaustion", "Runs out"),
+        OutputColumn("threshold", "Crossed", "number"), OutputColumn("forecast_threshold", "Fcst crossed", "number"),
+        OutputColumn("on_track", "On track"), OutputColumn("state", "State"),
+    ]
+    rows = [status_row(s) for s in statuses]
+    caption = None
+    if fmt == "table":
+        # People read the table in a terminal: keep what decides an action, the files keep everything.
+        columns = [c for c in columns if c.key in TABLE_KEYS]
+        for row in rows:
+            row["on_track"] = "yes" if row["on_track"] else "no"
+        throughs = sorted({s.through.isoformat() for s in statuses if s.through})
+        caption = f"amounts in each budget's currency; data through {', '.join(throughs) or 'no data'}"
+    with output_stream(env, output) as stream:
+        render(rows, columns, fmt, stream, title=f"Budgets on {today}", caption=caption)
