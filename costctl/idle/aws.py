@@ -71,8 +71,12 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(chosen)))) as pool:
             findings = [f for batch in pool.map(one, chosen) for f in batch]
-        pricer = Pricer(Api(RegionSession(base, PRICING_REGION)).call, store, limits.pricing_ttl)
-        return savings.price(findings, costs, pricer)
+        pricing = RegionSession(base, PRICING_REGION, limits.pricing_endpoint_url)
+        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl)
+        try:
+            return savings.price(findings, costs, pricer)
+        finally:
+            pricing.close()
     finally:
         base.close()
 

@@ -51,8 +51,11 @@ class RegionSession(AwsSession):
     thread-safe, sessions are not, so the parent's session is built before the pool starts).
     """
 
-    def __init__(self, parent: AwsSession, region: str) -> None:
-        super().__init__({**parent.settings, "region": region}, parent.counter)
+    def __init__(self, parent: AwsSession, region: str, endpoint_url: str | None = None) -> None:
+        settings = {**parent.settings, "region": region}
+        if endpoint_url:
+            settings["endpoint_url"] = endpoint_url
+        super().__init__(settings, parent.counter)
         self.parent = parent
         self.region = region
 

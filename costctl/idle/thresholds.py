@@ -64,6 +64,8 @@ IDLE_FIELDS: dict[str, Field] = {
     "db_days": Field("int", default=7, validator=_positive, help="db_idle: over this many days"),
     "lb_days": Field("int", default=7, validator=_positive, help="lb_idle: no requests over this many days"),
     "nat_days": Field("int", default=7, validator=_positive, help="nat_idle: no bytes out over this many days"),
+    "pricing_endpoint_url": Field("str", default=None,
+                                  help="AWS Pricing API endpoint (default: the provider's endpoint_url, else AWS)"),
     "pricing_ttl": Field("duration", default=7 * 86400.0, help="how long list prices stay cached (e.g. 7d)"),
     "min_savings": Field("float", default=0.0, help="hide findings saving less than this a month"),
 }
