@@ -55,7 +55,8 @@ def _register() -> None:
 
     for module, name in (("costctl.commands.check", "check"), ("costctl.commands.prometheus", "export_prometheus"),
                          ("costctl.commands.anomalies", "anomalies"), ("costctl.commands.idle", "idle"),
-                         ("costctl.commands.budgets", "budgets"), ("costctl.commands.chargeback", "chargeback")):
+                         ("costctl.commands.budgets", "budgets"), ("costctl.commands.chargeback", "chargeback"),
+                         ("costctl.commands.tags", "tags")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
