@@ -225,3 +225,18 @@ def test_demo_reports_the_documented_idle_disks_with_their_recorded_cost(run: An
         assert rows[rid]["check"] == "disk_unattached"
         assert rows[rid]["account"] == feature["SubAccountId"]
     assert rows[next(r for r in idle if r.startswith("arn:"))]["region"] == "us-east-1"
+
+
+def test_providers_without_a_scanner_are_skipped_with_a_warning_or_refused_by_name(
+        run: Any, aws: str, tmp_path: Path) -> None:
+    config = write_config(tmp_path, aws)
+    text = config.read_text().replace("idle:\n", "  sub:\n    type: azure\n    scope: subscriptions/0000\n"
+                                                 "  files:\n    type: files\n    paths: [x.csv]\nidle:\n")
+    config.write_text(text)
+    result = run("--config", str(config), "idle", "--checks", "ip_unassociated", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "costctl: warning: sub: idle scanning of azure providers is not supported yet; skipped" in result.stderr
+    assert result.json() == []
+    named = run("--config", str(config), "idle", "--provider", "files")
+    assert named.exit_code == 2
+    assert "provider 'files' is of type files, which idle cannot scan (cloud APIs only)" in named.stderr

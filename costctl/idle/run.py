@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from costctl.context import Env
 
 CLOUD_TYPES = ("aws", "azure", "gcp")
+SCANNED_TYPES = ("aws",)  # clouds with a scanner so far (docs/idle.md, "Status")
 RECORD_DAYS = 14  # recent cost of a resource: the mean billed day of the last two weeks
 
 
@@ -58,7 +59,7 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
         demo.fill_regions(result.findings, places)
         result.scanned = sorted({f.provider for f in result.findings})
     else:
-        chosen = _cloud_sources(env, names)
+        chosen = _cloud_sources(env, names, reporter)
         costs, _ = _records(env, chosen, reporter)
         for name in chosen:
             try:
@@ -72,20 +73,26 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
     return result
 
 
-def _cloud_sources(env: Env, names: tuple[str, ...]) -> list[str]:
+def _cloud_sources(env: Env, names: tuple[str, ...], reporter: Reporter) -> list[str]:
+    """The provider instances to scan: the named ones (each must be scannable), else every scannable one."""
     from costctl import loader
 
     configured = env.config.providers
     if names:
         chosen = loader.select_sources(env, names)
-        wrong = [n for n in chosen if configured[n]["type"] not in CLOUD_TYPES]
+        wrong = [n for n in chosen if configured[n]["type"] not in SCANNED_TYPES]
         if wrong:
-            raise UsageError(f"provider {wrong[0]!r} is of type {configured[wrong[0]]['type']}; idle scans "
-                             f"need an aws, azure or gcp provider")
+            kind = configured[wrong[0]]["type"]
+            reason = "idle does not scan yet" if kind in CLOUD_TYPES else "idle cannot scan (cloud APIs only)"
+            raise UsageError(f"provider {wrong[0]!r} is of type {kind}, which {reason}")
         return chosen
-    chosen = [n for n, s in configured.items() if s.get("enabled", True) and s["type"] in CLOUD_TYPES]
+    enabled = {n: s["type"] for n, s in configured.items() if s.get("enabled", True)}
+    for name, kind in enabled.items():
+        if kind in CLOUD_TYPES and kind not in SCANNED_TYPES:
+            reporter.warn(f"{name}: idle scanning of {kind} providers is not supported yet; skipped")
+    chosen = [n for n, kind in enabled.items() if kind in SCANNED_TYPES]
     if not chosen:
-        raise UsageError("no aws, azure or gcp provider is configured; idle scans ask the clouds' APIs "
+        raise UsageError("no aws provider is configured; idle scans ask the clouds' APIs "
                          "(try `costctl --demo idle`)")
     return chosen
 
@@ -119,6 +126,7 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
     cloud = settings["type"]
     mine = {c for c in wanted if cloud in CHECKS[c]}
     if not mine:
+        reporter.warn(f"{name}: none of the selected checks applies to {cloud}")
         return []
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
     now = env.clock()
@@ -126,12 +134,4 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         from costctl.idle import aws
 
         return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
-    if cloud == "azure":
-        from costctl.idle import azure
-
-        return azure.scan(name, settings, limits, mine, now, costs, reporter)
-    if cloud == "gcp":
-        from costctl.idle import gcp
-
-        return gcp.scan(name, settings, limits, mine, now, costs, reporter)
     raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")
