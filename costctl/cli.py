@@ -18,8 +18,40 @@ from costctl import __version__
 from costctl.context import Env
 from costctl.errors import CostctlError, ExitStatus
 
+# Sub-command name -> "module:attribute". Modules are imported only when their command runs
+# (or for --help), so `costctl check` does not pay for importing every other command.
+COMMANDS: dict[str, str] = {
+    "costs": "costctl.commands.costs:costs",
+    "check": "costctl.commands.check:check",
+    "export-prometheus": "costctl.commands.prometheus:export_prometheus",
+    "anomalies": "costctl.commands.anomalies:anomalies",
+    "idle": "costctl.commands.idle:idle",
+    "budgets": "costctl.commands.budgets:budgets",
+    "chargeback": "costctl.commands.chargeback:chargeback",
+    "tags": "costctl.commands.tags:tags",
+    "config": "costctl.commands.admin:config",
+    "cache": "costctl.commands.admin:cache",
+    "providers": "costctl.commands.admin:providers",
+    "test-auth": "costctl.commands.admin:test_auth",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+
+class LazyGroup(click.Group):
+    """A click group that imports each sub-command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            module, _, attr = COMMANDS[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "-V", "--version", prog_name="costctl")
 @click.option("--config", "-C", "config_path", metavar="PATH", default=None,
               help="Config file (default: $COSTCTL_CONFIG, ~/.config/costctl/config.yaml, /etc/costctl/config.yaml).")
@@ -42,32 +74,6 @@ def cli(ctx: click.Context, config_path: str | None, demo: bool, no_cache: bool,
     for noisy in ("botocore", "boto3", "urllib3", "azure", "google"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     ctx.obj = env
-
-
-def _register() -> None:
-    from costctl.commands.admin import cache, config, providers, test_auth
-    from costctl.commands.costs import costs
-
-    for command in (costs, config, cache, providers, test_auth):
-        cli.add_command(command)
-    # Feature commands register here as they land; each module is imported only if present.
-    import importlib
-
-    for module, name in (("costctl.commands.check", "check"), ("costctl.commands.prometheus", "export_prometheus"),
-                         ("costctl.commands.anomalies", "anomalies"), ("costctl.commands.idle", "idle"),
-                         ("costctl.commands.budgets", "budgets"), ("costctl.commands.chargeback", "chargeback"),
-                         ("costctl.commands.tags", "tags")):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for attr in name.split(","):
-            cli.add_command(getattr(mod, attr))
-
-
-_register()
 
 
 def _subcommand(args: Sequence[str]) -> str | None:

@@ -220,7 +220,7 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
         type_name = settings.get("type")
         if not type_name:
             raise ConfigError(f"{where}.type: required key is missing (one of {', '.join(registry.known_types())})")
-        if type_name not in registry.available():
+        if registry.reference(type_name) is None:
             raise ConfigError(
                 f"{where}.type: unknown provider type {type_name!r} (known: {', '.join(registry.known_types())})"
             )

@@ -25,12 +25,19 @@ def test_python_dash_m_and_the_console_script_both_run():
 
 
 def test_every_command_has_help_text():
+    import click
+
     from costctl.cli import cli
 
     def walk(group, path):
-        for name, command in group.commands.items():
+        ctx = click.Context(group)
+        names = group.list_commands(ctx)
+        assert names, path
+        for name in names:
+            command = group.get_command(ctx, name)
+            assert command is not None, f"{path} {name} cannot be loaded"
             assert command.help or command.short_help, f"{path} {name} has no help"
-            if hasattr(command, "commands"):
+            if isinstance(command, click.Group):
                 walk(command, f"{path} {name}")
 
     walk(cli, "costctl")
