@@ -95,7 +95,7 @@ def evaluate(spec: BudgetSpec, daily: Mapping[date, float], today: date, through
     amount = round(spec.amount * (end - start).days / (end - first).days, 2)
     last_complete = today - timedelta(days=1)
     seen = min(through, last_complete) if through is not None else None
-    spend = sum(v for d, v in daily.items() if start <= d <= last_complete)
+    spend = sum((v for d, v in daily.items() if start <= d <= last_complete), 0.0)
 
     counted_days = (seen - start).days + 1 if seen is not None and seen >= start else 0
     burn_rate = spend / counted_days if counted_days else None
