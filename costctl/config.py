@@ -68,6 +68,7 @@ SECTIONS: dict[str, Field] = {
     "anomalies": Field("map", default=dict, help="defaults of `costctl anomalies`"),
     "notifications": Field("map", default=dict, help="named channels for `anomalies --notify NAME`"),
     "idle": Field("map", default=dict, help="checks, regions and per-check thresholds of `costctl idle`"),
+    "budgets": Field("map", default=dict, help="named budgets of `costctl budgets` and `check --period budget`"),
 }
 
 def _nagios_range(value: str) -> str:
@@ -209,6 +210,10 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     from costctl.notify.channels import check_channels
 
     data["notifications"] = check_channels(data["notifications"])
+    from costctl.budgets.spec import parse_budgets  # validated here so a bad budget fails at load, with its key path
+
+    parse_budgets(data["budgets"], default_currency=data["defaults"]["currency"],
+                  default_metric=data["defaults"]["metric"])
 
     providers: dict[str, dict[str, Any]] = {}
     for name, settings in (data["providers"] or {}).items():
