@@ -135,15 +135,22 @@ class CostCache:
     def plan(self, source: str, fingerprint: str, start: date, end: date, freshness: Freshness,
              refresh: bool = False) -> list[tuple[date, date]]:
         """The ``[start, end)`` ranges to fetch so that every day of ``[start, end)`` is fresh."""
-        days = day_range(start, end)
+        return self.plan_entries(self.lookup(source, fingerprint, day_range(start, end)), freshness, refresh)
+
+    def plan_entries(self, entries: dict[date, dict[str, Any] | None], freshness: Freshness,
+                     refresh: bool = False) -> list[tuple[date, date]]:
+        """``plan`` over entries already read (so a warm run reads each day once)."""
         if refresh:
-            return contiguous(days)
-        entries = self.lookup(source, fingerprint, days)
-        return contiguous([d for d in days if not self.is_fresh(entries[d], d, freshness)])
+            return contiguous(list(entries))
+        return contiguous([d for d, e in entries.items() if not self.is_fresh(e, d, freshness)])
 
     def blocks(self, source: str, fingerprint: str, start: date, end: date) -> tuple[Block, list[date], float | None]:
         """Cached rows of ``[start, end)``, the days that are absent, and the oldest fetch time."""
-        entries = self.lookup(source, fingerprint, day_range(start, end))
+        return self.join(self.lookup(source, fingerprint, day_range(start, end)))
+
+    @staticmethod
+    def join(entries: dict[date, dict[str, Any] | None]) -> tuple[Block, list[date], float | None]:
+        """Rows of the given entries, the days without an entry, and the oldest fetch time."""
         present = [Block(e["columns"]) for e in entries.values() if e is not None]
         missing = [d for d, e in entries.items() if e is None]
         fetched = [float(e["fetched_at"]) for e in entries.values() if e is not None]

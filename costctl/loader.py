@@ -125,6 +125,8 @@ def load_source(env: Env, name: str, start: date, end: date,
     fetch_end = min(end, env.real_today() + timedelta(days=1))
     cache = env.cache
     block = Block()
+    fp = provider.fingerprint() if cache is not None else ""
+    entries = None  # the cached days of [start, end), read once when nothing needs fetching
     try:
         if cache is None:
             if start < fetch_end:
@@ -132,9 +134,13 @@ def load_source(env: Env, name: str, start: date, end: date,
                 with env.progress(f"{name}: fetching {start} .. {fetch_end - timedelta(days=1)}"):
                     block = _fetch(provider, start, fetch_end)
         else:
-            fp = provider.fingerprint()
+            from costctl.cache import day_range
+
             freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
-            if start < fetch_end and cache.plan(name, fp, start, fetch_end, freshness, env.refresh):
+            entries = cache.lookup(name, fp, day_range(start, end))
+            if start < fetch_end and cache.plan_entries({d: e for d, e in entries.items() if d < fetch_end},
+                                                        freshness, env.refresh):
+                entries = None  # stale after the fetch below
                 with cache.lock(name):
                     # Another process may have fetched while we waited for the lock.
                     ranges = cache.plan(name, fp, start, fetch_end, freshness, env.refresh)
@@ -154,7 +160,10 @@ def load_source(env: Env, name: str, start: date, end: date,
         status.bytes_scanned = provider.stats.bytes_scanned
         provider.close()
     if cache is not None:
-        block, missing, status.oldest_fetch = cache.blocks(name, provider.fingerprint(), start, end)
+        if entries is None:
+            block, missing, status.oldest_fetch = cache.blocks(name, fp, start, end)
+        else:
+            block, missing, status.oldest_fetch = cache.join(entries)
         if not status.ok and not tolerate_errors:
             if len(block) == 0 or [d for d in missing if d < fetch_end]:
                 raise ProviderError(status.error or f"{name}: fetch failed")
