@@ -93,7 +93,7 @@ def test_change_on_flat_cost_is_zero_percent(run, fake_config) -> None:
     assert result.exit_code == 0
     assert lines(result) == [
         "COSTCTL OK - change 2026-03-09 vs 7-day mean: fake +0.0% | fake_change=0.00%;~:50;~:100 fake_day=13.50 "
-        "fake_baseline=13.50",
+        "fake_baseline=13.50 fake_pct=0.00%",
         "fake: 2026-03-09 13.50 USD vs 7-day mean 13.50 USD",
     ]
 
@@ -197,9 +197,10 @@ def test_verbose_adds_how_each_provider_was_loaded(run, fake_config) -> None:
     (["check", "-w", "10:5"], "-w/--warning: invalid range '10:5': start 10 is greater than end 5"),
     (["check", "-c", "abc"], "-c/--critical: invalid range 'abc': 'abc' is not a number"),
     (["check", "--period", "week"], "Invalid value for '--period': 'week' is not one of 'day', 'mtd', 'forecast', "
-                                    "'change'."),
+                                    "'change', 'budget'."),
     (["check", "--bogus"], "No such option '--bogus'. Did you mean '--verbose'?"),
     (["check", "extra"], "Got unexpected extra argument (extra)"),
+    (["--demo", "check", "--direction", "down"], "--direction needs --period change"),
     (["--config", "/nonexistent.yaml", "check"], "config file /nonexistent.yaml does not exist (given with --config)"),
     (["--no-such-global", "check"], "No such option '--no-such-global'."),
     (["check", "--max-age", "soon"], "--max-age: expected a duration like 36h, 90m or 2d, got 'soon'"),
@@ -256,3 +257,21 @@ def test_console_script_speaks_the_plugin_protocol(tmp_path) -> None:
     assert done.returncode == 2
     assert done.stdout.startswith(f"COSTCTL CRITICAL - day {offset_date(0)}: file ")
     assert done.stderr == ""
+
+
+def test_the_classic_spike_rule_alerts_on_increases_only(run):
+    """``-w 50 -c 100`` on ``change`` = warn above +50 %, critical above +100 %; drops stay OK."""
+    from costctl.demo import FEATURES  # noqa: F401 - the demo has a BigQuery spike 3 days before the end
+
+    today = date.today()
+    spike_day = today - timedelta(days=4)  # the demo's BigQuery spike: offset 3 from yesterday
+    at_spike = run("--demo", "check", "--period", "change", "--provider", "gcp", "-w", "50", "-c", "100",
+                   "--as-of", (spike_day + timedelta(days=1)).isoformat())
+    after = run("--demo", "check", "--period", "change", "--provider", "gcp", "-w", "50", "-c", "100",
+                "--as-of", (spike_day + timedelta(days=2)).isoformat())
+    drop_watch = run("--demo", "check", "--period", "change", "--provider", "gcp", "--direction", "down",
+                     "-w", "10", "-c", "50", "--as-of", (spike_day + timedelta(days=2)).isoformat())
+    assert at_spike.exit_code in (1, 2) and at_spike.stdout.startswith("COSTCTL ")
+    assert "gcp_change=" in at_spike.stdout and "gcp_pct=" in at_spike.stdout
+    assert after.exit_code == 0, after.stdout  # the day after a spike is a drop against the mean: no alarm
+    assert drop_watch.exit_code in (1, 2), drop_watch.stdout  # ... unless drops are what is watched

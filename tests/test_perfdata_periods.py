@@ -71,7 +71,23 @@ def test_change_is_against_the_mean_of_the_seven_days_before() -> None:
     m = measure("change", ledger_of(costs), "p", day)
     assert m.value == pytest.approx(150.0)
     assert (m.text, m.uom) == ("+150.0%", "%")
-    assert [str(p) for p in m.extra] == ["p_day=35.00", "p_baseline=14.00"]
+    assert [str(p) for p in m.extra] == ["p_day=35.00", "p_baseline=14.00", "p_pct=150.00%"]
+
+
+@pytest.mark.parametrize(("today", "direction", "expected"), [
+    (35.0, "up", 150.0), (7.0, "up", 0.0),  # a drop is no increase: -w 50 never fires on it
+    (7.0, "down", 50.0), (35.0, "down", 0.0),
+    (7.0, "both", -50.0), (35.0, "both", 150.0),
+])
+def test_change_direction_picks_the_value_the_thresholds_see(today: float, direction: str, expected: float) -> None:
+    day = date(2026, 3, 9)
+    costs = {day - timedelta(days=i): 14.0 for i in range(1, 8)}
+    costs[day] = today
+    m = measure("change", ledger_of(costs), "p", day, direction=direction)
+    assert m.value == pytest.approx(expected)
+    signed = (today - 14.0) / 14.0 * 100
+    assert m.text == f"{signed:+.1f}%"
+    assert ("p_pct" in [p.label for p in m.extra]) == (direction != "both")
 
 
 def test_change_without_a_baseline_is_undefined_not_zero() -> None:

@@ -19,10 +19,11 @@ from costctl import __version__
 from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
 from costctl.context import Env
 from costctl.errors import CostctlError
+from costctl.monitoring.measure import DIRECTIONS
 from costctl.monitoring.state import State
 
 STATES = ("ok", "warning", "critical", "unknown")
-PERIODS = ("day", "mtd", "forecast", "change")
+PERIODS = ("day", "mtd", "forecast", "change", "budget")
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -34,7 +35,13 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.command(short_help="Nagios/Icinga plugin: check cost against -w/-c ranges.")
 @click.option("--period", type=click.Choice(PERIODS), default=None,
               help="day: latest complete day; mtd: month to date; forecast: projected month total; "
-                   "change: percent change of the latest day vs the mean of the 7 days before (default: day).")
+                   "change: percent change of the latest day vs the mean of the 7 days before; "
+                   "budget: each configured budget against its own warning/critical percent (default: day).")
+@click.option("--budget", "budget_names", multiple=True, metavar="NAME",
+              help="With --period budget: only this budget (repeatable; default: all).")
+@click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
+              help="For --period change: up checks the increase (a drop is 0; default), down the decrease, "
+                   "both the signed change.")
 @click.option("--warning", "-w", metavar="RANGE", default=None,
               help="Warning range ([@]start:end, e.g. 100, 10:, ~:10, @10:20); default from thresholds.<period>.")
 @click.option("--critical", "-c", metavar="RANGE", default=None, help="Critical range, same syntax.")
@@ -54,11 +61,12 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit (UNKNOWN).")
 @pass_env
-def check(env: Env, period: str | None, warning: str | None, critical: str | None, providers: tuple[str, ...],
-          files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...], services: tuple[str, ...],
-          regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None, timeout: float | None,
-          error_state: str | None, stale_state: str | None, max_age: str | None, top: int | None,
-          plugin_verbose: int) -> State:
+def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, warning: str | None,
+          critical: str | None,
+          providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...],
+          services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
+          timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
+          top: int | None, plugin_verbose: int) -> State:
     """Check cost against warning/critical ranges, as a Nagios/Icinga/Naemon plugin.
 
     Exit status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. With several providers each gets its own
@@ -72,8 +80,9 @@ def check(env: Env, period: str | None, warning: str | None, critical: str | Non
       costctl check --file export.csv.gz --period mtd -c 10000
     """
     try:
-        code = _check(env, period, warning, critical, providers, files, as_of, accounts, services, regions, tags,
-                      metric, timeout, error_state, stale_state, max_age, top, plugin_verbose)
+        code = _check(env, period, direction, warning, critical, providers, files, as_of, accounts, services,
+                      regions, tags, metric, timeout, error_state, stale_state, max_age, top, plugin_verbose,
+                      budget_names)
     except CostctlError as exc:
         code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
     except Exception as exc:
@@ -94,11 +103,12 @@ def _answer(env: Env, state: State, reason: str) -> int:
     return int(state)
 
 
-def _check(env: Env, period: str | None, warning: str | None, critical: str | None, providers: tuple[str, ...],
-           files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...], services: tuple[str, ...],
-           regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None, timeout: float | None,
-           error_state: str | None, stale_state: str | None, max_age: str | None, top: int | None,
-           plugin_verbose: int) -> int:
+def _check(env: Env, period: str | None, direction: str | None, warning: str | None, critical: str | None,
+           providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...],
+           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
+           timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
+           top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = ()) -> int:
+    from costctl.budgets.check import budget_outcome
     from costctl.errors import UsageError
     from costctl.filters import Filters
     from costctl.monitoring.evaluate import Policy
@@ -111,6 +121,10 @@ def _check(env: Env, period: str | None, warning: str | None, critical: str | No
 
     settings = env.config.section("check") or {}
     period = period or settings.get("period") or "day"
+    if budget_names and period != "budget":
+        raise UsageError("--budget needs --period budget")
+    if direction and period != "change":
+        raise UsageError("--direction needs --period change")
     defaults = (env.config.section("thresholds") or {}).get(period, {})
     try:
         thresholds = Thresholds.parse(warning if warning is not None else defaults.get("warning"),
@@ -130,7 +144,8 @@ def _check(env: Env, period: str | None, warning: str | None, critical: str | No
     now = datetime.combine(env.as_of, time(), UTC) if env.as_of else env.clock()
     policy = Policy(error_state=State.parse(error_state or settings.get("error_state", "unknown")),
                     stale_state=State.parse(stale_state or settings.get("stale_state", "unknown")),
-                    max_age=age, now=now, top=top if top is not None else settings.get("top", 3))
+                    max_age=age, now=now, top=top if top is not None else settings.get("top", 3),
+                    direction=direction or "up")
     request = CheckRequest(period=period, thresholds=thresholds, policy=policy,
                            filters=Filters.from_options(accounts, services, regions, tags),
                            metric=metric or env.config.defaults["metric"], providers=providers, files=files,
@@ -146,7 +161,8 @@ def _check(env: Env, period: str | None, warning: str | None, critical: str | No
 
     try:
         with deadline(limit, give_up):
-            outcome = run_check(env, request, progress)
+            outcome = (budget_outcome(env, budget_names, providers, files, policy) if period == "budget"
+                       else run_check(env, request, progress))
     except PluginTimeout as exc:
         where = f" {progress.current}" if progress.current else ""
         outcome = Outcome(policy.error_state, f"{exc}{where}")

@@ -30,6 +30,7 @@ class Policy:
     max_age: float | None = None  # seconds
     now: datetime | None = None  # the moment ages are measured from
     top: int = 3
+    direction: str = "up"  # what `--period change` checks: up, down or both
 
 
 @dataclass
@@ -61,7 +62,7 @@ def evaluate(source: str, ledger: Ledger, period: str, day: date, thresholds: Th
     if error and ledger.empty:
         return Result(source, policy.error_state, f"{source}: {error}",
                       [Perfdata(label, None, "%" if period == "change" else "", warn, crit)])
-    m = measure(period, ledger, source, day, policy.top)
+    m = measure(period, ledger, source, day, policy.top, policy.direction)
     perf = [Perfdata(label, m.value, m.uom, warn, crit), *m.extra]
     details = [f"{source}: {line}" for line in m.contributors]
     states: list[State] = []

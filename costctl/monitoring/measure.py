@@ -2,9 +2,11 @@
 
 ``day``: cost of the latest complete day. ``mtd``: that day's month through that day.
 ``forecast``: projected total of that month (``costctl.monitoring.forecast``). ``change``:
-percent change of the latest complete day against the mean of the 7 days before it - with
-``-w 50 -c 100`` the classic "cost spike" rule. Each measurement also brings extra perfdata
-(no thresholds) and the top contributors for the long output.
+percent change of the latest complete day against the mean of the 7 days before it, in the
+``--direction`` the operator watches: ``up`` (default) checks the increase (a drop counts as 0),
+so ``-w 50 -c 100`` is the classic "cost spike" rule under the exact range semantics; ``down``
+checks the decrease as a positive number; ``both`` checks the signed change. Each measurement also
+brings extra perfdata (no thresholds) and the top contributors for the long output.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from costctl.monitoring.ledger import Ledger, top
 from costctl.monitoring.perfdata import Perfdata
 
 PERIODS = ("day", "mtd", "forecast", "change")
+DIRECTIONS = ("up", "down", "both")
 BASELINE_DAYS = 7
 
 STALE = "stale"  # the data needed is not there (yet): --stale-state decides
@@ -59,7 +62,8 @@ def _money(value: float, currency: str) -> str:
     return f"{value:.2f} {currency}".rstrip()
 
 
-def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3) -> Measurement:
+def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3,
+            direction: str = "up") -> Measurement:
     """Compute ``period`` for ``day`` from ``ledger``; ``label`` prefixes the extra perfdata labels."""
     start, end = load_window(period, day)
     currencies = ledger.currencies(start, end)
@@ -72,7 +76,7 @@ def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3) 
         return Measurement(currency=currency,
                            problem=f"no data for {day} (newest: {newest or 'none'})", problem_kind=STALE)
     if period == "change":
-        return _change(ledger, label, day, currency, top_n)
+        return _change(ledger, label, day, currency, top_n, direction)
     month_start = fc.month_bounds(day)[0]
     lo = day if period == "day" else month_start
     value = ledger.total(lo, end)
@@ -88,7 +92,16 @@ def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3) 
     return m
 
 
-def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int) -> Measurement:
+def directed(pct: float, direction: str) -> float:
+    """The value a ``change`` check evaluates: the increase, the decrease, or the signed change."""
+    if direction == "up":
+        return max(pct, 0.0)
+    if direction == "down":
+        return max(-pct, 0.0)
+    return pct
+
+
+def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int, direction: str = "up") -> Measurement:
     base_start = day - timedelta(days=BASELINE_DAYS)
     baseline_days = ledger.daily(base_start, day)
     today = ledger.total(day, day + timedelta(days=1))
@@ -101,7 +114,9 @@ def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int) ->
         return Measurement(currency=currency, extra=extra, problem_kind=UNDEFINED,
                            problem=f"baseline is {_money(baseline, currency)}; a percent change has no meaning")
     pct = (today - baseline) / baseline * 100.0
-    m = Measurement(value=pct, uom="%", currency=currency, extra=extra,
+    if direction != "both":
+        extra.append(Perfdata(f"{label}_pct", pct, "%"))  # the signed change, for graphs
+    m = Measurement(value=directed(pct, direction), uom="%", currency=currency, extra=extra,
                     text=f"{pct:+.1f}%")
     before = {k: v / len(baseline_days) for k, v in ledger.breakdown("service", base_start, day).items()}
     now = ledger.breakdown("service", day, day + timedelta(days=1))
