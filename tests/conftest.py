@@ -17,6 +17,21 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 
 
 @pytest.fixture(autouse=True)
+def restore_logging():
+    """The CLI configures the root logger (level from -v); undo it so no test sees another's level."""
+    import logging
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    levels = {name: logging.getLogger(name).level for name in ("botocore", "boto3", "urllib3", "azure", "google")}
+    yield
+    root.setLevel(level)
+    root.handlers[:] = handlers
+    for name, lvl in levels.items():
+        logging.getLogger(name).setLevel(lvl)
+
+
+@pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads the user's config or cache: XDG dirs point into a temp dir."""
     home = tmp_path_factory.mktemp("home")
