@@ -207,13 +207,17 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     data["thresholds"] = {str(k): check(v, THRESHOLD_FIELDS, f"thresholds.{k}") for k, v in thresholds.items()}
     if data["anomalies"]["severity"] is None:
         data["anomalies"]["severity"] = _severity_cutoffs(None)
-    from costctl.notify.channels import check_channels
+    # Feature sections are validated here, so a bad one fails at load with its key path; their
+    # validators are imported only when the section is used (keeps `check` start-up light).
+    if data["notifications"]:
+        from costctl.notify.channels import check_channels
 
-    data["notifications"] = check_channels(data["notifications"])
-    from costctl.budgets.spec import parse_budgets  # validated here so a bad budget fails at load, with its key path
+        data["notifications"] = check_channels(data["notifications"])
+    if data["budgets"]:
+        from costctl.budgets.spec import parse_budgets
 
-    parse_budgets(data["budgets"], default_currency=data["defaults"]["currency"],
-                  default_metric=data["defaults"]["metric"])
+        parse_budgets(data["budgets"], default_currency=data["defaults"]["currency"],
+                      default_metric=data["defaults"]["metric"])
 
     providers: dict[str, dict[str, Any]] = {}
     for name, settings in (data["providers"] or {}).items():
