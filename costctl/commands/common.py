@@ -109,6 +109,19 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
     return Loaded(data=data, start=start, end=end, statuses=statuses)
 
 
+def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], days: int | None,
+                     month: str | None, start: str | None, end: str | None, filters: Filters | None = None) -> Loaded:
+    """``load_dataset`` for the range options: with ``--file`` and no range, the files' whole span."""
+    from costctl.ranges import has_range, resolve
+
+    if files and not has_range(days, month, start, end):
+        lo = hi = None
+    else:
+        lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
+                         default_days=env.config.defaults["days"])
+    return load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+
+
 @contextlib.contextmanager
 def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
     """stdout, or the ``--output`` file (written whole only when rendering succeeded)."""

@@ -9,7 +9,7 @@ import click
 from costctl.commands.common import (
     apply_as_of,
     filter_options,
-    load_dataset,
+    load_for_options,
     output_options,
     output_stream,
     pass_env,
@@ -47,17 +47,12 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     """
     from costctl.analysis import costs as report
     from costctl.output.render import OutputColumn, render
-    from costctl.ranges import has_range, resolve
 
     apply_as_of(env, as_of)
     keys = report.parse_group_by(group_by)
     filters = Filters.from_options(accounts, services, regions, tags)
-    if files and not has_range(days, month, start, end):
-        lo = hi = None
-    else:
-        lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
-                         default_days=env.config.defaults["days"])
-    loaded = load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+    loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start, end=end,
+                              filters=filters)
     result = report.build(loaded.data.frame(), group_by=keys, granularity=granularity,
                           metric=metric or env.config.defaults["metric"], top=top)
 

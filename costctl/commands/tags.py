@@ -9,7 +9,7 @@ import click
 from costctl.commands.common import (
     apply_as_of,
     filter_options,
-    load_dataset,
+    load_for_options,
     output_options,
     output_stream,
     pass_env,
@@ -54,7 +54,6 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
     from costctl.analysis import tag_compliance
     from costctl.analysis.costs import parse_group_by
     from costctl.output.render import OutputColumn, render
-    from costctl.ranges import has_range, resolve
 
     apply_as_of(env, as_of)
     keys = [k.strip() for k in required.split(",") if k.strip()]
@@ -64,12 +63,8 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
     if len(by_keys) > 1:
         raise UsageError("--by: give one key")
     filters = Filters.from_options(accounts, services, regions, tags)
-    if files and not has_range(days, month, start, end):
-        lo = hi = None
-    else:
-        lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
-                         default_days=env.config.defaults["days"])
-    loaded = load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+    loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start, end=end,
+                              filters=filters)
     metric = metric or env.config.defaults["metric"]
     summary, worst = tag_compliance.report(loaded.data.block(), keys, by=by_keys[0] if by_keys else None,
                                            metric=metric, top=top)
