@@ -65,7 +65,7 @@ def call(counter: Counter, client: Any, operation: str, max_time: float, **param
 
     ``operation`` is the API name (``GetCostAndUsage``); the boto3 method is its snake_case form.
     """
-    from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
+    from costctl.providers.retry import bounded_retry
 
     method = getattr(client, _snake(operation))
     service = client.meta.service_model.service_name
@@ -79,21 +79,11 @@ def call(counter: Counter, client: Any, operation: str, max_time: float, **param
         exc = state.outcome.exception()
         log.info("%s %s: %s; retrying in %.1f s", service, operation, _short(exc), state.upcoming_sleep)
 
-    retrying = Retrying(
-        retry=retry_if_exception(is_transient),
-        stop=stop_after_delay(max_time),
-        wait=wait_exponential_jitter(multiplier=INITIAL_WAIT, max=MAX_WAIT, jitter=INITIAL_WAIT),
-        before_sleep=before_sleep,
-        reraise=False,
-    )
     try:
-        return retrying(attempt)
-    except RetryError as exc:
-        last = exc.last_attempt.exception()
-        raise ProviderError(
-            f"AWS {operation} still failing after {max_time:g} s of retries ({_short(last)}); "
-            "run again later or raise max_retry_time"
-        ) from last
+        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what=f"AWS {operation}",
+                             on_retry=before_sleep, describe=_short, initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
+    except ProviderError:
+        raise
     except Exception as exc:  # noqa: BLE001 - every botocore failure becomes one readable line
         raise translate(exc, operation) from exc
 

@@ -96,7 +96,8 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
         table: str) -> Answer:
     """Run one query job (retrying transient failures up to ``max_time`` s) and read all its pages."""
     from google.cloud import bigquery
-    from tenacity import RetryError, Retrying, retry_if_exception, stop_after_delay, wait_exponential_jitter
+
+    from costctl.providers.retry import bounded_retry
 
     config = bigquery.QueryJobConfig(
         query_parameters=parameters, dry_run=dry_run, use_legacy_sql=False,
@@ -120,19 +121,9 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
         on_retry()
         log.info("BigQuery: %s; retrying in %.1f s", short(state.outcome.exception()), state.upcoming_sleep)
 
-    retrying = Retrying(
-        retry=retry_if_exception(is_transient), stop=stop_after_delay(max_time),
-        wait=wait_exponential_jitter(multiplier=INITIAL_WAIT, max=MAX_WAIT, jitter=INITIAL_WAIT),
-        before_sleep=before_sleep, reraise=False,
-    )
     try:
-        return retrying(attempt)
-    except RetryError as exc:
-        last = exc.last_attempt.exception()
-        raise ProviderError(
-            f"BigQuery still failing after {max_time:g} s of retries ({short(last)}); "
-            "run again later or raise max_retry_time"
-        ) from last
+        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what="BigQuery",
+                             on_retry=before_sleep, describe=short, initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
     except ProviderError:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes one readable line
