@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from costctl.context import Env
 
 CLOUD_TYPES = ("aws", "azure", "gcp")
-SCANNED_TYPES = ("aws",)  # clouds with a scanner so far (docs/idle.md, "Status")
+SCANNED_TYPES = ("aws", "azure")  # clouds with a scanner so far (docs/idle.md, "Status")
 RECORD_DAYS = 14  # recent cost of a resource: the mean billed day of the last two weeks
 
 
@@ -92,7 +92,7 @@ def _cloud_sources(env: Env, names: tuple[str, ...], reporter: Reporter) -> list
             reporter.warn(f"{name}: idle scanning of {kind} providers is not supported yet; skipped")
     chosen = [n for n, kind in enabled.items() if kind in SCANNED_TYPES]
     if not chosen:
-        raise UsageError("no aws provider is configured; idle scans ask the clouds' APIs "
+        raise UsageError(f"no {' or '.join(SCANNED_TYPES)} provider is configured; idle scans ask the clouds' APIs "
                          "(try `costctl --demo idle`)")
     return chosen
 
@@ -134,4 +134,8 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         from costctl.idle import aws
 
         return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
+    if cloud == "azure":
+        from costctl.idle import azure
+
+        return azure.scan(name, settings, limits, mine, now, costs, reporter)
     raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")
