@@ -72,15 +72,20 @@ SECTIONS: dict[str, Field] = {
 }
 
 def _nagios_range(value: str) -> str:
-    """Reject a threshold the plugin could not parse at config-load time, not at 3 a.m."""
+    """Reject a threshold the plugin could not parse at config-load time, not at 3 a.m.
+
+    A severity name (``high``) passes here; ``build`` allows it only under ``thresholds.anomalies``.
+    """
     from costctl.monitoring.range import Range
 
-    Range.parse(value)
+    if value.strip().lower() not in SEVERITY_NAMES:
+        Range.parse(value)
     return value
 
 
 _STATES = ("ok", "warning", "critical", "unknown")
-CHECK_PERIODS = ("day", "mtd", "forecast", "change")
+SEVERITY_NAMES = ("low", "medium", "high", "critical")  # thresholds.anomalies may name a severity
+CHECK_PERIODS = ("day", "mtd", "forecast", "change", "budget", "anomalies", "idle")
 
 CHECK_FIELDS: dict[str, Field] = {
     "period": Field("str", default="day", choices=CHECK_PERIODS, help="--period when none is given"),
@@ -205,6 +210,10 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
     if unknown_periods:
         raise ConfigError(f"thresholds.{unknown_periods[0]}: unknown period (known: {', '.join(CHECK_PERIODS)})")
     data["thresholds"] = {str(k): check(v, THRESHOLD_FIELDS, f"thresholds.{k}") for k, v in thresholds.items()}
+    for period, limits in data["thresholds"].items():
+        for key, value in limits.items():
+            if period != "anomalies" and value and value.strip().lower() in SEVERITY_NAMES:
+                raise ConfigError(f"thresholds.{period}.{key}: a severity applies to anomalies only; give a range")
     if data["anomalies"]["severity"] is None:
         data["anomalies"]["severity"] = _severity_cutoffs(None)
     # Feature sections are validated here, so a bad one fails at load with its key path; their

@@ -23,7 +23,7 @@ from costctl.monitoring.measure import DIRECTIONS
 from costctl.monitoring.state import State
 
 STATES = ("ok", "warning", "critical", "unknown")
-PERIODS = ("day", "mtd", "forecast", "change", "budget")
+PERIODS = ("day", "mtd", "forecast", "change", "budget", "anomalies", "idle")
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -36,15 +36,26 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--period", type=click.Choice(PERIODS), default=None,
               help="day: latest complete day; mtd: month to date; forecast: projected month total; "
                    "change: percent change of the latest day vs the mean of the 7 days before; "
-                   "budget: each configured budget against its own warning/critical percent (default: day).")
+                   "budget: each configured budget against its own warning/critical percent; "
+                   "anomalies: the worst unacknowledged cost anomaly of the window; "
+                   "idle: estimated monthly savings (or count) of idle resources (default: day).")
 @click.option("--budget", "budget_names", multiple=True, metavar="NAME",
               help="With --period budget: only this budget (repeatable; default: all).")
 @click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
               help="For --period change: up checks the increase (a drop is 0; default), down the decrease, "
                    "both the signed change.")
+@click.option("--days", type=int, default=None,
+              help="For --period anomalies: the window in days (default anomalies.days, 14).")
+@click.option("--idle-metric", type=click.Choice(["savings", "count"]), default=None,
+              help="For --period idle: check the total estimated monthly savings (default) or the finding count.")
+@click.option("--checks", "idle_checks", default=None, metavar="LIST",
+              help="For --period idle: comma-separated idle checks (default idle.checks); --region limits the "
+                   "regions scanned.")
 @click.option("--warning", "-w", metavar="RANGE", default=None,
-              help="Warning range ([@]start:end, e.g. 100, 10:, ~:10, @10:20); default from thresholds.<period>.")
-@click.option("--critical", "-c", metavar="RANGE", default=None, help="Critical range, same syntax.")
+              help="Warning range ([@]start:end, e.g. 100, 10:, ~:10, @10:20); default from thresholds.<period>. "
+                   "For anomalies also a severity: low, medium, high, critical (default high).")
+@click.option("--critical", "-c", metavar="RANGE", default=None,
+              help="Critical range, same syntax (anomalies: default critical).")
 @source_options
 @filter_options
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
@@ -61,8 +72,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit (UNKNOWN).")
 @pass_env
-def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, warning: str | None,
-          critical: str | None,
+def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, days: int | None,
+          idle_metric: str | None, idle_checks: str | None, warning: str | None, critical: str | None,
           providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...],
           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
           timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
@@ -78,11 +89,13 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
       costctl check --period change -w 50 -c 100 --max-age 36h
       costctl check --period forecast --provider aws -w 30000 -c 40000
       costctl check --file export.csv.gz --period mtd -c 10000
+      costctl check --period anomalies -w high -c critical
+      costctl check --period idle -w 100 -c 500
     """
     try:
         code = _check(env, period, direction, warning, critical, providers, files, as_of, accounts, services,
                       regions, tags, metric, timeout, error_state, stale_state, max_age, top, plugin_verbose,
-                      budget_names)
+                      budget_names, days, idle_metric, idle_checks)
     except CostctlError as exc:
         code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
     except Exception as exc:
@@ -107,10 +120,12 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
            providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...],
            services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
            timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
-           top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = ()) -> int:
+           top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = (), days: int | None = None,
+           idle_metric: str | None = None, idle_checks: str | None = None) -> int:
     from costctl.budgets.check import budget_outcome
     from costctl.errors import UsageError
     from costctl.filters import Filters
+    from costctl.monitoring.anomaly_rule import AnomalyRule
     from costctl.monitoring.evaluate import Policy
     from costctl.monitoring.run import CheckRequest, Progress, run_check
     from costctl.monitoring.summary import Outcome
@@ -125,10 +140,18 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
         raise UsageError("--budget needs --period budget")
     if direction and period != "change":
         raise UsageError("--direction needs --period change")
+    if days is not None and period != "anomalies":
+        raise UsageError("--days needs --period anomalies")
+    if (idle_metric or idle_checks) and period != "idle":
+        raise UsageError(f"--{'idle-metric' if idle_metric else 'checks'} needs --period idle")
+    if period == "idle" and (files or accounts or services or tags):
+        raise UsageError("--period idle asks the clouds' APIs: --file, --account, --service and --tag do not apply")
     defaults = (env.config.section("thresholds") or {}).get(period, {})
+    limits = (warning if warning is not None else defaults.get("warning"),
+              critical if critical is not None else defaults.get("critical"))
     try:
-        thresholds = Thresholds.parse(warning if warning is not None else defaults.get("warning"),
-                                      critical if critical is not None else defaults.get("critical"))
+        rule = AnomalyRule.parse(*limits) if period == "anomalies" else None
+        thresholds = Thresholds() if rule else Thresholds.parse(*limits)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -152,6 +175,25 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
                            verbose=plugin_verbose)
     progress = Progress()
 
+    def outcome_of_period() -> Outcome:
+        if period == "budget":
+            return budget_outcome(env, budget_names, providers, files, policy)
+        if period == "anomalies":
+            from costctl.commands.anomalies import state_dir
+            from costctl.monitoring.anomaly_check import AnomalyRequest, anomaly_outcome
+
+            assert rule is not None
+            progress.current = "detecting anomalies"
+            return anomaly_outcome(env, AnomalyRequest(rule, policy, state_dir(env), request.filters, request.metric,
+                                                       providers, files, days))
+        if period == "idle":
+            from costctl.monitoring.idle_check import idle_outcome
+
+            progress.current = "scanning for idle resources"
+            return idle_outcome(env, thresholds, idle_metric or "savings", providers, idle_checks, regions,
+                                policy.error_state)
+        return run_check(env, request, progress)
+
     def give_up() -> None:
         # Last resort when the alarm could not interrupt the work: answer and end the process now.
         where = f" {progress.current}" if progress.current else ""
@@ -161,8 +203,7 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
 
     try:
         with deadline(limit, give_up):
-            outcome = (budget_outcome(env, budget_names, providers, files, policy) if period == "budget"
-                       else run_check(env, request, progress))
+            outcome = outcome_of_period()
     except PluginTimeout as exc:
         where = f" {progress.current}" if progress.current else ""
         outcome = Outcome(policy.error_state, f"{exc}{where}")

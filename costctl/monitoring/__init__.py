@@ -6,4 +6,7 @@ click, pandas or numpy: a check answered from a warm cache must start fast, so e
 baseline and forecast is computed over builtin lists. Modules follow nagiosplugin's split:
 ``range`` (threshold syntax), ``thresholds`` (evaluation), ``perfdata`` (one rendering),
 ``measure`` (the value of a period), ``evaluate`` (a Result per provider), ``summary``.
+The exceptions are ``anomaly_check`` and ``idle_check``, which call the frame-based anomaly
+detection and idle scan lazily, only when ``--period anomalies``/``idle`` is asked for;
+``anomaly_rule`` (their -w/-c rule) stays pure Python.
 """

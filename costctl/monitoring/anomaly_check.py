@@ -1,0 +1,132 @@
+"""``check --period anomalies``: the unacknowledged anomalies of the window as one Nagios result.
+
+Reuses what ``costctl anomalies`` runs: ``costctl.analysis.anomalies.detect`` with the config's
+``anomalies:`` settings over the window (``--days``, default ``anomalies.days``) and its
+baseline, and ``AnomalyStore`` for the acknowledgements, so ``costctl anomalies ack ID`` silences
+the check too. The check also records what it found (``seen.json``) so an id read in the long
+output can be acknowledged without running ``anomalies`` first. The state comes from
+``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Unlike the
+day/mtd/forecast/change periods this path imports pandas: detection is frame-based.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from costctl.errors import UsageError
+from costctl.filters import Filters
+from costctl.monitoring.anomaly_rule import SEVERITIES, AnomalyRule
+from costctl.monitoring.evaluate import Policy
+from costctl.monitoring.perfdata import Perfdata
+from costctl.monitoring.state import State, worst
+from costctl.monitoring.summary import Outcome
+
+if TYPE_CHECKING:
+    from costctl.analysis.anomalies import Anomaly
+    from costctl.context import Env
+
+
+@dataclass
+class AnomalyRequest:
+    rule: AnomalyRule
+    policy: Policy
+    state_dir: Path
+    filters: Filters
+    metric: str = "effective"
+    providers: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    days: int | None = None
+
+
+def _settings(env: Env, metric: str):  # -> costctl.analysis.anomalies.Settings
+    from costctl.analysis import anomalies as core
+    from costctl.analysis.costs import parse_group_by
+
+    cfg = env.config.section("anomalies") or {}
+    settings = core.Settings(keys=parse_group_by(cfg["by"]), method=cfg["method"], sensitivity=cfg["sensitivity"],
+                             min_impact=cfg["min_impact"], min_pct=cfg["min_pct"], metric=metric,
+                             top_contributors=cfg["contributors"], cutoffs=cfg["severity"])
+    settings.resolved_threshold()
+    return settings
+
+
+def _load(env: Env, req: AnomalyRequest, history: int, days: int):
+    """(frame, first window day, window end, failed provider phrases)."""
+    from costctl import loader
+    from costctl.loader import Dataset
+    from costctl.ranges import resolve
+
+    if req.files:
+        if req.providers:
+            raise UsageError("--file and --provider cannot be combined")
+        data, _first, last = loader.load_files(req.files)
+        lo, hi = resolve(env.as_of or last or env.today(), days=days)
+        return req.filters.apply_frame(data.frame()), lo, hi, []
+    lo, hi = resolve(env.today(), days=days)
+    data, statuses = loader.load(env, loader.select_sources(env, req.providers), lo - timedelta(days=history), hi,
+                                 tolerate_errors=True)
+    failed = [_failure(s.name, s.error) for s in statuses if not s.ok]
+    return Dataset(block=req.filters.apply_block(data.block())).frame(), lo, hi, failed
+
+
+def _failure(name: str, error: str | None) -> str:
+    """``name: reason``; providers often prefix their errors with their own name already."""
+    error = error or "refresh failed"
+    return error if error.startswith(f"{name}: ") else f"{name}: {error}"
+
+
+def anomaly_outcome(env: Env, req: AnomalyRequest) -> Outcome:
+    """Detect, apply acknowledgements, judge the rest."""
+    from costctl.analysis import anomalies as core
+    from costctl.analysis.anomaly_store import AnomalyStore
+
+    cfg = env.config.section("anomalies") or {}
+    days = req.days if req.days is not None else cfg["days"]
+    if days < 1:
+        raise UsageError(f"--days: expected a positive number of days, got {days}")
+    settings = _settings(env, req.metric)
+    frame, lo, hi, failed = _load(env, req, cfg["history"], days)
+    found = core.detect(frame, settings, lo - timedelta(days=cfg["history"]), lo, hi)
+    store = AnomalyStore(req.state_dir)
+    store.mark(found)
+    store.remember(found, env.real_today())
+    return judge(found, req.rule, lo, hi, failed, req.policy.error_state)
+
+
+def judge(found: list[Anomaly], rule: AnomalyRule, lo: date, hi: date, failed: list[str] | None = None,
+          error_state: State = State.UNKNOWN) -> Outcome:
+    """The Outcome of detected (and ack-marked) anomalies; ``failed`` providers add ``error_state``."""
+    from costctl.notify.message import line
+
+    open_ = [a for a in found if not a.acknowledged]
+    counts = {s: sum(1 for a in open_ if a.severity == s) for s in SEVERITIES}
+    max_impact = max((abs(a.impact) for a in open_), default=0.0)
+    state, why = rule.evaluate([a.severity for a in open_], max_impact)
+    headline = f"anomalies {lo}..{hi - timedelta(days=1)}"
+    if open_:
+        top = max(open_, key=lambda a: (SEVERITIES.index(a.severity), abs(a.impact)))
+        # The innermost group value (the service, by default) names it; the long output has the rest.
+        where = next((v for v in reversed(list(top.group.values())) if v), "(none)")
+        listed = ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s])
+        text = (f"{headline}: {len(open_)} open ({listed}), worst {top.kind} {where} "
+                f"{top.impact:+,.2f} {top.currency or ''}").rstrip()
+    else:
+        text = f"{headline}: no unacknowledged anomalies"
+    acked = len(found) - len(open_)
+    if acked:
+        text += f", {acked} acknowledged"
+    if why:
+        text += f" ({why})"
+    states = [state]
+    if failed:
+        # Anomalies computed without a provider's data may miss its spike: say so with --error-state.
+        states.append(error_state)
+        text += "; " + "; ".join(failed)
+    warn, crit = rule.impact_fields()
+    perfdata = [Perfdata(f"anomalies_{s}", counts[s], decimals=0, min=0) for s in reversed(SEVERITIES)]
+    perfdata += [Perfdata("anomalies_acknowledged", acked, decimals=0, min=0),
+                 Perfdata("anomalies_max_impact", max_impact, warn=warn, crit=crit, min=0)]
+    return Outcome(worst(states), text, perfdata, [line(a) for a in open_])

@@ -1,0 +1,77 @@
+"""``check --period idle``: idle, orphaned and oversized resources as one Nagios result.
+
+Runs the same scan as ``costctl idle`` (``costctl.idle.run``; the demo inventory with ``--demo``)
+and checks one number against ``-w``/``-c``: the total estimated monthly savings
+(``--idle-metric savings``, the default: money left on the table is what matters) or the number
+of findings (``--idle-metric count``). Perfdata has both totals and, per selected idle check,
+its savings and count, zeros included, so graphs keep a line per check. A provider that could
+not be scanned adds ``--error-state``: its waste is unknown, not zero.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from costctl.monitoring.perfdata import Perfdata
+from costctl.monitoring.state import State, worst
+from costctl.monitoring.summary import Outcome
+from costctl.monitoring.thresholds import Thresholds
+
+if TYPE_CHECKING:
+    from costctl.context import Env
+    from costctl.idle.findings import Finding
+
+IDLE_METRICS = ("savings", "count")
+
+
+def idle_outcome(env: Env, thresholds: Thresholds, metric: str, providers: tuple[str, ...], checks: str | None,
+                 regions: tuple[str, ...], error_state: State) -> Outcome:
+    """Scan (or read the demo inventory) and judge the findings."""
+    from costctl.idle import run as idle_run
+    from costctl.idle.report import Reporter
+    from costctl.idle.thresholds import CHECKS
+
+    wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
+    reporter = Reporter()
+    result = idle_run.run(env, providers, wanted, list(regions), None, reporter)
+    order = [c for c in CHECKS if c in wanted]
+    return judge(result.findings, order, thresholds, metric, result.failed, reporter.warnings, error_state)
+
+
+def judge(findings: list[Finding], checks: list[str], thresholds: Thresholds, metric: str,
+          failed: list[str] | None = None, warnings: list[str] | None = None,
+          error_state: State = State.UNKNOWN) -> Outcome:
+    """The Outcome of a scan's findings for the selected ``checks`` (in a stable order)."""
+    currencies = sorted({f.currency for f in findings})
+    savings = sum(f.estimated_monthly_savings or 0.0 for f in findings)
+    warn, crit = thresholds.perf_fields()
+    money = f"{savings:,.2f} {'/'.join(currencies) or 'USD'}"
+    text = f"idle: {len(findings)} finding(s), savings {money} a month"
+    if metric == "savings" and len(currencies) > 1:
+        # A sum over currencies is no amount at all: say so rather than compare it with a range.
+        state, why = State.UNKNOWN, f"findings in several currencies ({', '.join(currencies)}); use --idle-metric count"
+    else:
+        state, why = thresholds.evaluate(savings if metric == "savings" else float(len(findings)))
+    by_check = {c: [f for f in findings if f.check == c] for c in checks}
+    busiest = sorted((c for c in checks if by_check[c]), key=lambda c: -len(by_check[c]))[:3]
+    if busiest:
+        text += " (" + ", ".join(f"{c} {len(by_check[c])}" for c in busiest) + ")"
+    if why:
+        text += f" ({why})"
+    states = [state]
+    if failed:
+        states.append(error_state)
+        text += "; not scanned: " + "; ".join(failed)
+    perfdata = [
+        Perfdata("idle_savings", savings, warn=warn if metric == "savings" else "",
+                 crit=crit if metric == "savings" else "", min=0),
+        Perfdata("idle_findings", len(findings), warn=warn if metric == "count" else "",
+                 crit=crit if metric == "count" else "", min=0, decimals=0),
+    ]
+    for c in checks:
+        perfdata.append(Perfdata(f"{c}_savings", sum(f.estimated_monthly_savings or 0.0 for f in by_check[c]), min=0))
+        perfdata.append(Perfdata(f"{c}_count", len(by_check[c]), min=0, decimals=0))
+    details = [f"{f.provider} {f.region or '-'} {f.resource_id} {f.check}: {f.detail}; saves "
+               f"{f.estimated_monthly_savings or 0.0:,.2f} {f.currency} a month; {f.recommendation}" for f in findings]
+    details += [f"warning: {w}" for w in warnings or []]
+    return Outcome(worst(states), text, perfdata, details)
