@@ -10,8 +10,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
-from costctl.monitoring.snapshot import ProviderSnapshot, Snapshot
+from costctl.monitoring.snapshot import BudgetFigures, ProviderSnapshot, Snapshot
 from costctl.output.prometheus import exposition, registry_for
 from tests.components import binary, free_port, http_get, serving
 
@@ -62,6 +63,78 @@ def frozen_snapshot() -> Snapshot:
 
 def test_exposition_matches_byte_for_byte_with_a_frozen_snapshot() -> None:
     assert exposition(registry_for(frozen_snapshot())) == FROZEN
+
+
+FROZEN_BUDGETS = """\
+# HELP costctl_budget_amount Amount of the budget for its current period, in the unit of the currency label.
+# TYPE costctl_budget_amount gauge
+costctl_budget_amount{budget="platform",currency="EUR",period="monthly"} 400.0
+costctl_budget_amount{budget="prod",currency="USD",period="quarterly"} 9000.0
+# HELP costctl_budget_spend Spend of the budget's current period through the latest complete day, in the unit of \
+the currency label.
+# TYPE costctl_budget_spend gauge
+costctl_budget_spend{budget="platform",currency="EUR",period="monthly"} 500.0
+costctl_budget_spend{budget="prod",currency="USD",period="quarterly"} 2250.0
+# HELP costctl_budget_forecast Projected spend of the budget's whole current period, in the unit of the currency \
+label.
+# TYPE costctl_budget_forecast gauge
+costctl_budget_forecast{budget="platform",currency="EUR",period="monthly"} 1200.5
+costctl_budget_forecast{budget="prod",currency="USD",period="quarterly"} 8100.0
+# HELP costctl_budget_consumed_ratio Spend of the budget's current period divided by its amount (1 = fully spent).
+# TYPE costctl_budget_consumed_ratio gauge
+costctl_budget_consumed_ratio{budget="platform",currency="EUR",period="monthly"} 1.25
+costctl_budget_consumed_ratio{budget="prod",currency="USD",period="quarterly"} 0.25
+"""
+
+
+def test_budget_families_follow_the_provider_families_byte_for_byte() -> None:
+    snap = frozen_snapshot()
+    snap.budgets = [BudgetFigures("platform", "EUR", "monthly", 400.0, 500.0, 1200.5),
+                    BudgetFigures("prod", "USD", "quarterly", 9000.0, 2250.0, 8100.0)]
+    text = exposition(registry_for(snap))
+    head, tail = text.split("# HELP costctl_budget_amount", 1)
+    assert head == FROZEN.split("# HELP costctl_run_duration_seconds")[0]
+    assert "# HELP costctl_budget_amount" + tail.split("# HELP costctl_run_duration_seconds")[0] == FROZEN_BUDGETS
+
+
+def _with_budgets(path: Path, budgets: dict) -> Path:
+    data = yaml.safe_load(path.read_text())
+    data["budgets"] = budgets
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_configured_budgets_export_amount_spend_forecast_and_ratio(run, fake_config) -> None:
+    cfg = _with_budgets(fake_config(), {"cloud": {"amount": 1000, "period": "monthly"},
+                                        "storage-q": {"amount": 500, "period": "quarterly", "currency": "usd",
+                                                      "scope": {"service": "Storage"}}})
+    result = run("--config", str(cfg), "export-prometheus", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    report = {r["budget"]: r for r in run("--config", str(cfg), "budgets", "--as-of", AS_OF, "--format", "json").json()}
+    samples = [line for line in result.stdout.splitlines() if line.startswith("costctl_budget_")]
+    assert samples[:2] == ['costctl_budget_amount{budget="cloud",currency="USD",period="monthly"} 1000.0',
+                           'costctl_budget_amount{budget="storage-q",currency="USD",period="quarterly"} 500.0']
+    # March 1..9 at 13.50 a day; the quarter from January 1 at 4.50 a day of Storage (68 days).
+    assert 'costctl_budget_spend{budget="cloud",currency="USD",period="monthly"} 121.5' in samples
+    assert 'costctl_budget_spend{budget="storage-q",currency="USD",period="quarterly"} 306.0' in samples
+    assert 'costctl_budget_consumed_ratio{budget="cloud",currency="USD",period="monthly"} 0.1215' in samples
+    assert 'costctl_budget_consumed_ratio{budget="storage-q",currency="USD",period="quarterly"} 0.612' in samples
+    forecast = {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in samples
+                if line.startswith("costctl_budget_forecast")}
+    assert forecast == {name: pytest.approx(row["forecast"], abs=1e-5) for name, row in report.items()}
+
+
+def test_without_budgets_there_is_no_budget_family(run, fake_config) -> None:
+    result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF)
+    assert result.exit_code == 0 and "costctl_budget" not in result.stdout
+
+
+def test_budgets_are_left_out_when_a_provider_failed(run, fake_config) -> None:
+    cfg = _with_budgets(fake_config(good={}, bad={"fail": True}), {"cloud": {"amount": 1000}})
+    result = run("--config", str(cfg), "export-prometheus", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "costctl_budget" not in result.stdout and 'costctl_up{provider="good"} 1.0' in result.stdout
+    assert "warning: budget metrics left out: bad: " in result.stderr
 
 
 def test_textfile_is_written_atomically_with_mode_0644_even_under_umask_077(run, fake_config, tmp_path) -> None:
@@ -127,6 +200,10 @@ def test_promtool_accepts_the_textfile(run, tmp_path) -> None:
     done = subprocess.run([promtool, "check", "metrics"], input=out.read_bytes(), capture_output=True)
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
     assert done.stdout.decode().strip() == "" and done.stderr.decode().strip() == ""  # no lint warnings either
+    text = out.read_text()
+    for name in ("all-clouds", "aws-quarter", "team-data", "platform", "prod-h2"):  # the demo budgets
+        for family in ("amount", "spend", "forecast", "consumed_ratio"):
+            assert f'costctl_budget_{family}{{budget="{name}",currency="USD",period="' in text
 
 
 @pytest.mark.component

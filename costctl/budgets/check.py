@@ -46,28 +46,15 @@ def budget_result(status: BudgetStatus) -> Result:
 def budget_outcome(env: Env, names: tuple[str, ...], providers: tuple[str, ...], files: tuple[str, ...],
                    policy: Policy) -> Outcome:
     """Load what the budgets need (all providers, or the files) and judge every budget."""
-    from costctl import loader
+    from costctl.budgets.current import current_statuses
     from costctl.budgets.setup import configured_budgets
-    from costctl.budgets.status import evaluate_all, load_window
-    from costctl.errors import UsageError
 
-    today = env.today()
     specs = list(configured_budgets(env, names).values())
-    start, end = load_window(specs, today)
-    notes, failed = [], []
-    if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data = loader.load_files(files, start, end)[0]
-    else:
-        data, statuses = loader.load(env, loader.select_sources(env, providers), start, end, tolerate_errors=True)
-        failed = [f"{s.name}: {s.error or 'refresh failed'}" for s in statuses if not s.ok]
-    statuses_, _other = evaluate_all(data.block(), specs, today)
-    results = [budget_result(s) for s in statuses_]
-    if failed:
+    current = current_statuses(env, specs, providers, files)
+    results = [budget_result(s) for s in current.statuses]
+    if current.failed:
         # A budget summed over a provider that could not be read is not a number to trust.
-        results.append(Result("providers", policy.error_state, "; ".join(failed)))
-    for spec in specs:
-        if spec.name not in {s.name for s in statuses_}:
-            notes.append(f"{spec.name}: starts on {spec.start}")
-    return summarize(f"budget {today}", results, notes)
+        results.append(Result("providers", policy.error_state, "; ".join(current.failed)))
+    evaluated = {s.name for s in current.statuses}
+    notes = [f"{spec.name}: starts on {spec.start}" for spec in specs if spec.name not in evaluated]
+    return summarize(f"budget {env.today()}", results, notes)

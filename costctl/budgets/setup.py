@@ -24,13 +24,19 @@ DEMO_BUDGETS: dict[str, dict[str, Any]] = {
 }
 
 
-def configured_budgets(env: Env, names: tuple[str, ...] = ()) -> dict[str, BudgetSpec]:
-    """The budgets to evaluate (all, or those named), validated with their config key paths."""
+def budget_specs(env: Env) -> dict[str, BudgetSpec]:
+    """Every budget of the config (the demo's without one), possibly none: for callers such as
+    ``export-prometheus`` that add budget figures only when there are budgets."""
     defaults = env.config.defaults
     raw = env.config.section("budgets")
     if not raw and env.demo:
         raw = DEMO_BUDGETS
-    specs = parse_budgets(raw, default_currency=defaults.get("currency"), default_metric=defaults["metric"])
+    return parse_budgets(raw, default_currency=defaults.get("currency"), default_metric=defaults["metric"])
+
+
+def configured_budgets(env: Env, names: tuple[str, ...] = ()) -> dict[str, BudgetSpec]:
+    """The budgets to evaluate (all, or those named), validated with their config key paths."""
+    specs = budget_specs(env)
     if not specs:
         raise UsageError("no budgets are configured; add a 'budgets:' section to the config "
                          "(see config.example.yaml and docs/budgets.md), or try --demo")

@@ -4,9 +4,14 @@ Meant for cron: one run loads every provider through the cache, computes a Snaps
 (``costctl.monitoring.snapshot``) and writes it atomically and/or pushes it. A provider that
 fails does not stop the others: it is exported as ``costctl_up{provider=...} 0`` and warned
 about on stderr, and the run still succeeds so the other providers' metrics stay current.
+Configured budgets (the demo's with ``--demo``) add ``costctl_budget_*`` metrics, unless a
+provider failed: a budget summed without it would under-report spend, so they are left out
+(and warned about) rather than published wrong.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +19,9 @@ from costctl.commands.common import apply_as_of, filter_options, pass_env, sourc
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
+
+if TYPE_CHECKING:
+    from costctl.monitoring.snapshot import BudgetFigures
 
 
 def _grouping(values: tuple[str, ...]) -> dict[str, str]:
@@ -72,6 +80,7 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
         if not p.up:
             env.info(f"warning: {p.error or p.name + ': refresh failed'}; exported as costctl_up 0"
                      + (" with cached data" if p.month_to_date else ""))
+    snapshot.budgets = _budgets(env, providers, files)
     registry = prom.registry_for(snapshot)
     if output is not None:
         prom.write_textfile(output, registry)
@@ -84,3 +93,19 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
         env.verbose(f"pushed to {pushgateway}")
     if output is None and pushgateway is None:
         env.stdout.write(prom.exposition(registry))
+
+
+def _budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...]) -> list[BudgetFigures]:
+    """Figures of every configured budget; none when there are no budgets or a provider failed."""
+    from costctl.budgets.current import current_statuses
+    from costctl.budgets.setup import budget_specs
+    from costctl.monitoring.snapshot import BudgetFigures
+
+    specs = list(budget_specs(env).values())
+    if not specs:
+        return []
+    current = current_statuses(env, specs, providers, files)
+    if current.failed:
+        env.info("warning: budget metrics left out: " + "; ".join(current.failed))
+        return []
+    return [BudgetFigures(s.name, s.currency, s.period, s.amount, s.spend, s.forecast) for s in current.statuses]

@@ -5,6 +5,7 @@ currency (services beyond the ``top_services`` largest of the month are folded i
 ``(other)`` to bound the label cardinality), the month-end forecast per currency, the newest
 data timestamp, whether its refresh succeeded, and the upstream requests this run made. A
 provider whose refresh failed still contributes what the cache holds, and ``up`` says it failed.
+Per configured budget (``BudgetFigures``): amount, spend and forecast of its current period.
 """
 
 from __future__ import annotations
@@ -38,12 +39,30 @@ class ProviderSnapshot:
     forecast: dict[str, float] = field(default_factory=dict)  # currency -> projected month total
 
 
+@dataclass(frozen=True)
+class BudgetFigures:
+    """One budget's current period, as export-prometheus publishes it."""
+
+    name: str
+    currency: str
+    period: str  # monthly | quarterly | yearly
+    amount: float  # prorated when the budget starts mid-period
+    spend: float
+    forecast: float
+
+    @property
+    def consumed_ratio(self) -> float:
+        """Spend / amount: 0..1 while within budget, above 1 when overspent."""
+        return self.spend / self.amount if self.amount else 0.0
+
+
 @dataclass
 class Snapshot:
     day: date
     providers: list[ProviderSnapshot]
     started: float = 0.0
     finished: float = 0.0
+    budgets: list[BudgetFigures] = field(default_factory=list)
 
     @property
     def duration(self) -> float:

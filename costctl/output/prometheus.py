@@ -5,6 +5,8 @@ The layers of prometheus_client, kept apart: a custom ``Collector`` turns the Sn
 registry, which would add process metrics), and the transports are ``write_to_textfile`` (temp
 file in the same directory, then rename: node_exporter never reads half a file) and
 ``push_to_gateway``. Money has no base unit, so it is a plain gauge with a ``currency`` label.
+Budget families appear only when the snapshot has budgets, so a config without budgets exposes
+no empty HELP/TYPE blocks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from prometheus_client.registry import Collector
 from costctl.monitoring.snapshot import Snapshot
 
 COST_LABELS = ["provider", "account", "service", "currency"]
+BUDGET_LABELS = ["budget", "currency", "period"]
 
 
 def _money(value: float) -> float:
@@ -59,10 +62,31 @@ class SnapshotCollector(Collector):
             up.add_metric([p.name], 1.0 if p.up else 0.0)
             requests.add_metric([p.name], float(p.requests))
         yield from (day, mtd, forecast, newest, up, requests)
+        if snap.budgets:
+            yield from budget_families(snap)
         yield GaugeMetricFamily("costctl_run_duration_seconds", "Duration of the costctl run that wrote these "
                                 "metrics.", value=snap.duration)
         yield GaugeMetricFamily("costctl_last_success_timestamp_seconds", "When the costctl run that wrote these "
                                 "metrics finished, as a Unix timestamp.", value=snap.finished)
+
+
+def budget_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
+    """Amount, spend, forecast and ratio consumed of each budget's current period."""
+    families = [
+        (GaugeMetricFamily("costctl_budget_amount", "Amount of the budget for its current period, in the unit of "
+                           "the currency label.", labels=BUDGET_LABELS), lambda b: _money(b.amount)),
+        (GaugeMetricFamily("costctl_budget_spend", "Spend of the budget's current period through the latest "
+                           "complete day, in the unit of the currency label.", labels=BUDGET_LABELS),
+         lambda b: _money(b.spend)),
+        (GaugeMetricFamily("costctl_budget_forecast", "Projected spend of the budget's whole current period, in "
+                           "the unit of the currency label.", labels=BUDGET_LABELS), lambda b: _money(b.forecast)),
+        (GaugeMetricFamily("costctl_budget_consumed_ratio", "Spend of the budget's current period divided by its "
+                           "amount (1 = fully spent).", labels=BUDGET_LABELS), lambda b: _money(b.consumed_ratio)),
+    ]
+    for family, value in families:
+        for b in snap.budgets:
+            family.add_metric([b.name, b.currency, b.period], value(b))
+        yield family
 
 
 def registry_for(snapshot: Snapshot) -> CollectorRegistry:
