@@ -227,16 +227,14 @@ def test_demo_reports_the_documented_idle_disks_with_their_recorded_cost(run: An
     assert rows[next(r for r in idle if r.startswith("arn:"))]["region"] == "us-east-1"
 
 
-def test_providers_without_a_scanner_are_skipped_with_a_warning_or_refused_by_name(
+def test_providers_without_cloud_apis_are_left_out_quietly_or_refused_by_name(
         run: Any, aws: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, aws)
-    text = config.read_text().replace("idle:\n", "  bq:\n    type: gcp\n"
-                                                 "    table: my-proj.billing.gcp_billing_export_v1_0123AB\n"
-                                                 "  files:\n    type: files\n    paths: [x.csv]\nidle:\n")
+    text = config.read_text().replace("idle:\n", "  files:\n    type: files\n    paths: [x.csv]\nidle:\n")
     config.write_text(text)
     result = run("--config", str(config), "idle", "--checks", "ip_unassociated", "--format", "json")
     assert result.exit_code == 0, result.stderr
-    assert "costctl: warning: bq: idle scanning of gcp providers is not supported yet; skipped" in result.stderr
+    assert "files" not in result.stderr
     assert result.json() == []
     named = run("--config", str(config), "idle", "--provider", "files")
     assert named.exit_code == 2

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from costctl.context import Env
 
 CLOUD_TYPES = ("aws", "azure", "gcp")
-SCANNED_TYPES = ("aws", "azure")  # clouds with a scanner so far (docs/idle.md, "Status")
+SCANNED_TYPES = ("aws", "azure", "gcp")  # clouds with a scanner (docs/idle.md)
 RECORD_DAYS = 14  # recent cost of a resource: the mean billed day of the last two weeks
 
 
@@ -138,4 +138,8 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         from costctl.idle import azure
 
         return azure.scan(name, settings, limits, mine, now, costs, reporter)
+    if cloud == "gcp":
+        from costctl.idle import gcp
+
+        return gcp.scan(name, settings, limits, mine, now, costs, reporter)
     raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")

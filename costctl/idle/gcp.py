@@ -1,0 +1,81 @@
+"""The GCP idle scan: every selected check in every project of one ``gcp`` provider instance.
+
+Projects run in a bounded thread pool (``idle.max_workers``); aggregated lists cover every zone and
+region of a project in one paged listing, so there is no per-region loop. A check lacking a
+permission is skipped with one warning naming the IAM permission; only credentials that cannot be
+built at all fail the whole provider instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from costctl.errors import ProviderError
+from costctl.idle import gcp_compute, savings
+from costctl.idle.aws_api import Denied
+from costctl.idle.findings import Finding
+from costctl.idle.gcp_api import Gce, credentials, projects_of
+from costctl.idle.report import Reporter
+from costctl.idle.scope import Scope
+from costctl.idle.thresholds import Thresholds
+
+
+def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
+         costs: dict[str, tuple[float, str]], reporter: Reporter) -> list[Finding]:
+    """Findings of one ``gcp`` provider instance, priced from records or GCP list prices."""
+    projects = projects_of(settings, limits.gcp_projects)
+    creds = credentials(settings)
+    gce = Gce(creds, limits.gcp_compute_endpoint, limits.gcp_monitoring_endpoint)
+    try:
+        reporter.start(name, len(projects))
+
+        def one(project: str) -> list[Finding]:
+            found = scan_project(gce, Scope(name, project, "", now, limits), wanted, reporter)
+            reporter.advance(name, project)
+            return found
+
+        with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(projects)))) as pool:
+            findings = [f for batch in pool.map(one, projects) for f in batch]
+        return savings.price(findings, costs, None)
+    finally:
+        gce.close()
+
+
+def scan_project(gce: Gce, scope: Scope, wanted: set[str], reporter: Reporter) -> list[Finding]:
+    """Every wanted check in one project; a failing check becomes a warning."""
+    found: list[Finding] = []
+    project = scope.account
+
+    def guarded(checks: set[str], run: Callable[[], Iterable[Finding] | Any]) -> Any:
+        selected = wanted & checks
+        if not selected:
+            return None
+        try:
+            return run()
+        except Denied as exc:
+            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} skipped in project {project}: "
+                          f"grant {exc.permission}")
+        except ProviderError as exc:
+            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} failed in project {project}: {exc}")
+        return None
+
+    # Disks serve disk_unattached and, optionally, vm_stopped (disk types for prices); without them
+    # vm_stopped still reports from the instance's own disk sizes, unpriced.
+    disks: dict[str, Any] = {}
+    if "disk_unattached" in wanted:
+        disks = guarded({"disk_unattached"}, lambda: gcp_compute.disk_map(gce, project)) or {}
+        found.extend(gcp_compute.unattached(disks, scope))
+    elif "vm_stopped" in wanted:
+        try:
+            disks = gcp_compute.disk_map(gce, project)
+        except ProviderError:
+            disks = {}
+    instances = guarded({"vm_stopped", "vm_idle"}, lambda: gcp_compute.instances(gce, project)) or []
+    if instances:
+        guarded({"vm_stopped"}, lambda: found.extend(gcp_compute.stopped(instances, disks, scope)))
+        guarded({"vm_idle"}, lambda: found.extend(gcp_compute.idle(gce, instances, scope)))
+    guarded({"ip_unassociated"}, lambda: found.extend(gcp_compute.addresses(gce, project, scope)))
+    return found
