@@ -191,3 +191,22 @@ def test_cli_idle_scans_the_gcp_provider_and_prints_the_json_contract(
         (path(gcp.disks[0]), "disk_unattached", "gce:disk", pytest.approx(17.0)),
         (path(gcp.addresses[0]), "ip_unassociated", "gce:address", pytest.approx(7.3))]
     assert (rows[0]["provider"], rows[0]["account"], rows[0]["region"]) == ("gc", PROJECT, "us-central1")
+
+
+def test_service_account_credentials_are_rescoped_from_bigquery_to_compute_and_monitoring(tmp_path: Path) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from costctl.idle import gcp_api
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    key = tmp_path / "sa.json"
+    key.write_text(json.dumps({"type": "service_account", "project_id": PROJECT, "private_key_id": "1",
+                               "private_key": pem, "client_email": f"idle@{PROJECT}.iam.gserviceaccount.com",
+                               "client_id": "1", "token_uri": "https://oauth2.googleapis.com/token"}))
+    creds = gcp_api.credentials({"credentials_file": str(key)})
+    assert list(creds.scopes) == list(gcp_api.SCOPES)
+    assert creds.service_account_email == f"idle@{PROJECT}.iam.gserviceaccount.com"
