@@ -37,10 +37,13 @@ def status_row(status: BudgetStatus) -> dict[str, Any]:
 @click.command()
 @source_options
 @click.option("--budget", "-b", "names", multiple=True, metavar="NAME", help="Only this budget (repeatable).")
+@click.option("--notify", "notify", multiple=True, metavar="NAME",
+              help="Send thresholds crossed for the first time this period to this channel from notifications: "
+                   "(repeatable).")
 @output_options()
 @pass_env
 def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
-            names: tuple[str, ...], fmt: str, output: str | None) -> None:
+            names: tuple[str, ...], notify: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Budgets: spend to date, burn rate, forecast, exhaustion date, thresholds crossed.
 
     Per budget of the config's budgets: section (the current month, quarter or year): spend so
@@ -53,6 +56,7 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
       costctl --demo budgets
       costctl budgets --budget platform-monthly --format json
       costctl budgets --file cur-2026-03.csv.gz --as-of 2026-03-20
+      costctl -q budgets --notify ops-slack   # from cron: each threshold once per period
     """
     from costctl.budgets.setup import configured_budgets
     from costctl.budgets.status import evaluate_all, load_window
@@ -93,3 +97,23 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
         caption = f"amounts in each budget's currency; data through {', '.join(throughs) or 'no data'}"
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title=f"Budgets on {today}", caption=caption)
+    if notify:
+        _notify(env, list(notify), statuses, {s.name: s for s in specs})
+
+
+def _notify(env: Env, names: list[str], statuses: list[BudgetStatus], specs: dict[str, Any]) -> None:
+    """Send new threshold crossings; the state lives in ``budgets/`` beside the cache."""
+    from pathlib import Path
+
+    from costctl.budgets.alerts import crossings, source_for
+    from costctl.config import default_cache_dir
+    from costctl.notify.dispatch import deliver
+    from costctl.notify.state import NotifiedState
+
+    base = env.config.cache["path"] or str(default_cache_dir(env.environ))
+    state = NotifiedState(Path(base).expanduser() / "budgets")
+    # The as-of day, not the wall clock, ages the state: a period's keys must outlive the period.
+    sent = deliver(env.config.section("notifications") or {}, names, source_for(crossings(statuses, specs)), state,
+                   env.today())
+    for name, count in sent.items():
+        env.info(f"notified {name}: {count} budget threshold(s)")

@@ -38,7 +38,7 @@ EMAIL_FIELDS: dict[str, Field] = {
     "password": Field("str", default=None, secret=True, help="a secret: use ${VAR}"),
     "sender": Field("str", required=True, help="From address"),
     "to": Field("list", required=True, items="str", help="recipient addresses"),
-    "subject": Field("str", default="costctl: {count} new cost anomal{ies}", help="subject template"),
+    "subject": Field("str", default="costctl: {count} new cost anomal{ies}", help="subject template of anomaly mail"),
 }
 
 

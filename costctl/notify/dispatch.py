@@ -1,7 +1,13 @@
-"""Send each named channel the anomalies it has not been sent yet, then remember them."""
+"""Send each named channel what it has not been sent yet, then remember it.
+
+``deliver`` is the loop every notification source shares (anomalies, budget alerts): per channel
+it asks the source for a ``Notice`` and the keys it covers, sends it, and records the keys only
+once delivered. ``dispatch`` is the anomaly source.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -9,7 +15,11 @@ from costctl.analysis.anomalies import Anomaly
 from costctl.analysis.anomaly_severity import at_least
 from costctl.errors import UsageError
 from costctl.notify import NotifyError
+from costctl.notify.message import Notice, anomaly_notice
 from costctl.notify.state import NotifiedState
+
+# channel name, its settings, keys it was already sent -> (notice, {key: ISO day to remember}) or None
+Source = Callable[[str, dict[str, Any], set[str]], tuple[Notice, dict[str, str]] | None]
 
 
 def pending(settings: dict[str, Any], anomalies: list[Anomaly], sent: set[str]) -> list[Anomaly]:
@@ -18,12 +28,12 @@ def pending(settings: dict[str, Any], anomalies: list[Anomaly], sent: set[str]) 
             and (settings["include_acknowledged"] or not a.acknowledged)]
 
 
-def dispatch(channels: dict[str, dict[str, Any]], names: list[str], anomalies: list[Anomaly],
-             state: NotifiedState, today: date) -> dict[str, int]:
-    """Notify every channel in ``names``; returns how many anomalies each was sent.
+def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Source, state: NotifiedState,
+            today: date) -> dict[str, int]:
+    """Notify every channel in ``names``; returns how many items (recorded keys) each was sent.
 
     A failing channel does not stop the others; the first failure is raised at the end, and only
-    delivered anomalies are recorded, so the next run retries the rest.
+    delivered items are recorded, so the next run retries the rest.
     """
     from costctl.notify import email, webhook
 
@@ -35,18 +45,31 @@ def dispatch(channels: dict[str, dict[str, Any]], names: list[str], anomalies: l
     failure: NotifyError | None = None
     for name in dict.fromkeys(names):
         settings = channels[name]
-        todo = pending(settings, anomalies, state.sent(name))
         counts[name] = 0
-        if not todo:
+        todo = source(name, settings, state.sent(name))
+        if todo is None:
             continue
+        notice, keys = todo
         sender = email.send if settings["type"] == "email" else webhook.send
         try:
-            sender(name, settings, todo)
+            sender(name, settings, notice)
         except NotifyError as exc:
             failure = failure or exc
             continue
-        state.record(name, {a.id: a.date.isoformat() for a in todo}, today)
-        counts[name] = len(todo)
+        state.record(name, keys, today)
+        counts[name] = len(keys)
     if failure is not None:
         raise failure
     return counts
+
+
+def dispatch(channels: dict[str, dict[str, Any]], names: list[str], anomalies: list[Anomaly],
+             state: NotifiedState, today: date) -> dict[str, int]:
+    """Send each channel the anomalies it has not been sent; returns how many each was sent."""
+    def source(_name: str, settings: dict[str, Any], sent: set[str]) -> tuple[Notice, dict[str, str]] | None:
+        todo = pending(settings, anomalies, sent)
+        if not todo:
+            return None
+        return anomaly_notice(settings, todo), {a.id: a.date.isoformat() for a in todo}
+
+    return deliver(channels, names, source, state, today)

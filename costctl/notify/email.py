@@ -11,17 +11,16 @@ import ssl
 from email.message import EmailMessage
 from typing import Any
 
-from costctl.analysis.anomalies import Anomaly
 from costctl.notify import NotifyError
-from costctl.notify.message import body, subject
+from costctl.notify.message import Notice
 
 
-def build_message(settings: dict[str, Any], anomalies: list[Anomaly]) -> EmailMessage:
+def build_message(settings: dict[str, Any], notice: Notice) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = settings["sender"]
     msg["To"] = ", ".join(settings["to"])
-    msg["Subject"] = subject(settings["subject"], anomalies)
-    msg.set_content(body(anomalies))
+    msg["Subject"] = notice.title
+    msg.set_content(notice.text)
     return msg
 
 
@@ -33,9 +32,9 @@ def tls_context(settings: dict[str, Any]) -> ssl.SSLContext:
     return context
 
 
-def send(name: str, settings: dict[str, Any], anomalies: list[Anomaly]) -> None:
+def send(name: str, settings: dict[str, Any], notice: Notice) -> None:
     """Deliver one message to every recipient of the channel."""
-    msg = build_message(settings, anomalies)
+    msg = build_message(settings, notice)
     stage = "connect"
     try:
         if settings["ssl"]:

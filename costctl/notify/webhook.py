@@ -1,9 +1,10 @@
 """Slack-compatible incoming webhooks: one JSON POST per run, retried on transient failures.
 
 ``type: slack`` posts ``{"text": ...}`` (what Slack, Mattermost, Rocket.Chat and Teams'
-Slack-compatible connectors accept); ``type: webhook`` adds ``anomalies``, the same records as
-``--format json``, for a receiver of your own. Error messages name the channel and the HTTP
-status but never the URL: an incoming-webhook URL is a credential.
+Slack-compatible connectors accept); ``type: webhook`` adds the notice's records (``anomalies``,
+the same records as ``--format json``, or ``budgets``) and ``severity``, for a receiver of your
+own. Error messages name the channel and the HTTP status but never the URL: an incoming-webhook
+URL is a credential.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from typing import Any
 
 from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from costctl.analysis.anomalies import Anomaly
 from costctl.notify import NotifyError
-from costctl.notify.message import body
+from costctl.notify.message import Notice
 
 log = logging.getLogger("costctl.notify")
 
@@ -27,13 +27,14 @@ class _Transient(Exception):
     """A failure worth another attempt (connection error, 429, 5xx)."""
 
 
-def payload(settings: dict[str, Any], anomalies: list[Anomaly]) -> dict[str, Any]:
-    data: dict[str, Any] = {"text": body(anomalies)}
+def payload(settings: dict[str, Any], notice: Notice) -> dict[str, Any]:
+    data: dict[str, Any] = {"text": notice.text}
     for key in ("username", "channel"):
         if settings.get(key):
             data[key] = settings[key]
     if settings["type"] == "webhook":
-        data["anomalies"] = [a.record() for a in anomalies]
+        data["severity"] = notice.severity
+        data.update(notice.records)
     return data
 
 
@@ -53,9 +54,9 @@ def _post(url: str, data: bytes, timeout: float, name: str) -> None:
             from None
 
 
-def send(name: str, settings: dict[str, Any], anomalies: list[Anomaly], wait_max: float = 8.0) -> None:
-    """POST the anomalies; retry transient failures ``retries`` times with exponential backoff."""
-    data = json.dumps(payload(settings, anomalies)).encode("utf-8")
+def send(name: str, settings: dict[str, Any], notice: Notice, wait_max: float = 8.0) -> None:
+    """POST the notice; retry transient failures ``retries`` times with exponential backoff."""
+    data = json.dumps(payload(settings, notice)).encode("utf-8")
     retrying = Retrying(stop=stop_after_attempt(max(1, settings["retries"])),
                         wait=wait_exponential(multiplier=0.5, max=wait_max),
                         retry=retry_if_exception(lambda e: isinstance(e, _Transient)), reraise=False)
