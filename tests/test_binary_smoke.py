@@ -101,6 +101,15 @@ def test_demo_costs_csv_equals_the_source_trees_answer(binary: Path, env: dict[s
     assert result.stdout == from_source(env, "--demo", "costs", "--days", "3", "--format", "csv").stdout
 
 
+@pytest.mark.parametrize("command", ["anomalies", "idle", "budgets", "chargeback"])
+def test_each_report_command_answers_the_demo_as_the_source_tree_does(binary: Path, env: dict[str, str],
+                                                                     command: str) -> None:
+    result = run(binary, env, "--demo", command, "--format", "csv")
+    assert result.returncode == 0, result.stderr
+    expected = from_source(env, "--demo", command, "--format", "csv")
+    assert (result.stdout, result.stderr) == (expected.stdout, expected.stderr)
+
+
 def _demo_day(binary: Path, env: dict[str, str]) -> dict[str, float]:
     """Yesterday's cost per demo provider, read from an OK check's perfdata."""
     result = run(binary, env, "--demo", "check", "--period", "day", "-w", "1000000", "-c", "2000000")
