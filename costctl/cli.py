@@ -7,7 +7,6 @@ with ``--debug``. ``check`` has its own Nagios-style handling (exit 3 UNKNOWN).
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -67,12 +66,8 @@ def cli(ctx: click.Context, config_path: str | None, demo: bool, no_cache: bool,
     """Cloud cost reports, checks and exports for AWS, Azure and GCP."""
     env = Env(config_path=config_path, demo=demo, use_cache=not no_cache, refresh=refresh,
               verbosity=verbose, quiet=quiet, debug=debug)
-    level = logging.DEBUG if debug or verbose >= 3 else logging.INFO if verbose else logging.WARNING
-    if quiet:
-        level = logging.ERROR
-    logging.basicConfig(level=level, format="costctl: %(name)s: %(message)s", stream=sys.stderr, force=True)
-    for noisy in ("botocore", "boto3", "urllib3", "azure", "google"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    if ctx.invoked_subcommand != "check" or verbose or debug:
+        env.setup_logging()  # a warm check never logs; the loader sets logging up before any fetch
     ctx.obj = env
 
 

@@ -214,8 +214,8 @@ def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
         for key, value in limits.items():
             if period != "anomalies" and value and value.strip().lower() in SEVERITY_NAMES:
                 raise ConfigError(f"thresholds.{period}.{key}: a severity applies to anomalies only; give a range")
-    if data["anomalies"]["severity"] is None:
-        data["anomalies"]["severity"] = _severity_cutoffs(None)
+    # anomalies.severity stays None when not given: its users fall back to the default cut-offs,
+    # so loading the config does not import the anomaly code.
     # Feature sections are validated here, so a bad one fails at load with its key path; their
     # validators are imported only when the section is used (keeps `check` start-up light).
     if data["notifications"]:

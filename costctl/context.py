@@ -9,7 +9,6 @@ follows the real calendar, because restatement happens in real time.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -23,7 +22,6 @@ from costctl.config import Config, build, default_cache_dir, load_config
 if TYPE_CHECKING:
     from costctl.cache import CostCache
 
-log = logging.getLogger("costctl")
 
 
 @dataclass
@@ -42,6 +40,26 @@ class Env:
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     as_of: date | None = None
+    _logging_ready: bool = field(default=False, repr=False)
+
+    def setup_logging(self) -> None:
+        """Route log records (provider warnings, -v details) to stderr as ``costctl: name: message``.
+
+        Done once, and only when something may log: importing ``logging`` costs ~10 ms, an eighth
+        of a warm ``check``, which answers from the cache without ever logging.
+        """
+        if self._logging_ready:
+            return
+        self._logging_ready = True
+        import logging
+
+        level = (logging.DEBUG if self.debug or self.verbosity >= 3 else logging.INFO if self.verbosity
+                 else logging.WARNING)
+        if self.quiet:
+            level = logging.ERROR
+        logging.basicConfig(level=level, format="costctl: %(name)s: %(message)s", stream=sys.stderr, force=True)
+        for noisy in ("botocore", "boto3", "urllib3", "azure", "google"):
+            logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
     def real_today(self) -> date:
         return self.clock().astimezone(UTC).date()

@@ -96,8 +96,9 @@ def make_provider(env: Env, name: str) -> Provider:
     return cls(name, settings, store=store)
 
 
-def _fetch(provider: Provider, start: date, end: date) -> Block:
+def _fetch(env: Env, provider: Provider, start: date, end: date) -> Block:
     """One upstream fetch, validated at the boundary and stamped with its source."""
+    env.setup_logging()  # providers log retries and warnings; a warm run never gets here
     from costctl import model
 
     try:
@@ -132,7 +133,7 @@ def load_source(env: Env, name: str, start: date, end: date,
             if start < fetch_end:
                 status.fetched.append((start, fetch_end))
                 with env.progress(f"{name}: fetching {start} .. {fetch_end - timedelta(days=1)}"):
-                    block = _fetch(provider, start, fetch_end)
+                    block = _fetch(env, provider, start, fetch_end)
         else:
             from costctl.cache import day_range
 
@@ -149,7 +150,7 @@ def load_source(env: Env, name: str, start: date, end: date,
                         what = f"{name}: fetching {lo} .. {hi - timedelta(days=1)}"
                         env.verbose(what, 2)
                         with env.progress(what):
-                            block = _fetch(provider, lo, hi)
+                            block = _fetch(env, provider, lo, hi)
                         cache.store(name, fp, lo, hi, block)
     except (ProviderError, ConfigError) as exc:
         status.ok, status.error = False, str(exc)

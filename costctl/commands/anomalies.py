@@ -124,7 +124,7 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
                              min_pct=min_pct if min_pct is not None else cfg["min_pct"],
                              metric=metric or env.config.defaults["metric"],
                              top_contributors=contributors if contributors is not None else cfg["contributors"],
-                             cutoffs=cfg["severity"])
+                             cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
     settings.resolved_threshold()
     filters = Filters.from_options(accounts, services, regions, tags)
 

@@ -122,10 +122,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
            timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
            top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = (), days: int | None = None,
            idle_metric: str | None = None, idle_checks: str | None = None) -> int:
-    from costctl.budgets.check import budget_outcome
     from costctl.errors import UsageError
     from costctl.filters import Filters
-    from costctl.monitoring.anomaly_rule import AnomalyRule
     from costctl.monitoring.evaluate import Policy
     from costctl.monitoring.run import CheckRequest, Progress, run_check
     from costctl.monitoring.summary import Outcome
@@ -150,7 +148,11 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     limits = (warning if warning is not None else defaults.get("warning"),
               critical if critical is not None else defaults.get("critical"))
     try:
-        rule = AnomalyRule.parse(*limits) if period == "anomalies" else None
+        rule = None
+        if period == "anomalies":  # imported per period: the day/mtd/forecast/change path stays light
+            from costctl.monitoring.anomaly_rule import AnomalyRule
+
+            rule = AnomalyRule.parse(*limits)
         thresholds = Thresholds() if rule else Thresholds.parse(*limits)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -177,6 +179,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
 
     def outcome_of_period() -> Outcome:
         if period == "budget":
+            from costctl.budgets.check import budget_outcome
+
             return budget_outcome(env, budget_names, providers, files, policy)
         if period == "anomalies":
             from costctl.commands.anomalies import state_dir

@@ -48,7 +48,7 @@ def _settings(env: Env, metric: str):  # -> costctl.analysis.anomalies.Settings
     cfg = env.config.section("anomalies") or {}
     settings = core.Settings(keys=parse_group_by(cfg["by"]), method=cfg["method"], sensitivity=cfg["sensitivity"],
                              min_impact=cfg["min_impact"], min_pct=cfg["min_pct"], metric=metric,
-                             top_contributors=cfg["contributors"], cutoffs=cfg["severity"])
+                             top_contributors=cfg["contributors"], cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
     settings.resolved_threshold()
     return settings
 

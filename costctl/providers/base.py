@@ -12,7 +12,6 @@ converts its inclusive ``--end`` before calling anything here.
 from __future__ import annotations
 
 import json
-import logging
 import time
 import zlib
 from abc import ABC, abstractmethod
@@ -24,6 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from costctl.schema import Field
 
 if TYPE_CHECKING:
+    import logging
+
     import pandas as pd
 
 # Keys every provider instance accepts, whatever its type.
@@ -71,7 +72,6 @@ class Provider(ABC):
         self.name = name
         self.settings = dict(settings)
         self.stats = FetchStats()
-        self.log = logging.getLogger(f"costctl.providers.{name}")
         # Small auxiliary values a provider wants to keep between runs (account names, price
         # lists). The runtime passes a view of the disk cache; None means nothing persists.
         self.store = store
@@ -91,6 +91,13 @@ class Provider(ABC):
         if self.store is not None:
             self.store[full] = (now + ttl, value)
         return value
+
+    @property
+    def log(self) -> logging.Logger:
+        """This instance's logger (imported on use: a warm ``check`` never logs)."""
+        import logging
+
+        return logging.getLogger(f"costctl.providers.{self.name}")
 
     @property
     def restatement_days(self) -> int:
