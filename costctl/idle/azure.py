@@ -8,17 +8,15 @@ whole provider instance (checked once, before the pool starts).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from costctl.errors import ProviderError
 from costctl.idle import azure_compute, azure_network, savings
-from costctl.idle.aws_api import Denied
 from costctl.idle.azure_api import Arm, endpoint_of, subscriptions_of
 from costctl.idle.findings import Finding
-from costctl.idle.report import Reporter
+from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
 
@@ -60,19 +58,7 @@ def scan_subscription(arm: Arm, scope: Scope, wanted: set[str], reporter: Report
     """Every wanted check in one subscription; a failing check becomes a warning."""
     found: list[Finding] = []
 
-    def guarded(checks: set[str], run: Callable[[], Iterable[Finding]]) -> Any:
-        selected = wanted & checks
-        if not selected:
-            return None
-        try:
-            return run()
-        except Denied as exc:
-            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} skipped in subscription "
-                          f"{scope.account}: grant {exc.permission}")
-        except ProviderError as exc:
-            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} failed in subscription "
-                          f"{scope.account}: {exc}")
-        return None
+    guarded = check_guard(wanted, reporter, scope.provider, f"subscription {scope.account}")
 
     # Disks serve disk_unattached and, optionally, vm_stopped (exact sizes, deallocation times); without
     # them vm_stopped still works from the VM's storage profile and instance view.

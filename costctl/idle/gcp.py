@@ -8,17 +8,15 @@ built at all fail the whole provider instance.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from costctl.errors import ProviderError
 from costctl.idle import gcp_compute, savings
-from costctl.idle.aws_api import Denied
 from costctl.idle.findings import Finding
 from costctl.idle.gcp_api import Gce, credentials, projects_of
-from costctl.idle.report import Reporter
+from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
 
@@ -49,18 +47,7 @@ def scan_project(gce: Gce, scope: Scope, wanted: set[str], reporter: Reporter) -
     found: list[Finding] = []
     project = scope.account
 
-    def guarded(checks: set[str], run: Callable[[], Iterable[Finding] | Any]) -> Any:
-        selected = wanted & checks
-        if not selected:
-            return None
-        try:
-            return run()
-        except Denied as exc:
-            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} skipped in project {project}: "
-                          f"grant {exc.permission}")
-        except ProviderError as exc:
-            reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} failed in project {project}: {exc}")
-        return None
+    guarded = check_guard(wanted, reporter, scope.provider, f"project {project}")
 
     # Disks serve disk_unattached and, optionally, vm_stopped (disk types for prices); without them
     # vm_stopped still reports from the instance's own disk sizes, unpriced.

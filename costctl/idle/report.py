@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 
 class Reporter:
@@ -34,3 +35,27 @@ class Reporter:
     def advance(self, provider: str, unit: str) -> None:
         if self._on_advance:
             self._on_advance(provider, unit)
+
+
+def check_guard(wanted: set[str], reporter: Reporter, provider: str,
+                where: str) -> Callable[[set[str], Callable[[], Any]], Any]:
+    """A runner for the checks of one subscription/project: skipped when not wanted, and a check
+    that is denied or fails becomes one warning (``grant <permission>``) instead of ending the scan.
+    """
+    from costctl.errors import ProviderError
+    from costctl.idle.aws_api import Denied
+
+    def guarded(checks: set[str], run: Callable[[], Any]) -> Any:
+        selected = wanted & checks
+        if not selected:
+            return None
+        names = "/".join(sorted(selected))
+        try:
+            return run()
+        except Denied as exc:
+            reporter.warn(f"{provider}: {names} skipped in {where}: grant {exc.permission}")
+        except ProviderError as exc:
+            reporter.warn(f"{provider}: {names} failed in {where}: {exc}")
+        return None
+
+    return guarded
