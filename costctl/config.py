@@ -33,6 +33,8 @@ CACHE_FIELDS: dict[str, Field] = {
 DEFAULTS_FIELDS: dict[str, Field] = {
     "days": Field("int", default=30, help="range of reports when none is given"),
     "metric": Field("str", default="effective", choices=("billed", "effective")),
+    "month_basis": Field("str", default="usage", choices=("usage", "invoice"),
+                         help="months by usage date or by invoice month (costs --month-basis)"),
     "currency": Field("str", default=None, help="expected billing currency; other currencies are reported apart"),
 }
 

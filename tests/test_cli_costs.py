@@ -285,3 +285,41 @@ def test_json_output_is_valid_even_for_an_empty_range(run):
     result = run("--demo", "costs", "--start", "2001-01-01", "--end", "2001-01-31", "--format", "json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == []
+
+
+INVOICED = (
+    "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,BillingPeriodStart,ProviderName,"
+    "ChargeCategory,ServiceName,BillingAccountId,InvoiceIssuerName\n"
+    "10,10,USD,2026-10-30T00:00:00Z,2026-10-31T00:00:00Z,2026-10-01T00:00:00Z,Google Cloud,Usage,BigQuery,1,G\n"
+    "5,5,USD,2026-10-31T00:00:00Z,2026-11-01T00:00:00Z,2026-11-01T00:00:00Z,Google Cloud,Usage,BigQuery,1,G\n"
+    "7,7,USD,2026-11-02T00:00:00Z,2026-11-03T00:00:00Z,2026-11-01T00:00:00Z,Google Cloud,Usage,BigQuery,1,G\n"
+)
+
+
+def test_months_follow_invoices_when_asked(run, tmp_path):
+    """Usage of Oct 31 invoiced in November counts for November with --month-basis invoice."""
+    path = tmp_path / "invoiced.csv"
+    path.write_text(INVOICED)
+
+    def monthly(*extra):
+        rows = run("costs", "--file", str(path), "--granularity", "monthly", "--format", "json", *extra).json()
+        return {r["month"]: r["cost"] for r in rows}
+
+    assert monthly() == {"2026-10": 15.0, "2026-11": 7.0}
+    assert monthly("--month-basis", "invoice") == {"2026-10": 10.0, "2026-11": 12.0}
+    november = run("costs", "--file", str(path), "--month", "2026-11", "--month-basis", "invoice",
+                   "--granularity", "total", "--format", "json").json()
+    assert november == [{"cost": 12.0, "currency": "USD"}]
+    by_usage = run("costs", "--file", str(path), "--month", "2026-11", "--granularity", "total",
+                   "--format", "json").json()
+    assert by_usage == [{"cost": 7.0, "currency": "USD"}]
+
+
+def test_the_month_basis_can_come_from_the_config(run, tmp_path):
+    path = tmp_path / "invoiced.csv"
+    path.write_text(INVOICED)
+    config = tmp_path / "c.yaml"
+    config.write_text("defaults:\n  month_basis: invoice\n")
+    rows = run("--config", str(config), "costs", "--file", str(path), "--granularity", "monthly",
+               "--format", "json").json()
+    assert {r["month"]: r["cost"] for r in rows} == {"2026-10": 10.0, "2026-11": 12.0}

@@ -59,9 +59,27 @@ class CostReport:
     period: str | None  # output name of the period column
 
 
+MONTH_BASES = ("usage", "invoice")
+INVOICE_MARGIN_DAYS = 7  # usage this close to a month boundary may be invoiced in the neighbouring month
+
+
+def invoice_months(frame: pd.DataFrame) -> pd.Series:
+    """``YYYY-MM`` of the invoice each row belongs to (its usage month when the source has none).
+
+    GCP exports carry ``invoice.month`` (late usage of the 31st lands on next month's invoice);
+    FOCUS sources carry BillingPeriodStart; Cost Explorer and Cost Management bill by usage month.
+    """
+    billing = frame["BillingPeriodStart"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    usage = frame["ChargePeriodStart"].dt.tz_convert("UTC").dt.strftime("%Y-%m")
+    return billing.fillna(usage).astype("string")
+
+
 def build(frame: pd.DataFrame, *, group_by: list[str], granularity: str = "daily", metric: str = "effective",
-          top: int | None = None) -> CostReport:
-    """Aggregate a normalized frame into report rows."""
+          top: int | None = None, month_basis: str = "usage") -> CostReport:
+    """Aggregate a normalized frame into report rows.
+
+    ``month_basis`` ``invoice`` buckets monthly rows by invoice month instead of usage month.
+    """
     import pandas as pd
 
     if granularity not in GRANULARITIES:
@@ -74,7 +92,7 @@ def build(frame: pd.DataFrame, *, group_by: list[str], granularity: str = "daily
     if period == "date":
         data[period] = starts.dt.strftime("%Y-%m-%d")
     elif period == "month":
-        data[period] = starts.dt.strftime("%Y-%m")
+        data[period] = invoice_months(frame) if month_basis == "invoice" else starts.dt.strftime("%Y-%m")
     for key, name in zip(group_by, names, strict=True):
         data[name] = group_series(frame, key)
 

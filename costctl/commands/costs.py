@@ -30,13 +30,17 @@ from costctl.filters import Filters
 @click.option("--granularity", type=click.Choice(["daily", "monthly", "total"]), default="daily", show_default=True)
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
               help="billed = invoiced cost, effective = amortized (default from config: effective).")
+@click.option("--month-basis", type=click.Choice(["usage", "invoice"]), default=None,
+              help="Months by usage date, or by invoice month as the bill counts them (GCP invoice.month, "
+                   "FOCUS BillingPeriodStart); applies to --month and monthly rows (default from config: usage).")
 @click.option("--top", type=int, default=None, help="Keep the N largest groups; fold the rest into (other).")
 @output_options()
 @pass_env
 def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
           month: str | None, start: str | None, end: str | None, accounts: tuple[str, ...],
           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], group_by: str | None,
-          granularity: str, metric: str | None, top: int | None, fmt: str, output: str | None) -> None:
+          granularity: str, metric: str | None, month_basis: str | None, top: int | None, fmt: str,
+          output: str | None) -> None:
     """Cost report: per day, month or in total, grouped as asked.
 
     \b
@@ -44,6 +48,7 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
       costctl --demo costs --group-by provider --granularity monthly
       costctl costs --days 7 --group-by service --top 5 --format csv
       costctl costs --file cur.csv.gz --granularity total --format json
+      costctl costs --provider gcp-billing --month 2026-10 --month-basis invoice --granularity total
     """
     from costctl.analysis import costs as report
     from costctl.output.render import OutputColumn, render
@@ -51,10 +56,24 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     apply_as_of(env, as_of)
     keys = report.parse_group_by(group_by)
     filters = Filters.from_options(accounts, services, regions, tags)
-    loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start, end=end,
-                              filters=filters)
-    result = report.build(loaded.data.frame(), group_by=keys, granularity=granularity,
-                          metric=metric or env.config.defaults["metric"], top=top)
+    basis = month_basis or env.config.defaults["month_basis"]
+    if basis == "invoice" and month:
+        # An invoice month holds usage from a few days around it: load those, keep its rows.
+        from costctl.ranges import month_range
+
+        first, after = month_range(month)
+        loaded = load_for_options(env, providers=providers, files=files, days=None, month=None,
+                                  start=(first - timedelta(days=report.INVOICE_MARGIN_DAYS)).isoformat(),
+                                  end=(after + timedelta(days=report.INVOICE_MARGIN_DAYS - 1)).isoformat(),
+                                  filters=filters)
+        frame = loaded.data.frame()
+        frame = frame.loc[(report.invoice_months(frame) == month).to_numpy()].reset_index(drop=True)
+    else:
+        loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
+                                  end=end, filters=filters)
+        frame = loaded.data.frame()
+    result = report.build(frame, group_by=keys, granularity=granularity,
+                          metric=metric or env.config.defaults["metric"], top=top, month_basis=basis)
 
     columns = ([OutputColumn(result.period)] if result.period else [])
     columns += [OutputColumn(name, key) for name, key in zip(result.keys, keys, strict=True)]
