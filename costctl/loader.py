@@ -153,9 +153,11 @@ def load_source(env: Env, name: str, start: date, end: date,
                             block = _fetch(env, provider, lo, hi)
                         cache.store(name, fp, lo, hi, block)
     except (ProviderError, ConfigError) as exc:
-        status.ok, status.error = False, str(exc)
+        # Name the instance: with two AWS payers, "AccessDenied" alone does not say which one.
+        message = str(exc) if str(exc).startswith(f"{name}: ") else f"{name}: {exc}"
+        status.ok, status.error = False, message
         if not tolerate_errors and cache is None:
-            raise
+            raise type(exc)(message) from exc
     finally:
         status.requests = provider.stats.requests
         status.bytes_scanned = provider.stats.bytes_scanned

@@ -40,6 +40,6 @@ def current_statuses(env: Env, specs: list[BudgetSpec], providers: tuple[str, ..
         data = loader.load_files(files, start, end)[0]
     else:
         data, statuses = loader.load(env, loader.select_sources(env, providers), start, end, tolerate_errors=True)
-        failed = [f"{s.name}: {s.error or 'refresh failed'}" for s in statuses if not s.ok]
+        failed = [s.error or f"{s.name}: refresh failed" for s in statuses if not s.ok]  # errors name the source
     statuses_, other = evaluate_all(data.block(), specs, today)
     return Current(statuses_, failed, other)

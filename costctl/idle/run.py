@@ -110,7 +110,7 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
         return {}, {}
     for status in statuses:
         if not status.ok:
-            reporter.warn(f"{status.name}: cost records unavailable, prices come from price lists ({status.error})")
+            reporter.warn(f"{status.error}; cost records unavailable, prices come from price lists")
     frame = data.frame()
     metric = env.config.defaults.get("metric", "effective")
     places: dict[str, str] = {}
