@@ -1,6 +1,6 @@
 """The aws provider reading CUR / Data Exports from S3 in a real moto_server process.
 
-Uses the legacy CUR samples in /work/shared/data/aws as they are; a restated month is simulated
+Uses the legacy CUR samples in shared/data/aws (beside the repository) as they are; a restated month is simulated
 by delivering a truncated copy first and the whole file later, each with its own manifest.
 """
 
