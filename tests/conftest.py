@@ -121,3 +121,19 @@ def fake_config(tmp_path: Path, fake_plugin: Path) -> Callable[..., Path]:
 
 def fetch_log(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def hook():
+    """Make local webhook receivers (``Hook(statuses)``); all are closed after the test."""
+    from webhook_server import Hook
+
+    made: list[Hook] = []
+
+    def make(statuses: list[int] | None = None) -> Hook:
+        made.append(Hook(statuses))
+        return made[-1]
+
+    yield make
+    for h in made:
+        h.close()

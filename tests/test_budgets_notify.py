@@ -13,23 +13,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_notify_webhook import SECRET_PATH, Hook
+
+from webhook_server import SECRET_PATH
 
 HEADER = ("ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,"
           "ProviderName,SubAccountId,ServiceName,RegionId,ResourceId")
-
-
-@pytest.fixture
-def hook():
-    made: list[Hook] = []
-
-    def make(statuses: list[int] | None = None) -> Hook:
-        made.append(Hook(statuses))
-        return made[-1]
-
-    yield make
-    for h in made:
-        h.close()
 
 
 @pytest.fixture
