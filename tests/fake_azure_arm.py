@@ -24,11 +24,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fake_costmanagement import IDENTITY_HEADER, TOKEN
+
+from local_http import LocalHttp
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 LISTINGS = {
@@ -102,7 +104,7 @@ class Seen:
 
 
 @dataclass
-class FakeArm:
+class FakeArm(LocalHttp):
     """The resources served, the metric points per resource id, and the requests seen."""
 
     page_size: int = 2
@@ -115,17 +117,7 @@ class FakeArm:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/msi/token"
+        self._serve(_Handler)
 
     def daily_cpu(self, resource_id: str, now: datetime, values: list[float]) -> None:
         """One average a day for the days before ``now``, newest first."""
@@ -134,14 +126,6 @@ class FakeArm:
     def requests(self, listing: str) -> list[Seen]:
         """Requests received for one listing name (``disks``...) or ``metrics``."""
         return [s for s in self.seen if _listing(s.path) == listing]
-
-    def start(self) -> FakeArm:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- answers ---------------------------------------------------------------------------------
 

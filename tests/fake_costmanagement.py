@@ -21,9 +21,11 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from local_http import LocalHttp
 
 
 def _jwt(claims: dict[str, Any]) -> str:
@@ -77,7 +79,7 @@ def usage_row(day: str, cost: float, amortized: float | None = None, **dims: Any
     return row
 
 
-class FakeCostManagement:
+class FakeCostManagement(LocalHttp):
     """Holds the dataset and the script; ``url`` is the ARM base URL to give the client."""
 
     def __init__(self, rows: list[dict[str, Any]] | None = None, page_size: int = 1000, seed: int = 7) -> None:
@@ -87,30 +89,11 @@ class FakeCostManagement:
         self.seen: list[Seen] = []
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.url}/msi/token"
+        self._serve(_Handler)
 
     def queries(self) -> list[Seen]:
         """The query requests received (first pages and nextLink pages), token requests left out."""
         return [s for s in self.seen if s.path.endswith("/providers/Microsoft.CostManagement/query")]
-
-    def start(self) -> FakeCostManagement:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     # --- the answer --------------------------------------------------------------------------
 
