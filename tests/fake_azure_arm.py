@@ -60,15 +60,15 @@ def disk(sub: str, rg: str, name: str, gib: int, sku: str, state: str, *, create
 
 
 def vm(sub: str, rg: str, name: str, size: str, power: str, disks: list[dict[str, Any]], *, operated: datetime,
-       location: str = "westeurope") -> dict[str, Any]:
+       location: str = "westeurope", os_type: str = "Linux", license_type: str | None = None) -> dict[str, Any]:
     """A VM (full model) plus its instance view under ``_view`` (served only with statusOnly=true)."""
     def ref(d: dict[str, Any], lun: int | None) -> dict[str, Any]:
         entry = {"name": d["name"], "createOption": "Attach" if lun is not None else "FromImage",
                  "diskSizeGB": d["properties"]["diskSizeGB"],
                  "managedDisk": {"id": d["id"], "storageAccountType": d["sku"]["name"]}}
-        return {**entry, "lun": lun} if lun is not None else {**entry, "osType": "Linux"}
+        return {**entry, "lun": lun} if lun is not None else {**entry, "osType": os_type}
 
-    return {
+    out = {
         "id": arm_id(sub, rg, "Microsoft.Compute/virtualMachines", name), "name": name, "location": location,
         "type": "Microsoft.Compute/virtualMachines",
         "properties": {
@@ -83,6 +83,9 @@ def vm(sub: str, rg: str, name: str, size: str, power: str, disks: list[dict[str
             {"code": f"PowerState/{power}", "level": "Info", "displayStatus": f"VM {power}"},
         ]},
     }
+    if license_type:
+        out["properties"]["licenseType"] = license_type
+    return out
 
 
 def public_ip(sub: str, rg: str, name: str, address: str, *, method: str = "Static", sku: str = "Standard",

@@ -2,7 +2,8 @@
 
 ``fake_azure_arm`` answers in ARM's wire format with two items a page, so every listing here is
 followed across ``nextLink`` pages; the credential is a real ``ManagedIdentityCredential`` getting
-its token from the fake's identity endpoint.
+its token from the fake's identity endpoint. Idle VMs are priced by ``fake_azure_prices`` (the Retail
+Prices API, three meters a page), never by the real service.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from fake_azure_arm import FakeArm, disk, public_ip, vm
+from fake_azure_prices import FakeRetailPrices, vm_meters
 from fake_costmanagement import IDENTITY_HEADER
 
 from costctl.errors import ProviderError
@@ -31,8 +33,16 @@ ALL = {"vm_idle", "vm_stopped", "disk_unattached", "ip_unassociated"}
 
 
 @pytest.fixture
-def arm(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArm]:
+def prices() -> Iterator[FakeRetailPrices]:
+    fake = FakeRetailPrices().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def arm(monkeypatch: pytest.MonkeyPatch, prices: FakeRetailPrices) -> Iterator[FakeArm]:
     fake = FakeArm().start()
+    fake.prices = prices  # type: ignore[attr-defined]  # scan() prices VMs here, never at prices.azure.com
     monkeypatch.setenv("IDENTITY_ENDPOINT", fake.token_url)
     monkeypatch.setenv("IDENTITY_HEADER", IDENTITY_HEADER)
     yield fake
@@ -43,9 +53,12 @@ def settings(fake: FakeArm, scope: str = f"subscriptions/{SUB}") -> dict[str, An
     return {"type": "azure", "scope": scope, "credential": "managed_identity", "endpoint": fake.url}
 
 
-def scan(fake: FakeArm, checks: set[str], costs: dict | None = None, **limits: Any) -> tuple[list, Reporter]:
+def scan(fake: FakeArm, checks: set[str], costs: dict | None = None, store: Any = None,
+         **limits: Any) -> tuple[list, Reporter]:
     reporter = Reporter()
-    found = idle_azure.scan("az", settings(fake), Thresholds.defaults(**limits), checks, NOW, costs or {}, reporter)
+    limits = {"azure_prices_endpoint": fake.prices.prices_url, **limits}  # type: ignore[attr-defined]
+    found = idle_azure.scan("az", settings(fake), Thresholds.defaults(**limits), checks, NOW, costs or {}, reporter,
+                            store)
     return found, reporter
 
 
@@ -122,6 +135,7 @@ def test_without_disk_access_deallocation_time_comes_from_the_instance_view(arm:
 
 
 def test_only_running_vms_with_low_average_cpu_in_the_window_are_idle(arm: FakeArm) -> None:
+    arm.prices.items = vm_meters("Standard_D2s_v5", "westeurope", 0.104, 0.196, "Dsv5")  # type: ignore[attr-defined]
     os_disks = [disk(SUB, "rg1", f"{n}_os", 30, "Premium_LRS", "Attached", created=days_ago(99))
                 for n in ("idle", "busy", "mute", "off")]
     vms = [vm(SUB, "rg1", name, "Standard_D2s_v5", power, [d], operated=days_ago(50))
@@ -137,7 +151,7 @@ def test_only_running_vms_with_low_average_cpu_in_the_window_are_idle(arm: FakeA
     idle = by_check(found, "vm_idle")
     assert list(idle) == [vms[0]["id"]]
     assert idle[vms[0]["id"]].detail == "avg CPU 1.4 % over 7 d (Standard_D2s_v5)"
-    assert idle[vms[0]["id"]].monthly_cost is None  # no records, no VM list price: unpriced, not guessed
+    assert idle[vms[0]["id"]].monthly_cost == pytest.approx(0.104 * 730)  # no records: the retail Linux price
     asked = {s.path.split("/")[-4] for s in arm.requests("metrics")}
     assert asked == {"idle", "busy", "mute"}  # deallocated VMs are not measured
 

@@ -115,7 +115,9 @@ def test_only_running_instances_with_low_mean_cpu_in_the_window_are_idle(gcp: Fa
     assert list(rows) == [path(gcp.instances[0])]
     finding = rows[path(gcp.instances[0])]
     assert finding.detail == "avg CPU 1.4 % over 7 d (e2-standard-2)"
-    assert finding.monthly_cost is None  # no records, no machine list price: unpriced, not guessed
+    # No records: the bundled us-central1 E2 rates, 2 vCPU x 0.021811 + 8 GB x 0.002923 an hour, 730 h.
+    assert (finding.monthly_cost, finding.cost_source) == (pytest.approx(48.91), "list")
+    assert finding.estimated_monthly_savings == pytest.approx(48.91)
     assert len(gcp.metric_requests) == 3  # one request per project, three series pages
     assert gcp.metric_requests[0].name == f"projects/{PROJECT}"
 

@@ -4,10 +4,14 @@ Subscriptions run in a bounded thread pool (``idle.max_workers``); inside one, t
 listed once and shared by the checks that need them. A check lacking a permission is skipped with
 one warning naming the RBAC action; only a credential that cannot get a token at all fails the
 whole provider instance (checked once, before the pool starts).
+
+Idle VMs the cost records do not know are priced afterwards from the Retail Prices API, one lookup
+per size, region and OS; a lookup that fails leaves those VMs unpriced with one warning per reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -15,6 +19,7 @@ from typing import Any
 from costctl.errors import ProviderError
 from costctl.idle import azure_compute, azure_network, savings
 from costctl.idle.azure_api import Arm, endpoint_of, subscriptions_of
+from costctl.idle.azure_pricing import HOURS_PER_MONTH, PriceUnavailable, RetailPrices
 from costctl.idle.findings import Finding
 from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
@@ -22,8 +27,13 @@ from costctl.idle.thresholds import Thresholds
 
 
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
-         costs: dict[str, tuple[float, str]], reporter: Reporter) -> list[Finding]:
-    """Findings of one ``azure`` provider instance, priced from records or Azure list prices."""
+         costs: dict[str, tuple[float, str]], reporter: Reporter,
+         store: MutableMapping[str, Any] | None = None) -> list[Finding]:
+    """Findings of one ``azure`` provider instance, priced from records, Azure list or retail prices.
+
+    ``store`` keeps Retail Prices answers across runs (``env.cache.store_view``); without it they
+    last for this run only.
+    """
     from costctl.providers.azure_auth import build_credential
     from costctl.providers.azure_query import credential_error
 
@@ -48,10 +58,32 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(subscriptions)))) as pool:
             findings = [f for batch in pool.map(one, subscriptions) for f in batch]
-        return savings.price(findings, costs, None)
+        retail = RetailPrices(limits.azure_prices_endpoint, store, limits.pricing_ttl)
+        return price_vms(savings.price(findings, costs, None), costs, retail, reporter, name)
     finally:
         if hasattr(credential, "close"):
             credential.close()
+
+
+def price_vms(findings: list[Finding], costs: dict[str, tuple[float, str]], retail: RetailPrices,
+              reporter: Reporter, name: str) -> list[Finding]:
+    """Price the VMs still unpriced after the records from the Retail Prices API (730 h a month)."""
+    unpriced: dict[str, list[str]] = {}  # reason -> VM names
+    for f in findings:
+        hints = f.price_hints
+        if f.monthly_cost is not None or hints.get("kind") != "azure_vm":
+            continue
+        try:
+            hourly = retail.vm_hourly(hints["size"], f.region, hints["os"])
+        except PriceUnavailable as exc:
+            unpriced.setdefault(str(exc), []).append(f.resource_id.rsplit("/", 1)[-1])
+            continue
+        f.price_hints = {"kind": "monthly", "amount": hourly * HOURS_PER_MONTH, "source": "pricing"}
+        savings.price([f], costs, None)
+    for reason, vms in unpriced.items():
+        shown = ", ".join(vms[:3]) + (f" and {len(vms) - 3} more" if len(vms) > 3 else "")
+        reporter.warn(f"{name}: {len(vms)} idle VM(s) left unpriced ({shown}): {reason}")
+    return findings
 
 
 def scan_subscription(arm: Arm, scope: Scope, wanted: set[str], reporter: Reporter) -> list[Finding]:

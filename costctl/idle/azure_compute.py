@@ -127,8 +127,21 @@ def idle(arm: Arm, vms: list[tuple[Any, Any]], scope: Scope) -> Iterator[Finding
         yield Finding(
             scope.provider, scope.account, vm.location or scope.region, vm.id, "azure:vm", "vm_idle",
             f"avg CPU {avg:.1f} % over {lim.cpu_idle_days} d ({size})", f"deallocate or delete {vm.name}",
-            action="stop",
+            action="stop", price_hints={"kind": "azure_vm", "size": size, "os": billed_os(vm)} if size else {},
         )
+
+
+def billed_os(vm: Any) -> str:
+    """``Windows`` or ``Linux``: which meter the VM's compute bills on.
+
+    A Windows VM under Azure Hybrid Benefit (``licenseType`` ``Windows_Server``/``Windows_Client``)
+    brings its own license and bills the base (Linux) meter.
+    """
+    profile = vm.storage_profile
+    os_type = text(profile.os_disk.os_type if profile and profile.os_disk else "")
+    if os_type.lower() == "windows" and not (vm.license_type or "").startswith("Windows_"):
+        return "Windows"
+    return "Linux"
 
 
 def average_cpu(arm: Arm, resource_id: str, now: datetime, days: int) -> float | None:

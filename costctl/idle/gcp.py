@@ -4,6 +4,9 @@ Projects run in a bounded thread pool (``idle.max_workers``); aggregated lists c
 region of a project in one paged listing, so there is no per-region loop. A check lacking a
 permission is skipped with one warning naming the IAM permission; only credentials that cannot be
 built at all fail the whole provider instance.
+
+Idle instances the cost records do not know are priced from the bundled machine-family table
+(``gcp_pricing.MACHINE_RATES``); a machine type it does not list stays unpriced with one warning.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from costctl.errors import ProviderError
-from costctl.idle import gcp_compute, savings
+from costctl.idle import gcp_compute, gcp_pricing, savings
 from costctl.idle.findings import Finding
 from costctl.idle.gcp_api import Gce, credentials, projects_of
 from costctl.idle.report import Reporter, check_guard
@@ -37,9 +40,22 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(projects)))) as pool:
             findings = [f for batch in pool.map(one, projects) for f in batch]
-        return savings.price(findings, costs, None)
+        return warn_unpriced(savings.price(findings, costs, None), reporter, name)
     finally:
         gce.close()
+
+
+def warn_unpriced(findings: list[Finding], reporter: Reporter, name: str) -> list[Finding]:
+    """One warning per machine type that left idle instances unpriced (neither records nor the table)."""
+    unpriced: dict[str, list[str]] = {}  # machine type -> instance names
+    for f in findings:
+        if f.monthly_cost is None and f.price_hints.get("kind") == "gce_machine":
+            unpriced.setdefault(f.price_hints["machine"], []).append(f.resource_id.rsplit("/", 1)[-1])
+    for machine, names in unpriced.items():
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        reporter.warn(f"{name}: {len(names)} idle instance(s) left unpriced ({shown}): no bundled list price for "
+                      f"machine type {machine} (predefined {', '.join(gcp_pricing.MACHINE_RATES)} types only)")
+    return findings
 
 
 def scan_project(gce: Gce, scope: Scope, wanted: set[str], reporter: Reporter) -> list[Finding]:

@@ -110,10 +110,14 @@ def idle(gce: Gce, found: list[Any], scope: Scope) -> Iterator[Finding]:
         avg = 100.0 * sum(days) / len(days)
         if avg >= lim.cpu_idle_percent:
             continue
+        machine = last_segment(inst.machine_type)
+        price = gcp_pricing.machine_month(machine)
         yield Finding(
             scope.provider, scope.account, region_of(inst), path_of(inst.self_link), "gce:instance", "vm_idle",
-            f"avg CPU {avg:.1f} % over {lim.cpu_idle_days} d ({last_segment(inst.machine_type)})",
+            f"avg CPU {avg:.1f} % over {lim.cpu_idle_days} d ({machine})",
             f"stop or delete {inst.name}", action="stop", cost_ids=[_global_name(inst)],
+            price_hints={"kind": "monthly", "amount": price} if price is not None else
+            {"kind": "gce_machine", "machine": machine},
         )
 
 

@@ -5,8 +5,9 @@ Order of sources (``Finding.cost_source`` says which one priced it):
 1. ``records``: the resource's own cost in the cached cost records (``ResourceId`` matched in full,
    or by its last path segment so ``i-0abc`` finds ``arn:aws:ec2:...:instance/i-0abc``): the mean
    daily cost over the days it billed in the window, times 30.4.
-2. ``pricing``: the AWS Pricing API (``aws_pricing.Pricer``, cached on disk).
-3. ``list``: public list prices bundled with costctl (flat-rate resources only).
+2. ``pricing``: the AWS Pricing API (``aws_pricing.Pricer``) or, for Azure VMs, the Azure Retail
+   Prices API (``azure_pricing.RetailPrices``), both cached on disk.
+3. ``list``: public list prices bundled with costctl (flat-rate resources, GCP machine families).
 
 The saving follows the action: delete/stop saves the whole monthly cost, downsize the difference
 to the smaller size, gp2 -> gp3 the price difference per GB.
@@ -98,8 +99,8 @@ def _listed(f: Finding, pricer: Pricer | None) -> tuple[float | None, str]:
         return hints["gb"] * LIST["ebs:snapshot"], "list"
     if kind == "hourly":
         return LIST[hints["what"]] * HOURS_PER_MONTH, "list"
-    if kind == "monthly":  # a price the scanner already knows (Azure/GCP list prices)
-        return hints["amount"], "list"
+    if kind == "monthly":  # a price already known: Azure/GCP list prices, or an Azure Retail Prices answer
+        return hints["amount"], hints.get("source", "list")
     return None, ""
 
 

@@ -66,11 +66,14 @@ IDLE_FIELDS: dict[str, Field] = {
     "nat_days": Field("int", default=7, validator=_positive, help="nat_idle: no bytes out over this many days"),
     "pricing_endpoint_url": Field("str", default=None,
                                   help="AWS Pricing API endpoint (default: the provider's endpoint_url, else AWS)"),
+    "azure_prices_endpoint": Field("str", default=None,
+                                   help="Azure Retail Prices URL (default: Microsoft's; http://HOST:PORT in tests)"),
     "gcp_compute_endpoint": Field("str", default=None,
                                   help="Compute Engine API endpoint (default: Google's; http://HOST:PORT for tests)"),
     "gcp_monitoring_endpoint": Field("str", default=None,
                                      help="Cloud Monitoring gRPC endpoint (default: Google's; http:// is plaintext)"),
-    "pricing_ttl": Field("duration", default=7 * 86400.0, help="how long list prices stay cached (e.g. 7d)"),
+    "pricing_ttl": Field("duration", default=7 * 86400.0,
+                         help="how long AWS Pricing / Azure Retail Prices answers stay cached (e.g. 7d)"),
     "min_savings": Field("float", default=0.0, help="hide findings saving less than this a month"),
 }
 
