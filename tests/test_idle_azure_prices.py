@@ -198,3 +198,6 @@ def test_cli_idle_prices_an_idle_vm_from_the_configured_retail_prices_endpoint(
     assert [(r["resource_id"], r["monthly_cost"], r["estimated_monthly_savings"]) for r in rows] == [
         (web["id"], pytest.approx(LINUX * 730), pytest.approx(LINUX * 730))]
     assert prices.filters() == [FILTER]
+    again = run("--config", str(config), "idle", "--checks", "vm_idle", "--format", "json")
+    assert again.exit_code == 0 and again.json() == rows
+    assert prices.filters() == [FILTER]  # the second run answered from the disk cache

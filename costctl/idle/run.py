@@ -137,7 +137,7 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
     if cloud == "azure":
         from costctl.idle import azure
 
-        return azure.scan(name, settings, limits, mine, now, costs, reporter)
+        return azure.scan(name, settings, limits, mine, now, costs, reporter, store=store)
     if cloud == "gcp":
         from costctl.idle import gcp
 
