@@ -19,18 +19,16 @@ answer 403 ``AuthorizationFailed`` like Resource Manager does for a missing role
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fake_costmanagement import IDENTITY_HEADER, TOKEN
 
-from local_http import LocalHttp
+from local_http import JsonHandler, LocalHttp
 
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 LISTINGS = {
@@ -178,19 +176,8 @@ def _listing(path: str) -> str | None:
     return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     fake: FakeArm
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, answer: Any) -> None:
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def _error(self, status: int, code: str, message: str) -> None:
         self._send(status, {"error": {"code": code, "message": message}})

@@ -11,15 +11,13 @@ makes every request answer that HTTP status.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from local_http import LocalHttp
+from local_http import JsonHandler, LocalHttp
 
 SPOT_START = "2025-11-01T00:00:00Z"
 TERM = re.compile(r"^(\w+) eq '((?:[^']|'')*)'$")
@@ -98,19 +96,10 @@ def parse_filter(text: str) -> dict[str, str]:
     return terms
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     fake: FakeRetailPrices
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, answer: Any) -> None:
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    content_type = "application/json; charset=utf-8"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         parts = urlsplit(self.path)

@@ -15,14 +15,15 @@ REST transport) against these servers, which speak each API's wire format:
 
 from __future__ import annotations
 
-import json
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from local_http import JsonHandler
 
 BASE = "https://www.googleapis.com/compute/v1"
 PACIFIC = timezone(timedelta(hours=-8))
@@ -185,19 +186,10 @@ def _grpc_server(fake: FakeGcp) -> Any:
     return server
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     fake: FakeGcp
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, answer: Any) -> None:
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    content_type = "application/json; charset=UTF-8"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         parts = urlsplit(self.path)
