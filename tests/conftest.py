@@ -137,3 +137,12 @@ def hook():
     yield make
     for h in made:
         h.close()
+
+
+@pytest.fixture(scope="session")
+def moto() -> str:
+    """One real moto server for the whole run (tests reset its state); stopped by PID at the end."""
+    from moto_server import running
+
+    with running() as endpoint:
+        yield endpoint

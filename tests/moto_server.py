@@ -2,7 +2,7 @@
 
 Tests use a separate process (not ``mock_aws``) so boto3 goes through real HTTP with
 ``endpoint_url``, exactly as a user pointing costctl at an AWS-compatible endpoint would. Use
-``running()`` as a context manager, or the ``moto_endpoint`` fixture (module scope), and call
+``running()`` as a context manager, or the session-wide ``moto`` fixture of conftest.py, and call
 ``reset()`` between tests that need a clean state.
 """
 
@@ -109,10 +109,3 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(key, raising=False)
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """Module-scoped moto server endpoint; import this fixture into a test module to use it."""
-    with running() as endpoint:
-        yield endpoint

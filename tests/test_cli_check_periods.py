@@ -19,7 +19,7 @@ import yaml
 from test_cli_idle import CHECKS as IDLE_CHECKS
 from test_cli_idle import landscape, write_config
 
-server, pricing, aws = idle_tests.server, idle_tests.pricing, idle_tests.aws  # the moto fixtures, shared
+pricing, aws = idle_tests.pricing, idle_tests.aws  # the fixtures of the idle tests, shared (moto: conftest)
 
 HEADER = ("ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,"
           "ProviderName,SubAccountId,ServiceName,RegionId,ResourceId")

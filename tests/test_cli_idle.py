@@ -17,9 +17,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto_server import aws_env, reset, running
 
 from costctl.context import Env
+from moto_server import aws_env, reset, running
 
 NOW = datetime.combine(datetime.now(UTC).date() + timedelta(days=100), time(12), tzinfo=UTC)
 PRICES = {("instanceType", "m5.large"): 0.096, ("instanceType", "m5.xlarge"): 0.192,
@@ -48,12 +48,6 @@ class PricingHandler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with running() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
 def pricing() -> Iterator[str]:
     PricingHandler.requests = []
@@ -66,13 +60,13 @@ def pricing() -> Iterator[str]:
 
 
 @pytest.fixture
-def aws(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def aws(moto: str, monkeypatch: pytest.MonkeyPatch) -> str:
     import costctl.cli
 
     aws_env(monkeypatch)
-    reset(server)
+    reset(moto)
     monkeypatch.setattr(costctl.cli, "Env", functools.partial(Env, clock=lambda: NOW))
-    return server
+    return moto
 
 
 def write_config(tmp_path: Path, endpoint: str, pricing: str | None = None, extra: str = "") -> Path:

@@ -15,7 +15,7 @@ import pytest
 from costctl.idle import aws as idle_aws
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds
-from tests.moto_server import aws_env, moto_endpoint, reset  # noqa: F401 - fixture
+from moto_server import aws_env, reset
 
 NOW = datetime.now(UTC).replace(microsecond=0) + timedelta(days=100)
 REGION = "us-east-1"
@@ -40,10 +40,10 @@ def run_instance(endpoint: str, itype: str, region: str = REGION) -> str:
 
 
 @pytest.fixture
-def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+def aws(moto: str, monkeypatch: pytest.MonkeyPatch) -> str:
     aws_env(monkeypatch)
-    reset(moto_endpoint)
-    return moto_endpoint
+    reset(moto)
+    return moto
 
 
 def scan(endpoint: str, checks: set[str], regions: list[str] | None = None, **limits: Any) -> tuple[list, Reporter]:

@@ -12,12 +12,12 @@ from typing import Any
 
 import boto3
 import pytest
-from moto_server import aws_env, inject_ce_results, reset, running
 
 from costctl import model
 from costctl.errors import ConfigError, ProviderError
 from costctl.providers import aws_ce, aws_retry
 from costctl.providers.aws import AwsProvider
+from moto_server import aws_env, inject_ce_results, reset
 
 pytestmark = pytest.mark.component
 
@@ -27,18 +27,12 @@ D2 = D1 + timedelta(days=1)
 D3 = D1 + timedelta(days=2)
 
 
-@pytest.fixture(scope="module")
-def server() -> Any:
-    with running() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
-def endpoint(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def endpoint(moto: str, monkeypatch: pytest.MonkeyPatch) -> str:
     aws_env(monkeypatch)
-    reset(server)
+    reset(moto)
     monkeypatch.setattr(aws_retry, "INITIAL_WAIT", 0.01)
-    return server
+    return moto
 
 
 def provider(endpoint: str, **settings: Any) -> AwsProvider:

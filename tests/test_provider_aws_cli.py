@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto_server import aws_env, inject_ce_results, reset, running
 
 from costctl.context import Env
+from moto_server import aws_env, inject_ce_results, reset, running
 
 pytestmark = pytest.mark.component
 
@@ -28,17 +28,11 @@ START = DAY0 - timedelta(days=6)  # the report covers START .. DAY0 - 1 inclusiv
 LAST = DAY0 - timedelta(days=1)
 
 
-@pytest.fixture(scope="module")
-def server() -> Any:
-    with running() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
-def endpoint(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def endpoint(moto: str, monkeypatch: pytest.MonkeyPatch) -> str:
     aws_env(monkeypatch)
-    reset(server)
-    return server
+    reset(moto)
+    return moto
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from typing import Any
 import boto3
 import pandas as pd
 import pytest
-from moto_server import aws_env, reset, running
 
 from costctl.errors import ProviderError
 from costctl.providers.aws import AwsProvider
+from moto_server import aws_env, reset
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "aws"
 SMALL = SAMPLES / "cur_legacy_small.csv"  # June 2018
@@ -30,19 +30,13 @@ pytestmark = [pytest.mark.component,
               pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/data/aws samples not beside the repo")]
 
 
-@pytest.fixture(scope="module")
-def server() -> Any:
-    with running() as endpoint:
-        yield endpoint
-
-
 @pytest.fixture
-def s3(server: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+def s3(moto: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     aws_env(monkeypatch)
-    reset(server)
-    client = boto3.client("s3", endpoint_url=server, region_name="us-east-1")
+    reset(moto)
+    client = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
-    client.endpoint = server
+    client.endpoint = moto
     return client
 
 
