@@ -13,14 +13,13 @@ lock keeps two costctl processes from fetching the same provider at the same tim
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from costctl.errors import CacheError
 from costctl.records import Block
@@ -29,8 +28,7 @@ EPOCH = date(1970, 1, 1)
 FORMAT = 1  # bump when the stored value layout changes; old entries are then ignored
 
 
-@dataclass(frozen=True)
-class Freshness:
+class Freshness(NamedTuple):
     """What decides whether a cached day can be served."""
 
     today: date  # the real current UTC date (not --as-of: restatement is about the calendar)
@@ -42,17 +40,18 @@ class Freshness:
         return (self.today - day).days > self.restatement_days
 
 
-@dataclass
 class CoverageRow:
     """One line of ``cache info``: what is cached for one provider instance."""
 
-    source: str
-    days: int
-    first: date | None
-    last: date | None
-    rows: int
-    oldest_fetch: float | None
-    newest_fetch: float | None
+    __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch")
+
+    def __init__(self, source: str, days: int = 0, first: date | None = None, last: date | None = None,
+                 rows: int = 0, oldest_fetch: float | None = None, newest_fetch: float | None = None) -> None:
+        self.source, self.days, self.first, self.last, self.rows = source, days, first, last, rows
+        self.oldest_fetch, self.newest_fetch = oldest_fetch, newest_fetch
+
+    def __repr__(self) -> str:
+        return "CoverageRow(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
 def day_range(start: date, end: date) -> list[date]:
@@ -74,16 +73,16 @@ def contiguous(days: list[date]) -> list[tuple[date, date]]:
 class CostCache:
     """Per-day records of each provider instance, on disk."""
 
-    def __init__(self, directory: Path, size_limit_mb: int = 1024, lock_timeout: float = 600.0,
+    def __init__(self, directory: str | os.PathLike[str], size_limit_mb: int = 1024, lock_timeout: float = 600.0,
                  clock: Callable[[], float] = time.time) -> None:
         import diskcache
 
-        self.directory = Path(directory)
+        self.directory = os.fspath(directory)
         self.lock_timeout = lock_timeout
         self.clock = clock
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._db = diskcache.Cache(str(self.directory), size_limit=size_limit_mb * 1024 * 1024,
+            os.makedirs(self.directory, exist_ok=True)
+            self._db = diskcache.Cache(self.directory, size_limit=size_limit_mb * 1024 * 1024,
                                        eviction_policy="least-recently-stored", tag_index=True)
         except (OSError, sqlite3.Error) as exc:
             raise CacheError(

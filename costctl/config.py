@@ -11,15 +11,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from costctl.errors import ConfigError
 from costctl.idle.thresholds import IDLE_FIELDS
 from costctl.schema import Field, check
 
-SYSTEM_CONFIG = Path("/etc/costctl/config.yaml")
+SYSTEM_CONFIG = "/etc/costctl/config.yaml"  # paths are os.path strings: no pathlib on start-up
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
 
@@ -113,13 +111,19 @@ THRESHOLD_FIELDS: dict[str, Field] = {
 }
 
 
-@dataclass
 class Config:
-    """A validated configuration."""
+    """A validated configuration (a plain class: defining a dataclass costs ``check`` start-up time)."""
 
-    path: Path | None
-    data: dict[str, Any]
-    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    __slots__ = ("path", "data", "providers")
+
+    def __init__(self, path: str | None, data: dict[str, Any],
+                 providers: dict[str, dict[str, Any]] | None = None) -> None:
+        self.path = path
+        self.data = data
+        self.providers: dict[str, dict[str, Any]] = providers if providers is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Config(path={self.path!r}, providers={list(self.providers)!r})"
 
     @property
     def cache(self) -> dict[str, Any]:
@@ -133,22 +137,26 @@ class Config:
         return self.data.get(name)
 
 
-def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path | None:
+def _home(env: Mapping[str, str]) -> str:
+    return os.path.expanduser(env.get("HOME", "~"))
+
+
+def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> str | None:
     """The config file to use, following the documented lookup order, or None."""
     env = os.environ if env is None else env
     if explicit:
-        path = Path(explicit).expanduser()
-        if not path.is_file():
+        path = os.path.expanduser(os.fspath(explicit))
+        if not os.path.isfile(path):
             raise ConfigError(f"config file {path} does not exist (given with --config)")
         return path
     if env.get("COSTCTL_CONFIG"):
-        path = Path(env["COSTCTL_CONFIG"]).expanduser()
-        if not path.is_file():
+        path = os.path.expanduser(env["COSTCTL_CONFIG"])
+        if not os.path.isfile(path):
             raise ConfigError(f"config file {path} does not exist (named by $COSTCTL_CONFIG)")
         return path
-    xdg = env.get("XDG_CONFIG_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".config")
-    for candidate in (Path(xdg) / "costctl" / "config.yaml", SYSTEM_CONFIG):
-        if candidate.is_file():
+    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
+    for candidate in (os.path.join(xdg, "costctl", "config.yaml"), SYSTEM_CONFIG):
+        if os.path.isfile(candidate):
             return candidate
     return None
 
@@ -177,7 +185,7 @@ def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
 
 
 def parse(text: str, source: str = "config", env: Mapping[str, str] | None = None,
-          path: Path | None = None) -> Config:
+          path: str | None = None) -> Config:
     """Parse and validate config text."""
     import yaml
 
@@ -197,7 +205,7 @@ def parse(text: str, source: str = "config", env: Mapping[str, str] | None = Non
     return build(raw, path)
 
 
-def build(raw: Mapping[str, Any], path: Path | None = None) -> Config:
+def build(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Validate an already-interpolated mapping."""
     from costctl.providers import registry
     from costctl.providers.base import COMMON_FIELDS
@@ -259,12 +267,13 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
     if path is None:
         return build({})
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not UTF-8 text") from None
-    return parse(text, str(path), env, path)
+    return parse(text, path, env, path)
 
 
 _SECRET_WORDS = ("secret", "password", "token", "connection_string", "account_key", "private_key", "sas")
@@ -303,7 +312,6 @@ def redacted(config: Config) -> dict[str, Any]:
     return data
 
 
-def default_cache_dir(env: Mapping[str, str] | None = None) -> Path:
+def default_cache_dir(env: Mapping[str, str] | None = None) -> str:
     env = os.environ if env is None else env
-    base = env.get("XDG_CACHE_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".cache")
-    return Path(base) / "costctl"
+    return os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(_home(env), ".cache"), "costctl")

@@ -12,7 +12,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
@@ -24,23 +23,38 @@ if TYPE_CHECKING:
 
 
 
-@dataclass
-class Env:
-    """Everything a command needs from the outside world."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    config_path: str | None = None
-    demo: bool = False
-    use_cache: bool = True
-    refresh: bool = False
-    verbosity: int = 0
-    quiet: bool = False
-    debug: bool = False
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
-    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
-    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
-    as_of: date | None = None
-    _logging_ready: bool = field(default=False, repr=False)
+
+class Env:
+    """Everything a command needs from the outside world.
+
+    A plain class, not a dataclass: every run defines it, and generating dataclass methods is a
+    visible share of a warm ``check``'s start-up.
+    """
+
+    def __init__(self, config_path: str | None = None, demo: bool = False, use_cache: bool = True,
+                 refresh: bool = False, verbosity: int = 0, quiet: bool = False, debug: bool = False,
+                 environ: Mapping[str, str] | None = None, stdout: IO[str] | None = None,
+                 stderr: IO[str] | None = None, clock: Callable[[], datetime] = _utc_now,
+                 as_of: date | None = None) -> None:
+        self.config_path = config_path
+        self.demo = demo
+        self.use_cache = use_cache
+        self.refresh = refresh
+        self.verbosity = verbosity
+        self.quiet = quiet
+        self.debug = debug
+        self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
+        self.stdout: IO[str] = sys.stdout if stdout is None else stdout
+        self.stderr: IO[str] = sys.stderr if stderr is None else stderr
+        self.clock = clock
+        self.as_of = as_of
+        self._logging_ready = False
+
+    def __repr__(self) -> str:
+        return f"Env(config_path={self.config_path!r}, demo={self.demo}, as_of={self.as_of})"
 
     def setup_logging(self) -> None:
         """Route log records (provider warnings, -v details) to stderr as ``costctl: name: message``.

@@ -9,8 +9,7 @@ are alternatives (OR), different options all apply (AND).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from costctl.errors import UsageError
 from costctl.records import Block
@@ -19,12 +18,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     accounts: tuple[str, ...] = ()
     services: tuple[str, ...] = ()
     regions: tuple[str, ...] = ()
-    tags: tuple[tuple[str, str], ...] = field(default=())
+    tags: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_options(cls, accounts: Iterable[str] = (), services: Iterable[str] = (), regions: Iterable[str] = (),

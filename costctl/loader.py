@@ -8,7 +8,6 @@ returns what the cache holds for the asked range. Nothing downstream calls a pro
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,20 +21,23 @@ if TYPE_CHECKING:
     from costctl.providers.base import Provider
 
 
-@dataclass
 class SourceStatus:
     """How loading one provider instance went (for -v, `check` and the Prometheus export)."""
 
-    name: str
-    type: str
-    ok: bool = True
-    error: str | None = None
-    fetched: list[tuple[date, date]] = field(default_factory=list)  # ranges asked upstream
-    requests: int = 0
-    bytes_scanned: int = 0
-    rows: int = 0
-    oldest_fetch: float | None = None  # epoch seconds of the oldest cached day served
-    seconds: float = 0.0
+    __slots__ = ("name", "type", "ok", "error", "fetched", "requests", "bytes_scanned", "rows", "oldest_fetch",
+                 "seconds")
+
+    def __init__(self, name: str, type: str, ok: bool = True, error: str | None = None,  # noqa: A002
+                 fetched: list[tuple[date, date]] | None = None, requests: int = 0, bytes_scanned: int = 0,
+                 rows: int = 0, oldest_fetch: float | None = None, seconds: float = 0.0) -> None:
+        self.name, self.type, self.ok, self.error = name, type, ok, error
+        self.fetched: list[tuple[date, date]] = fetched if fetched is not None else []  # ranges asked upstream
+        self.requests, self.bytes_scanned, self.rows = requests, bytes_scanned, rows
+        self.oldest_fetch = oldest_fetch  # epoch seconds of the oldest cached day served
+        self.seconds = seconds
+
+    def __repr__(self) -> str:
+        return "SourceStatus(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def served_stale(self) -> bool:

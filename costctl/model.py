@@ -11,8 +11,7 @@ pandas when they are called.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from costctl.errors import SchemaError
 
@@ -37,8 +36,7 @@ PANDAS_DTYPES = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of the normalized record."""
 
     name: str

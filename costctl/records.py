@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from costctl.model import COLUMN_KINDS, COLUMN_NAMES, FLAG, MONEY, NUMBER, STRING, TAGS, TIMESTAMP
@@ -20,15 +19,25 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass
 class Block:
     """Rows of the normalized record in column-major builtin lists.
 
     Equal strings and equal tag maps are shared objects (see ``from_frame``): treat every value
-    as read-only.
+    as read-only. A plain class rather than a dataclass: it is on ``check``'s start-up path.
     """
 
-    columns: dict[str, list[Any]] = field(default_factory=lambda: {name: [] for name in COLUMN_NAMES})
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: dict[str, list[Any]] | None = None) -> None:
+        self.columns: dict[str, list[Any]] = columns if columns is not None else {name: [] for name in COLUMN_NAMES}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Block) and self.columns == other.columns
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"Block({len(self)} rows)"
 
     def __len__(self) -> int:
         return len(self.columns["ChargePeriodStart"])

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from costctl.errors import ConfigError
 
@@ -34,8 +33,7 @@ def parse_duration(value: Any) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):  # a NamedTuple, not a dataclass: it is defined on every start-up
     """One configuration key: its kind, default, and how to present it."""
 
     kind: str  # str, int, float, bool, duration, list, map, any

@@ -122,13 +122,13 @@ def test_lookup_order(tmp_path: Path):
     explicit = tmp_path / "explicit.yaml"
     explicit.write_text("")
     env = {"COSTCTL_CONFIG": str(env_file), "XDG_CONFIG_HOME": str(xdg), "HOME": str(tmp_path)}
-    assert config.find_config(str(explicit), env) == explicit
-    assert config.find_config(None, env) == env_file
-    assert config.find_config(None, {"XDG_CONFIG_HOME": str(xdg), "HOME": str(tmp_path)}) == xdg_file
+    assert config.find_config(str(explicit), env) == str(explicit)
+    assert config.find_config(None, env) == str(env_file)
+    assert config.find_config(None, {"XDG_CONFIG_HOME": str(xdg), "HOME": str(tmp_path)}) == str(xdg_file)
     home_default = tmp_path / ".config" / "costctl"
     home_default.mkdir(parents=True)
     (home_default / "config.yaml").write_text("")
-    assert config.find_config(None, {"HOME": str(tmp_path)}) == home_default / "config.yaml"
+    assert config.find_config(None, {"HOME": str(tmp_path)}) == str(home_default / "config.yaml")
 
 
 def test_a_missing_explicit_config_is_an_error(tmp_path: Path):

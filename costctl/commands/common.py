@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import click
 
@@ -73,8 +72,7 @@ def apply_as_of(env: Env, as_of: str | None) -> None:
         env.as_of = parse_date(as_of, "--as-of")
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
     """Records plus the range they cover and how each source went."""
 
     data: Dataset

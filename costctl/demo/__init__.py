@@ -16,14 +16,17 @@ This module must stay cheap to import (no pandas): the CLI reads it to build its
 
 from __future__ import annotations
 
+import os
 from datetime import date, timedelta
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 ANCHOR = date(2026, 10, 31)  # newest day in the files, before the provider shifts it to yesterday
 DAYS = 150  # daily rows from ANCHOR - 149 days through ANCHOR
 CLOUDS: tuple[str, ...] = ("aws", "azure", "gcp")
-DATA_DIR = Path(__file__).resolve().parent
+DATA_DIR = os.path.dirname(os.path.realpath(__file__))  # a str: no pathlib on check's start-up
 
 # Every feature names the cloud (provider instance), the FOCUS values that select its rows and
 # where it sits. ``factor`` multiplies the selected usage: spikes on ``offsets`` only, level
@@ -99,11 +102,18 @@ FEATURES: dict[str, dict[str, Any]] = {
 }
 
 
-def data_path(cloud: str) -> Path:
+def data_file(cloud: str) -> str:
     """Absolute path of the bundled export of one cloud (``aws``, ``azure`` or ``gcp``)."""
     if cloud not in CLOUDS:
         raise ValueError(f"no demo data for {cloud!r} (have: {', '.join(CLOUDS)})")
-    return DATA_DIR / f"{cloud}.csv.gz"
+    return os.path.join(DATA_DIR, f"{cloud}.csv.gz")
+
+
+def data_path(cloud: str) -> Path:
+    """``data_file`` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(data_file(cloud))
 
 
 def demo_providers() -> dict[str, dict[str, Any]]:
@@ -112,7 +122,7 @@ def demo_providers() -> dict[str, dict[str, Any]]:
     A fresh dict each call, so a caller that edits its config cannot change the next caller's.
     """
     return {
-        cloud: {"type": "files", "paths": [str(data_path(cloud))], "shift_to_yesterday": True} for cloud in CLOUDS
+        cloud: {"type": "files", "paths": [data_file(cloud)], "shift_to_yesterday": True} for cloud in CLOUDS
     }
 
 

@@ -181,7 +181,7 @@ def render(cloud: str) -> bytes:
     return buffer.getvalue()
 
 
-def generate(out_dir: Path = DATA_DIR) -> dict[str, Path]:
+def generate(out_dir: Path = Path(DATA_DIR)) -> dict[str, Path]:
     """Write ``<cloud>.csv.gz`` for every cloud into ``out_dir``; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = {}
@@ -194,7 +194,7 @@ def generate(out_dir: Path = DATA_DIR) -> dict[str, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    out_dir = Path(args[0]) if args else DATA_DIR
+    out_dir = Path(args[0]) if args else Path(DATA_DIR)
     for cloud, path in generate(out_dir).items():
         print(f"{cloud}: {path} ({path.stat().st_size:,} bytes)")
     return 0

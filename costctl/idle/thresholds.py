@@ -8,7 +8,6 @@ Defaults follow the issue and the anchors in CONVENTIONS.md (5 % over 7 days for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from costctl.schema import Field
@@ -78,11 +77,21 @@ IDLE_FIELDS: dict[str, Field] = {
 }
 
 
-@dataclass(frozen=True)
 class Thresholds:
     """The validated ``idle`` section as attributes (defaults filled by the config validator)."""
 
-    values: dict[str, Any]
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Thresholds) and self.values == other.values
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Thresholds({self.values!r})"
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -11,8 +11,9 @@ The worst of 2 and 4 wins, so stale data that still shows a spike is reported as
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date, datetime
+from typing import NamedTuple
 
 from costctl.monitoring.ledger import Ledger
 from costctl.monitoring.measure import STALE, measure
@@ -21,8 +22,7 @@ from costctl.monitoring.state import State, worst
 from costctl.monitoring.thresholds import Thresholds
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """What the operator chose for faults (``--error-state``, ``--stale-state``, ``--max-age``)."""
 
     error_state: State = State.UNKNOWN
@@ -33,13 +33,12 @@ class Policy:
     direction: str = "up"  # what `--period change` checks: up, down or both
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     source: str
     state: State
     text: str  # this provider's phrase of the status line
-    perfdata: list[Perfdata] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)  # long output lines
+    perfdata: Sequence[Perfdata] = ()
+    details: Sequence[str] = ()  # long output lines
 
 
 def format_age(seconds: float) -> str:

@@ -8,8 +8,8 @@ on a warm cache never needs pandas: a few thousand tuples sum in well under a mi
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 from costctl.model import METRICS
 from costctl.records import Block
@@ -28,8 +28,9 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-@dataclass
-class Row:
+class Row(NamedTuple):
+    """The cost of one (day, currency, account, service) of a source."""
+
     day: date
     cost: float
     currency: str
@@ -37,35 +38,50 @@ class Row:
     service: str
 
 
-@dataclass
 class Ledger:
-    """The rows of one source, for one cost metric."""
+    """The rows of one source, for one cost metric.
 
-    rows: list[Row] = field(default_factory=list)
-    present: set[date] = field(default_factory=set)  # days the source has data for (before filters)
-    newest_end: int | None = None  # epoch seconds of the source's newest ChargePeriodEnd (before filters)
-    source_currencies: set[str] = field(default_factory=set)  # before filters: the currency of an empty selection
+    Plain classes and tuples, not dataclasses: ``check`` builds a ledger on every run, and both
+    defining dataclasses and creating thousands of their instances show up in its start-up time.
+    """
+
+    __slots__ = ("rows", "present", "newest_end", "source_currencies")
+
+    def __init__(self, rows: list[Row] | None = None, present: set[date] | None = None,
+                 newest_end: int | None = None, source_currencies: set[str] | None = None) -> None:
+        self.rows: list[Row] = rows if rows is not None else []
+        self.present: set[date] = present if present is not None else set()  # days with data (before filters)
+        self.newest_end = newest_end  # epoch seconds of the newest ChargePeriodEnd (before filters)
+        self.source_currencies: set[str] = source_currencies if source_currencies is not None else set()
+        # ^ before filters: the currency of an empty selection
+
+    def __repr__(self) -> str:
+        return f"Ledger({len(self.rows)} rows, {len(self.present)} days)"
 
     @classmethod
     def from_block(cls, block: Block, metric: str = "effective", coverage: Block | None = None) -> Ledger:
-        """Rows of ``block``; ``coverage`` is the unfiltered block, which alone says whether a day is
-        missing (a filter that selects nothing on a day means 0, not "no data")."""
+        """Rows of ``block``, summed per (day, currency, account, service); ``coverage`` is the
+        unfiltered block, which alone says whether a day is missing (a filter that selects nothing
+        on a day means 0, not "no data")."""
         column = METRICS[metric]
-        ledger = cls()
+        day_memo: dict[int, date] = {}  # rows share a handful of distinct start times
+        sums: dict[tuple[date, str, str, str], float] = {}
         for start, cost, currency, account_id, account_name, service in block.rows(
                 "ChargePeriodStart", column, "BillingCurrency", "SubAccountId", "SubAccountName", "ServiceName"):
             if start is None:
                 continue
-            ledger.rows.append(Row(day_of(start), float(cost or 0.0), currency or "", account_id or account_name or "",
-                                   service or ""))
+            day = day_memo.get(start)
+            if day is None:
+                day = day_memo[start] = day_of(start)
+            key = (day, currency or "", account_id or account_name or "", service or "")
+            sums[key] = sums.get(key, 0.0) + (cost or 0.0)
+        ledger = cls([Row(k[0], float(v), k[1], k[2], k[3]) for k, v in sums.items()])
         source = block if coverage is None else coverage
-        for start, end, currency in source.rows("ChargePeriodStart", "ChargePeriodEnd", "BillingCurrency"):
-            if currency:
-                ledger.source_currencies.add(currency)
-            if start is not None:
-                ledger.present.add(day_of(start))
-            if end is not None and (ledger.newest_end is None or end > ledger.newest_end):
-                ledger.newest_end = end
+        columns = source.columns
+        ledger.source_currencies = {c for c in columns["BillingCurrency"] if c}
+        starts = {s for s in columns["ChargePeriodStart"] if s is not None}
+        ledger.present = {day_memo.get(s) or day_of(s) for s in starts}
+        ledger.newest_end = max((e for e in columns["ChargePeriodEnd"] if e is not None), default=None)
         return ledger
 
     def __len__(self) -> int:

@@ -11,7 +11,6 @@ brings extra perfdata (no thresholds) and the top contributors for the long outp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from costctl.monitoring import forecast as fc
@@ -46,16 +45,22 @@ def headline(period: str, day: date) -> str:
             "change": f"change {day} vs {BASELINE_DAYS}-day mean"}[period]
 
 
-@dataclass
 class Measurement:
-    value: float | None = None
-    uom: str = ""
-    text: str = ""  # the value as the status line shows it
-    currency: str = ""
-    extra: list[Perfdata] = field(default_factory=list)
-    contributors: list[str] = field(default_factory=list)
-    problem: str | None = None
-    problem_kind: str = STALE
+    """What ``measure`` found. A plain class: ``check`` defines it on every start-up, where
+    generating dataclass methods would cost more than the measuring."""
+
+    __slots__ = ("value", "uom", "text", "currency", "extra", "contributors", "problem", "problem_kind")
+
+    def __init__(self, value: float | None = None, uom: str = "", text: str = "", currency: str = "",
+                 extra: list[Perfdata] | None = None, contributors: list[str] | None = None,
+                 problem: str | None = None, problem_kind: str = STALE) -> None:
+        self.value, self.uom, self.text, self.currency = value, uom, text, currency  # text: as the status line shows it
+        self.extra: list[Perfdata] = extra if extra is not None else []
+        self.contributors: list[str] = contributors if contributors is not None else []
+        self.problem, self.problem_kind = problem, problem_kind
+
+    def __repr__(self) -> str:
+        return "Measurement(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
 def _money(value: float, currency: str) -> str:

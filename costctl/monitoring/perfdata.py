@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 UOMS = ("", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c")
 _PLAIN_LABEL = re.compile(r"^[^\s'=]+$")
@@ -34,20 +33,30 @@ def quote_label(label: str) -> str:
     return "'" + label.replace("'", "''") + "'"
 
 
-@dataclass(frozen=True)
 class Perfdata:
-    label: str
-    value: float | None
-    uom: str = ""
-    warn: str = ""
-    crit: str = ""
-    min: float | None = None
-    max: float | None = None
-    decimals: int = 2
+    """One perfdata item. A plain class (not a dataclass) because it is defined on every ``check``
+    start-up, where generating dataclass methods costs more than the check's own arithmetic."""
 
-    def __post_init__(self) -> None:
-        if self.uom not in UOMS:
-            raise ValueError(f"perfdata unit {self.uom!r} is not one of the guideline's units")
+    __slots__ = ("label", "value", "uom", "warn", "crit", "min", "max", "decimals")
+
+    def __init__(self, label: str, value: float | None, uom: str = "", warn: str = "", crit: str = "",
+                 min: float | None = None, max: float | None = None, decimals: int = 2) -> None:  # noqa: A002
+        if uom not in UOMS:
+            raise ValueError(f"perfdata unit {uom!r} is not one of the guideline's units")
+        self.label, self.value, self.uom, self.warn, self.crit = label, value, uom, warn, crit
+        self.min, self.max, self.decimals = min, max, decimals
+
+    def _key(self) -> tuple:
+        return (self.label, self.value, self.uom, self.warn, self.crit, self.min, self.max, self.decimals)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Perfdata) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Perfdata({', '.join(repr(v) for v in self._key())})"
 
     def __str__(self) -> str:
         value = format_value(self.value, self.decimals)

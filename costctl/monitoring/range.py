@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
@@ -27,8 +27,7 @@ def format_number(value: float) -> str:
     return repr(value)
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(NamedTuple):
     """An alert range; ``match(x)`` is True when x does NOT alert."""
 
     start: float = 0.0

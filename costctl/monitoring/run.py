@@ -7,9 +7,8 @@ so) never stops the others: each gets its own Result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from costctl.errors import ConfigError, ProviderError, UsageError
 from costctl.filters import Filters
@@ -26,23 +25,24 @@ if TYPE_CHECKING:
 FILE_LABEL = "file"
 
 
-@dataclass
-class CheckRequest:
+class CheckRequest(NamedTuple):
     period: str
     thresholds: Thresholds
     policy: Policy
-    filters: Filters = field(default_factory=Filters)
+    filters: Filters = Filters()
     metric: str = "effective"
     providers: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     verbose: int = 0
 
 
-@dataclass
 class Progress:
     """What the check is doing now, for the timeout message."""
 
-    current: str | None = None
+    __slots__ = ("current",)
+
+    def __init__(self, current: str | None = None) -> None:
+        self.current = current
 
 
 def latest_complete_day(env: Env) -> date:

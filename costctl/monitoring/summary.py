@@ -7,19 +7,19 @@ healthy part; perfdata keeps the configured order so graphs do not jump around.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from costctl.monitoring.evaluate import Result
 from costctl.monitoring.perfdata import Perfdata
 from costctl.monitoring.state import State, worst
 
 
-@dataclass
-class Outcome:
+class Outcome(NamedTuple):
     state: State
     text: str
-    perfdata: list[Perfdata] = field(default_factory=list)
-    long_output: list[str] = field(default_factory=list)
+    perfdata: Sequence[Perfdata] = ()
+    long_output: Sequence[str] = ()
 
 
 def summarize(headline: str, results: list[Result], notes: list[str] | None = None) -> Outcome:

@@ -7,14 +7,13 @@ operator why without reading the perfdata.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from costctl.monitoring.range import Range
 from costctl.monitoring.state import State
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(NamedTuple):
     warning: Range | None = None
     critical: Range | None = None
 

@@ -15,10 +15,9 @@ import json
 import time
 import zlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from costctl.schema import Field
 
@@ -38,22 +37,26 @@ COMMON_FIELDS: dict[str, Field] = {
 }
 
 
-@dataclass
-class AuthResult:
+class AuthResult(NamedTuple):
     """What ``test-auth`` reports for one provider instance."""
 
     ok: bool
     identity: str = ""  # who we are authenticated as (ARN, principal, service account)
-    checks: list[tuple[str, bool, str]] = field(default_factory=list)  # (what, ok, detail)
+    checks: Sequence[tuple[str, bool, str]] = ()  # (what, ok, detail)
 
 
-@dataclass
 class FetchStats:
     """Counters a provider keeps for one run (shown with -v, exported to Prometheus)."""
 
-    requests: int = 0  # upstream API requests made (billable ones for Cost Explorer)
-    bytes_scanned: int = 0  # BigQuery bytes processed
-    retries: int = 0
+    __slots__ = ("requests", "bytes_scanned", "retries")
+
+    def __init__(self, requests: int = 0, bytes_scanned: int = 0, retries: int = 0) -> None:
+        self.requests = requests  # upstream API requests made (billable ones for Cost Explorer)
+        self.bytes_scanned = bytes_scanned  # BigQuery bytes processed
+        self.retries = retries
+
+    def __repr__(self) -> str:
+        return f"FetchStats(requests={self.requests}, bytes_scanned={self.bytes_scanned}, retries={self.retries})"
 
 
 class Provider(ABC):

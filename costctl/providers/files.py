@@ -8,8 +8,8 @@ demo dataset, shifts dates so the data always ends yesterday.
 from __future__ import annotations
 
 import glob
+import os
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ExportFormatError
@@ -36,18 +36,22 @@ class FilesProvider(Provider):
         ),
     }
 
-    def files(self) -> list[Path]:
-        """Every file the configured paths and globs name, sorted; error if a path matches nothing."""
-        found: list[Path] = []
+    def files(self) -> list[str]:
+        """Every file the configured paths and globs name, sorted; error if a path matches nothing.
+
+        Plain ``os.path`` strings: ``check --demo`` fingerprints these files on every run, and
+        importing pathlib would cost it more than the stat calls.
+        """
+        found: list[str] = []
         for pattern in self.settings["paths"]:
-            expanded = str(Path(pattern).expanduser())
+            expanded = os.path.expanduser(pattern)
             matches = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
-            matches = [m for m in matches if Path(m).is_file()]
+            matches = [m for m in matches if os.path.isfile(m)]
             if not matches:
                 raise ExportFormatError(
                     f"{pattern}: no such file (check the path in providers.{self.name}.paths or --file)"
                 )
-            found.extend(Path(m) for m in matches)
+            found.extend(os.path.normpath(m) for m in matches)
         return sorted(set(found))
 
     def read_all(self) -> pd.DataFrame:
@@ -83,7 +87,7 @@ class FilesProvider(Provider):
         if self.settings.get("shift_to_yesterday"):
             extra["anchor"] = today_utc().isoformat()
         try:
-            extra["files"] = [(str(p), p.stat().st_size, int(p.stat().st_mtime)) for p in self.files()]
+            extra["files"] = [(p, st.st_size, int(st.st_mtime)) for p in self.files() for st in [os.stat(p)]]
         except ExportFormatError:
             extra["files"] = "missing"
         return extra
@@ -98,7 +102,7 @@ class FilesProvider(Provider):
             try:
                 with open(path, "rb") as fh:
                     fh.read(1)
-                checks.append((str(path), True, "readable"))
+                checks.append((path, True, "readable"))
             except OSError as exc:
-                checks.append((str(path), False, exc.strerror or str(exc)))
+                checks.append((path, False, exc.strerror or str(exc)))
         return AuthResult(ok=all(ok for _, ok, _ in checks), identity="local files", checks=checks)
