@@ -19,28 +19,33 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from costctl.errors import CacheError
 from costctl.records import Block
+from costctl.values import Value
 
 EPOCH = date(1970, 1, 1)
 FORMAT = 1  # bump when the stored value layout changes; old entries are then ignored
 
 
-class Freshness(NamedTuple):
+class Freshness(Value):
     """What decides whether a cached day can be served."""
 
-    today: date  # the real current UTC date (not --as-of: restatement is about the calendar)
-    restatement_days: int
-    ttl: float
+    __slots__ = ("today", "restatement_days", "ttl")
+    frozen = True
+
+    def __init__(self, today: date, restatement_days: int, ttl: float) -> None:
+        self.today = today  # the real current UTC date (not --as-of: restatement is about the calendar)
+        self.restatement_days = restatement_days
+        self.ttl = ttl
 
     def is_closed(self, day: date) -> bool:
         """True when the cloud no longer restates ``day``: cached copies are final."""
         return (self.today - day).days > self.restatement_days
 
 
-class CoverageRow:
+class CoverageRow(Value):
     """One line of ``cache info``: what is cached for one provider instance."""
 
     __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch")
@@ -49,9 +54,6 @@ class CoverageRow:
                  rows: int = 0, oldest_fetch: float | None = None, newest_fetch: float | None = None) -> None:
         self.source, self.days, self.first, self.last, self.rows = source, days, first, last, rows
         self.oldest_fetch, self.newest_fetch = oldest_fetch, newest_fetch
-
-    def __repr__(self) -> str:
-        return "CoverageRow(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
 def day_range(start: date, end: date) -> list[date]:

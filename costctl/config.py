@@ -16,6 +16,7 @@ from typing import Any
 from costctl.errors import ConfigError
 from costctl.idle.thresholds import IDLE_FIELDS
 from costctl.schema import Field, check
+from costctl.values import Value
 
 SYSTEM_CONFIG = "/etc/costctl/config.yaml"  # paths are os.path strings: no pathlib on start-up
 
@@ -111,7 +112,7 @@ THRESHOLD_FIELDS: dict[str, Field] = {
 }
 
 
-class Config:
+class Config(Value):
     """A validated configuration (a plain class: defining a dataclass costs ``check`` start-up time)."""
 
     __slots__ = ("path", "data", "providers")

@@ -87,7 +87,9 @@ class Env:
         if self.demo:
             from costctl.demo import demo_providers
 
-            cfg = load_config(self.config_path, self.environ) if self.config_path else build({})
+            if not self.config_path:  # the usual case: validate the demo config once
+                return build({"providers": demo_providers()})
+            cfg = load_config(self.config_path, self.environ)
             raw = dict(cfg.data)
             raw["providers"] = demo_providers()
             return build(raw, cfg.path)

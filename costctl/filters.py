@@ -9,20 +9,28 @@ are alternatives (OR), different options all apply (AND).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from costctl.errors import UsageError
 from costctl.records import Block
+from costctl.values import Value
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-class Filters(NamedTuple):
-    accounts: tuple[str, ...] = ()
-    services: tuple[str, ...] = ()
-    regions: tuple[str, ...] = ()
-    tags: tuple[tuple[str, str], ...] = ()
+class Filters(Value):
+    """The row filters of one command line (empty tuples: no filter)."""
+
+    __slots__ = ("accounts", "services", "regions", "tags")
+    frozen = True
+
+    def __init__(self, accounts: tuple[str, ...] = (), services: tuple[str, ...] = (), regions: tuple[str, ...] = (),
+                 tags: tuple[tuple[str, str], ...] = ()) -> None:
+        self.accounts = accounts
+        self.services = services
+        self.regions = regions
+        self.tags = tags
 
     @classmethod
     def from_options(cls, accounts: Iterable[str] = (), services: Iterable[str] = (), regions: Iterable[str] = (),

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from costctl.errors import ConfigError, CostctlError, ProviderError, UsageError
 from costctl.records import Block
+from costctl.values import Value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from costctl.providers.base import Provider
 
 
-class SourceStatus:
+class SourceStatus(Value):
     """How loading one provider instance went (for -v, `check` and the Prometheus export)."""
 
     __slots__ = ("name", "type", "ok", "error", "fetched", "requests", "bytes_scanned", "rows", "oldest_fetch",
@@ -35,9 +36,6 @@ class SourceStatus:
         self.requests, self.bytes_scanned, self.rows = requests, bytes_scanned, rows
         self.oldest_fetch = oldest_fetch  # epoch seconds of the oldest cached day served
         self.seconds = seconds
-
-    def __repr__(self) -> str:
-        return "SourceStatus(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
     @property
     def served_stale(self) -> bool:

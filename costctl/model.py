@@ -11,9 +11,10 @@ pandas when they are called.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from costctl.errors import SchemaError
+from costctl.values import Value
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,13 +37,17 @@ PANDAS_DTYPES = {
 }
 
 
-class Column(NamedTuple):
+class Column(Value):
     """One column of the normalized record."""
 
-    name: str
-    kind: str
-    required: bool  # a provider must fill it (non-null for MONEY/TIMESTAMP/TAGS/FLAG)
-    doc: str
+    __slots__ = ("name", "kind", "required", "doc")
+    frozen = True
+
+    def __init__(self, name: str, kind: str, required: bool, doc: str) -> None:
+        self.name = name
+        self.kind = kind
+        self.required = required  # a provider must fill it (non-null for MONEY/TIMESTAMP/TAGS/FLAG)
+        self.doc = doc
 
 
 COLUMNS: tuple[Column, ...] = (

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from costctl.model import COLUMN_KINDS, COLUMN_NAMES, FLAG, MONEY, NUMBER, STRING, TAGS, TIMESTAMP
+from costctl.values import Value
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-class Block:
+class Block(Value):
     """Rows of the normalized record in column-major builtin lists.
 
     Equal strings and equal tag maps are shared objects (see ``from_frame``): treat every value
@@ -30,11 +31,6 @@ class Block:
 
     def __init__(self, columns: dict[str, list[Any]] | None = None) -> None:
         self.columns: dict[str, list[Any]] = columns if columns is not None else {name: [] for name in COLUMN_NAMES}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Block) and self.columns == other.columns
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     def __repr__(self) -> str:
         return f"Block({len(self)} rows)"

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from costctl.errors import ConfigError
+from costctl.values import Value
 
 _REQUIRED = object()
 
@@ -33,17 +34,23 @@ def parse_duration(value: Any) -> float:
     return float(match.group(1)) * _UNITS[match.group(2)]
 
 
-class Field(NamedTuple):  # a NamedTuple, not a dataclass: it is defined on every start-up
+class Field(Value):
     """One configuration key: its kind, default, and how to present it."""
 
-    kind: str  # str, int, float, bool, duration, list, map, any
-    default: Any = None
-    required: bool = False
-    secret: bool = False
-    choices: tuple[str, ...] | None = None
-    items: str | None = None  # kind of list items
-    help: str = ""
-    validator: Callable[[Any], Any] | None = None  # returns the cleaned value or raises ValueError
+    __slots__ = ("kind", "default", "required", "secret", "choices", "items", "help", "validator")
+    frozen = True
+
+    def __init__(self, kind: str, default: Any = None, required: bool = False, secret: bool = False,
+                 choices: tuple[str, ...] | None = None, items: str | None = None, help: str = "",  # noqa: A002
+                 validator: Callable[[Any], Any] | None = None) -> None:
+        self.kind = kind  # str, int, float, bool, duration, list, map, any
+        self.default = default
+        self.required = required
+        self.secret = secret
+        self.choices = choices
+        self.items = items  # kind of list items
+        self.help = help
+        self.validator = validator  # returns the cleaned value or raises ValueError
 
 
 _KIND_WORDS = {

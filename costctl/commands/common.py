@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import date
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 import click
 
@@ -18,6 +18,7 @@ from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
 from costctl.loader import Dataset, SourceStatus
+from costctl.values import Value
 
 pass_env = click.make_pass_decorator(Env)
 
@@ -72,13 +73,16 @@ def apply_as_of(env: Env, as_of: str | None) -> None:
         env.as_of = parse_date(as_of, "--as-of")
 
 
-class Loaded(NamedTuple):
+class Loaded(Value):
     """Records plus the range they cover and how each source went."""
 
-    data: Dataset
-    start: date
-    end: date  # exclusive
-    statuses: list[SourceStatus]
+    __slots__ = ("data", "start", "end", "statuses")
+
+    def __init__(self, data: Dataset, start: date, end: date, statuses: list[SourceStatus]) -> None:
+        self.data = data
+        self.start = start
+        self.end = end  # exclusive
+        self.statuses = statuses
 
 
 def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], start: date | None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from costctl.schema import Field
+from costctl.values import Value
 
 # Check name -> clouds that implement it.
 CHECKS: dict[str, tuple[str, ...]] = {
@@ -77,7 +78,7 @@ IDLE_FIELDS: dict[str, Field] = {
 }
 
 
-class Thresholds:
+class Thresholds(Value):
     """The validated ``idle`` section as attributes (defaults filled by the config validator)."""
 
     __slots__ = ("values",)
@@ -85,13 +86,6 @@ class Thresholds:
     def __init__(self, values: dict[str, Any]) -> None:
         self.values = values
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Thresholds) and self.values == other.values
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"Thresholds({self.values!r})"
 
     def __getattr__(self, name: str) -> Any:
         try:

@@ -13,32 +13,44 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import NamedTuple
 
 from costctl.monitoring.ledger import Ledger
 from costctl.monitoring.measure import STALE, measure
 from costctl.monitoring.perfdata import Perfdata
 from costctl.monitoring.state import State, worst
 from costctl.monitoring.thresholds import Thresholds
+from costctl.values import Value
 
 
-class Policy(NamedTuple):
+class Policy(Value):
     """What the operator chose for faults (``--error-state``, ``--stale-state``, ``--max-age``)."""
 
-    error_state: State = State.UNKNOWN
-    stale_state: State = State.UNKNOWN
-    max_age: float | None = None  # seconds
-    now: datetime | None = None  # the moment ages are measured from
-    top: int = 3
-    direction: str = "up"  # what `--period change` checks: up, down or both
+    __slots__ = ("error_state", "stale_state", "max_age", "now", "top", "direction")
+    frozen = True
+
+    def __init__(self, error_state: State = State.UNKNOWN, stale_state: State = State.UNKNOWN,
+                 max_age: float | None = None, now: datetime | None = None, top: int = 3,
+                 direction: str = "up") -> None:
+        self.error_state = error_state
+        self.stale_state = stale_state
+        self.max_age = max_age  # seconds
+        self.now = now  # the moment ages are measured from
+        self.top = top
+        self.direction = direction  # what `--period change` checks: up, down or both
 
 
-class Result(NamedTuple):
-    source: str
-    state: State
-    text: str  # this provider's phrase of the status line
-    perfdata: Sequence[Perfdata] = ()
-    details: Sequence[str] = ()  # long output lines
+class Result(Value):
+    """One provider instance's verdict."""
+
+    __slots__ = ("source", "state", "text", "perfdata", "details")
+
+    def __init__(self, source: str, state: State, text: str, perfdata: Sequence[Perfdata] = (),
+                 details: Sequence[str] = ()) -> None:
+        self.source = source
+        self.state = state
+        self.text = text  # this provider's phrase of the status line
+        self.perfdata = perfdata
+        self.details = details  # long output lines
 
 
 def format_age(seconds: float) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
 
 from costctl.model import METRICS
 from costctl.records import Block
+from costctl.values import Value
 
 EPOCH = date(1970, 1, 1)
 OTHER = "(other)"
@@ -28,17 +28,21 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-class Row(NamedTuple):
+class Row(Value):
     """The cost of one (day, currency, account, service) of a source."""
 
-    day: date
-    cost: float
-    currency: str
-    account: str
-    service: str
+    __slots__ = ("day", "cost", "currency", "account", "service")
+    frozen = True
+
+    def __init__(self, day: date, cost: float, currency: str, account: str, service: str) -> None:
+        self.day = day
+        self.cost = cost
+        self.currency = currency
+        self.account = account
+        self.service = service
 
 
-class Ledger:
+class Ledger(Value):
     """The rows of one source, for one cost metric.
 
     Plain classes and tuples, not dataclasses: ``check`` builds a ledger on every run, and both

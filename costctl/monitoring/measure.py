@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from costctl.monitoring import forecast as fc
 from costctl.monitoring.ledger import Ledger, top
 from costctl.monitoring.perfdata import Perfdata
+from costctl.values import Value
 
 PERIODS = ("day", "mtd", "forecast", "change")
 DIRECTIONS = ("up", "down", "both")
@@ -45,7 +46,7 @@ def headline(period: str, day: date) -> str:
             "change": f"change {day} vs {BASELINE_DAYS}-day mean"}[period]
 
 
-class Measurement:
+class Measurement(Value):
     """What ``measure`` found. A plain class: ``check`` defines it on every start-up, where
     generating dataclass methods would cost more than the measuring."""
 
@@ -58,9 +59,6 @@ class Measurement:
         self.extra: list[Perfdata] = extra if extra is not None else []
         self.contributors: list[str] = contributors if contributors is not None else []
         self.problem, self.problem_kind = problem, problem_kind
-
-    def __repr__(self) -> str:
-        return "Measurement(" + ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__) + ")"
 
 
 def _money(value: float, currency: str) -> str:

@@ -13,6 +13,8 @@ import math
 import re
 from collections.abc import Iterable
 
+from costctl.values import Value
+
 UOMS = ("", "s", "ms", "us", "%", "B", "KB", "MB", "TB", "c")
 _PLAIN_LABEL = re.compile(r"^[^\s'=]+$")
 
@@ -33,11 +35,12 @@ def quote_label(label: str) -> str:
     return "'" + label.replace("'", "''") + "'"
 
 
-class Perfdata:
+class Perfdata(Value):
     """One perfdata item. A plain class (not a dataclass) because it is defined on every ``check``
     start-up, where generating dataclass methods costs more than the check's own arithmetic."""
 
     __slots__ = ("label", "value", "uom", "warn", "crit", "min", "max", "decimals")
+    frozen = True
 
     def __init__(self, label: str, value: float | None, uom: str = "", warn: str = "", crit: str = "",
                  min: float | None = None, max: float | None = None, decimals: int = 2) -> None:  # noqa: A002
@@ -45,18 +48,6 @@ class Perfdata:
             raise ValueError(f"perfdata unit {uom!r} is not one of the guideline's units")
         self.label, self.value, self.uom, self.warn, self.crit = label, value, uom, warn, crit
         self.min, self.max, self.decimals = min, max, decimals
-
-    def _key(self) -> tuple:
-        return (self.label, self.value, self.uom, self.warn, self.crit, self.min, self.max, self.decimals)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Perfdata) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __repr__(self) -> str:
-        return f"Perfdata({', '.join(repr(v) for v in self._key())})"
 
     def __str__(self) -> str:
         value = format_value(self.value, self.decimals)

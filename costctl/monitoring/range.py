@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import NamedTuple
 
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+from costctl.values import Value
+
+_NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # compiled on first use (re caches it)
 
 
 def _number(text: str, spec: str) -> float:
-    if not _NUMBER.match(text):
+    if not re.match(_NUMBER, text):
         raise ValueError(f"invalid range {spec!r}: {text!r} is not a number")
     return float(text)
 
@@ -27,12 +28,16 @@ def format_number(value: float) -> str:
     return repr(value)
 
 
-class Range(NamedTuple):
+class Range(Value):
     """An alert range; ``match(x)`` is True when x does NOT alert."""
 
-    start: float = 0.0
-    end: float = math.inf
-    invert: bool = False
+    __slots__ = ("start", "end", "invert")
+    frozen = True
+
+    def __init__(self, start: float = 0.0, end: float = math.inf, invert: bool = False) -> None:
+        self.start = start
+        self.end = end
+        self.invert = invert
 
     @classmethod
     def parse(cls, spec: str) -> Range:

@@ -8,7 +8,7 @@ so) never stops the others: each gets its own Result.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from costctl.errors import ConfigError, ProviderError, UsageError
 from costctl.filters import Filters
@@ -17,6 +17,7 @@ from costctl.monitoring.ledger import Ledger
 from costctl.monitoring.measure import headline, load_window
 from costctl.monitoring.summary import Outcome, summarize
 from costctl.monitoring.thresholds import Thresholds
+from costctl.values import Value
 
 if TYPE_CHECKING:
     from costctl.context import Env
@@ -25,18 +26,25 @@ if TYPE_CHECKING:
 FILE_LABEL = "file"
 
 
-class CheckRequest(NamedTuple):
-    period: str
-    thresholds: Thresholds
-    policy: Policy
-    filters: Filters = Filters()
-    metric: str = "effective"
-    providers: tuple[str, ...] = ()
-    files: tuple[str, ...] = ()
-    verbose: int = 0
+class CheckRequest(Value):
+    """What to check, as parsed from the command line and the config."""
+
+    __slots__ = ("period", "thresholds", "policy", "filters", "metric", "providers", "files", "verbose")
+
+    def __init__(self, period: str, thresholds: Thresholds, policy: Policy, filters: Filters | None = None,
+                 metric: str = "effective", providers: tuple[str, ...] = (), files: tuple[str, ...] = (),
+                 verbose: int = 0) -> None:
+        self.period = period
+        self.thresholds = thresholds
+        self.policy = policy
+        self.filters = filters if filters is not None else Filters()
+        self.metric = metric
+        self.providers = providers
+        self.files = files
+        self.verbose = verbose
 
 
-class Progress:
+class Progress(Value):
     """What the check is doing now, for the timeout message."""
 
     __slots__ = ("current",)

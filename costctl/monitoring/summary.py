@@ -8,18 +8,24 @@ healthy part; perfdata keeps the configured order so graphs do not jump around.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from costctl.monitoring.evaluate import Result
 from costctl.monitoring.perfdata import Perfdata
 from costctl.monitoring.state import State, worst
+from costctl.values import Value
 
 
-class Outcome(NamedTuple):
-    state: State
-    text: str
-    perfdata: Sequence[Perfdata] = ()
-    long_output: Sequence[str] = ()
+class Outcome(Value):
+    """The whole check's answer: state, status text, perfdata and long output lines."""
+
+    __slots__ = ("state", "text", "perfdata", "long_output")
+
+    def __init__(self, state: State, text: str, perfdata: Sequence[Perfdata] = (),
+                 long_output: Sequence[str] = ()) -> None:
+        self.state = state
+        self.text = text
+        self.perfdata = perfdata
+        self.long_output = long_output
 
 
 def summarize(headline: str, results: list[Result], notes: list[str] | None = None) -> Outcome:

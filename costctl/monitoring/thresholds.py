@@ -7,15 +7,20 @@ operator why without reading the perfdata.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from costctl.monitoring.range import Range
 from costctl.monitoring.state import State
+from costctl.values import Value
 
 
-class Thresholds(NamedTuple):
-    warning: Range | None = None
-    critical: Range | None = None
+class Thresholds(Value):
+    """The ``-w`` and ``-c`` ranges (either may be absent: it then never alerts)."""
+
+    __slots__ = ("warning", "critical")
+    frozen = True
+
+    def __init__(self, warning: Range | None = None, critical: Range | None = None) -> None:
+        self.warning = warning
+        self.critical = critical
 
     @classmethod
     def parse(cls, warning: str | None, critical: str | None) -> Thresholds:

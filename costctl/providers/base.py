@@ -17,9 +17,10 @@ import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.schema import Field
+from costctl.values import Value
 
 if TYPE_CHECKING:
     import logging
@@ -37,15 +38,18 @@ COMMON_FIELDS: dict[str, Field] = {
 }
 
 
-class AuthResult(NamedTuple):
+class AuthResult(Value):
     """What ``test-auth`` reports for one provider instance."""
 
-    ok: bool
-    identity: str = ""  # who we are authenticated as (ARN, principal, service account)
-    checks: Sequence[tuple[str, bool, str]] = ()  # (what, ok, detail)
+    __slots__ = ("ok", "identity", "checks")
+
+    def __init__(self, ok: bool, identity: str = "", checks: Sequence[tuple[str, bool, str]] = ()) -> None:
+        self.ok = ok
+        self.identity = identity  # who we are authenticated as (ARN, principal, service account)
+        self.checks = checks  # (what, ok, detail)
 
 
-class FetchStats:
+class FetchStats(Value):
     """Counters a provider keeps for one run (shown with -v, exported to Prometheus)."""
 
     __slots__ = ("requests", "bytes_scanned", "retries")
@@ -54,9 +58,6 @@ class FetchStats:
         self.requests = requests  # upstream API requests made (billable ones for Cost Explorer)
         self.bytes_scanned = bytes_scanned  # BigQuery bytes processed
         self.retries = retries
-
-    def __repr__(self) -> str:
-        return f"FetchStats(requests={self.requests}, bytes_scanned={self.bytes_scanned}, retries={self.retries})"
 
 
 class Provider(ABC):

@@ -7,7 +7,6 @@ demo dataset, shifts dates so the data always ends yesterday.
 
 from __future__ import annotations
 
-import glob
 import os
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -45,7 +44,12 @@ class FilesProvider(Provider):
         found: list[str] = []
         for pattern in self.settings["paths"]:
             expanded = os.path.expanduser(pattern)
-            matches = sorted(glob.glob(expanded, recursive=True)) if glob.has_magic(expanded) else [expanded]
+            if any(c in expanded for c in "*?["):  # a glob pattern (glob is imported only then)
+                import glob
+
+                matches = sorted(glob.glob(expanded, recursive=True))
+            else:
+                matches = [expanded]
             matches = [m for m in matches if os.path.isfile(m)]
             if not matches:
                 raise ExportFormatError(
