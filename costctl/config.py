@@ -20,7 +20,7 @@ from costctl.values import Value
 
 SYSTEM_CONFIG = "/etc/costctl/config.yaml"  # paths are os.path strings: no pathlib on start-up
 
-_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+_VAR = r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}"  # compiled on first use (re caches it)
 
 CACHE_FIELDS: dict[str, Field] = {
     "enabled": Field("bool", default=True, help="false: always ask the providers"),
@@ -177,7 +177,7 @@ def interpolate(value: Any, env: Mapping[str, str], path: str = "") -> Any:
                 f"{path or 'config'}: environment variable {name} is not set "
                 f"(set it, or write ${{{name}:-default}})"
             )
-        return _VAR.sub(repl, value)
+        return re.sub(_VAR, repl, value)
     if isinstance(value, list):
         return [interpolate(v, env, f"{path}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict):

@@ -16,7 +16,7 @@ from costctl.values import Value
 
 _REQUIRED = object()
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_DURATION = r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$"  # compiled on first use (re caches it): not at start-up
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
@@ -28,7 +28,7 @@ def parse_duration(value: Any) -> float:
         if value < 0:
             raise ValueError(value)
         return float(value)
-    match = _DURATION.match(str(value))
+    match = re.match(_DURATION, str(value))
     if not match:
         raise ValueError(value)
     return float(match.group(1)) * _UNITS[match.group(2)]
