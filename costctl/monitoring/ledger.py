@@ -68,18 +68,24 @@ class Ledger(Value):
         unfiltered block, which alone says whether a day is missing (a filter that selects nothing
         on a day means 0, not "no data")."""
         column = METRICS[metric]
+        cols = block.columns
+        sums: dict[tuple[int, str | None, str | None, str | None], float] = {}
+        get = sums.get
+        # Sum per (start, currency, account, service) first: a few hundred keys for thousands of rows.
+        for start, cost, currency, account_id, account_name, service in zip(
+                cols["ChargePeriodStart"], cols[column], cols["BillingCurrency"], cols["SubAccountId"],
+                cols["SubAccountName"], cols["ServiceName"], strict=True):
+            if start is not None:
+                key = (start, currency, account_id or account_name, service)
+                sums[key] = get(key, 0.0) + (cost or 0.0)
         day_memo: dict[int, date] = {}  # rows share a handful of distinct start times
-        sums: dict[tuple[date, str, str, str], float] = {}
-        for start, cost, currency, account_id, account_name, service in block.rows(
-                "ChargePeriodStart", column, "BillingCurrency", "SubAccountId", "SubAccountName", "ServiceName"):
-            if start is None:
-                continue
+        rows = []
+        for (start, currency, account, service), cost in sums.items():
             day = day_memo.get(start)
             if day is None:
                 day = day_memo[start] = day_of(start)
-            key = (day, currency or "", account_id or account_name or "", service or "")
-            sums[key] = sums.get(key, 0.0) + (cost or 0.0)
-        ledger = cls([Row(k[0], float(v), k[1], k[2], k[3]) for k, v in sums.items()])
+            rows.append(Row(day, float(cost), currency or "", account or "", service or ""))
+        ledger = cls(rows)
         source = block if coverage is None else coverage
         columns = source.columns
         ledger.source_currencies = {c for c in columns["BillingCurrency"] if c}
