@@ -6,6 +6,11 @@ clouds restate them. A day older than the provider's restatement window is kept 
 a day inside it (or today) expires ``ttl`` seconds after it was fetched. ``plan`` turns the days a
 request lacks into as few contiguous ``[start, end)`` ranges as possible.
 
+Beside each day's rows the cache keeps the day's summary (``costctl.daysummary``), grouped in
+one entry per provider instance and month, written in the same transaction as the rows. A warm
+``check`` reads only those; if one is missing (a cache written before summaries existed, or an
+evicted entry) the check reads the days' rows and ``backfill_summaries`` writes it again.
+
 Values are stored as plain-Python column blocks (``costctl.records``) so reading the cache needs
 neither pandas nor numpy. diskcache is SQLite-backed and safe across processes; a per-provider
 lock keeps two costctl processes from fetching the same provider at the same time.
@@ -21,6 +26,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
+from costctl.daysummary import is_summary, summarize
 from costctl.errors import CacheError
 from costctl.records import Block
 from costctl.values import Value
@@ -101,6 +107,10 @@ class CostCache:
         return f"day:{FORMAT}:{source}:{fingerprint}:{day.isoformat()}"
 
     @staticmethod
+    def _summary_key(source: str, fingerprint: str, month: str) -> str:
+        return f"sum:{FORMAT}:{source}:{fingerprint}:{month}"
+
+    @staticmethod
     def _parse_day_key(key: str) -> tuple[str, str, date] | None:
         parts = key.split(":")
         if len(parts) != 5 or parts[0] != "day" or parts[1] != str(FORMAT):
@@ -111,16 +121,36 @@ class CostCache:
             return None
 
     # -- reading ------------------------------------------------------------------------------
-    def _read(self, key: str) -> dict[str, Any] | None:
+    def _get(self, key: str) -> Any:
         try:
-            value = self._db.get(key)  # noqa: SIM105
+            return self._db.get(key)
         except Exception as exc:  # sqlite errors, and unpickling garbage raises nearly anything
             raise CacheError(f"the cache at {self.directory} is unreadable ({exc}); run: costctl cache clear") from None
-        if value is None:
-            return None
+
+    def _read(self, key: str) -> dict[str, Any] | None:
+        value = self._get(key)
         if not (isinstance(value, dict) and "fetched_at" in value and "columns" in value):
-            return None  # foreign or damaged entry: treat as missing, it will be re-fetched
+            return None  # absent, foreign or damaged entry: treat as missing, it will be re-fetched
         return value
+
+    def _month_summaries(self, source: str, fingerprint: str, month: str) -> dict[str, Any]:
+        """The stored summaries of one month, by ISO day (empty when none or damaged)."""
+        value = self._get(self._summary_key(source, fingerprint, month))
+        days = value.get("days") if isinstance(value, dict) else None
+        return days if isinstance(days, dict) else {}
+
+    def summaries(self, source: str, fingerprint: str, days: list[date]) -> dict[date, dict[str, Any] | None]:
+        """The stored summary of each day (None when absent): one read per month, not per day."""
+        months: dict[str, dict[str, Any]] = {}
+        out: dict[date, dict[str, Any] | None] = {}
+        for day in days:
+            iso = day.isoformat()
+            month = iso[:7]
+            if month not in months:
+                months[month] = self._month_summaries(source, fingerprint, month)
+            value = months[month].get(iso)
+            out[day] = value if is_summary(value) else None
+        return out
 
     def is_fresh(self, entry: dict[str, Any] | None, day: date, freshness: Freshness) -> bool:
         if entry is None:
@@ -172,11 +202,50 @@ class CostCache:
         now = self.clock()
         try:
             with self._db.transact():
+                summaries = {}
                 for day, rows in by_day.items():
-                    value = {"fetched_at": now, "columns": block.take(rows).columns}
-                    self._db.set(self._day_key(source, fingerprint, day), value, tag=source)
+                    columns = block.take(rows).columns
+                    self._db.set(self._day_key(source, fingerprint, day), {"fetched_at": now, "columns": columns},
+                                 tag=source)
+                    summaries[day] = summarize(columns, now)
+                self._merge_summaries(source, fingerprint, summaries, keep_newer=False)
         except (sqlite3.Error, OSError) as exc:
             raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") from None
+
+    def _merge_summaries(self, source: str, fingerprint: str, summaries: dict[date, dict[str, Any]],
+                         keep_newer: bool) -> None:
+        """Write day summaries into their month entries (with ``keep_newer``, a summary stored
+        since, by another process, wins). Callers hold a transaction, so two processes never
+        lose each other's days."""
+        by_month: dict[str, dict[str, dict[str, Any]]] = {}
+        for day, summary in summaries.items():
+            iso = day.isoformat()
+            by_month.setdefault(iso[:7], {})[iso] = summary
+        for month, days in by_month.items():
+            stored = dict(self._month_summaries(source, fingerprint, month))
+            for iso, summary in days.items():
+                old = stored.get(iso)
+                if not (keep_newer and is_summary(old) and float(old["fetched_at"]) > summary["fetched_at"]):
+                    stored[iso] = summary
+            self._db.set(self._summary_key(source, fingerprint, month), {"days": stored}, tag=source)
+
+    def backfill_summaries(self, source: str, fingerprint: str, entries: dict[date, dict[str, Any] | None]) -> int:
+        """Write the summaries missing for cached day entries (read by ``lookup``); return how many.
+
+        Heals a cache written before summaries existed, or whose month entry was evicted, so the
+        next warm ``check`` reads summaries again. A failed write is not an error: the rows stay.
+        """
+        have = self.summaries(source, fingerprint, [d for d, e in entries.items() if e is not None])
+        missing = {d: summarize(entries[d]["columns"], float(entries[d]["fetched_at"]))  # type: ignore[index]
+                   for d, s in have.items() if s is None}
+        if not missing:
+            return 0
+        try:
+            with self._db.transact():
+                self._merge_summaries(source, fingerprint, missing, keep_newer=True)
+        except (sqlite3.Error, OSError):
+            return 0
+        return len(missing)
 
     @contextmanager
     def lock(self, source: str) -> Iterator[None]:

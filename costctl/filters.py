@@ -46,6 +46,16 @@ class Filters(Value):
     def __bool__(self) -> bool:
         return bool(self.accounts or self.services or self.regions or self.tags)
 
+    @property
+    def needs_rows(self) -> bool:
+        """Region and tag filters need the rows; account and service filters also work on the
+        per-day sums ``check`` reads from the cache (``costctl.daysummary``)."""
+        return bool(self.regions or self.tags)
+
+    def keeps(self, account_id: str | None, account_name: str | None, service: str | None) -> bool:
+        """The account and service filters on one summed line (region and tag filters ignored)."""
+        return self._row_ok(account_id, account_name, service, None, {})
+
     def describe(self) -> str:
         parts = [f"account={a}" for a in self.accounts] + [f"service={s}" for s in self.services]
         parts += [f"region={r}" for r in self.regions] + [f"tag:{k}={v}" for k, v in self.tags]

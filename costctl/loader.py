@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ConfigError, CostctlError, ProviderError, UsageError
 from costctl.records import Block
@@ -167,6 +167,7 @@ def load_source(env: Env, name: str, start: date, end: date,
             block, missing, status.oldest_fetch = cache.blocks(name, fp, start, end)
         else:
             block, missing, status.oldest_fetch = cache.join(entries)
+            cache.backfill_summaries(name, fp, entries)  # so the next warm `check` reads summaries only
         if not status.ok and not tolerate_errors:
             if len(block) == 0 or [d for d in missing if d < fetch_end]:
                 raise ProviderError(status.error or f"{name}: fetch failed")
@@ -180,6 +181,37 @@ def load_source(env: Env, name: str, start: date, end: date,
            if status.fetched else ", all from cache")
     )
     return block, status
+
+
+def load_summaries(env: Env, name: str, start: date,
+                   end: date) -> tuple[dict[date, dict[str, Any]], SourceStatus] | None:
+    """The cached day summaries of ``[start, end)`` when every day that can exist is cached and
+    fresh; None when anything would have to be fetched (then ``load_source`` does the work).
+
+    This is ``check``'s warm path: one cache read per month instead of one per day, and no rows.
+    """
+    from costctl.cache import Freshness, day_range
+
+    cache = env.cache
+    if cache is None or env.refresh:
+        return None
+    began = time.monotonic()
+    provider = make_provider(env, name)
+    try:
+        fp = provider.fingerprint()
+        freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
+        fetch_end = min(end, env.real_today() + timedelta(days=1))
+        summaries = cache.summaries(name, fp, day_range(start, end))
+        if any(not cache.is_fresh(s, d, freshness) for d, s in summaries.items() if d < fetch_end):
+            return None
+    finally:
+        provider.close()
+    found = {d: s for d, s in summaries.items() if s is not None}
+    status = SourceStatus(name=name, type=provider.type_name, rows=sum(int(s["rows"]) for s in found.values()),
+                          oldest_fetch=min((float(s["fetched_at"]) for s in found.values()), default=None),
+                          seconds=time.monotonic() - began)
+    env.verbose(f"{name}: {status.rows} rows, 0 upstream request(s), all from cache (day summaries)")
+    return found, status
 
 
 def load(env: Env, names: list[str], start: date, end: date,

@@ -8,7 +8,9 @@ on a warm cache never needs pandas: a few thousand tuples sum in well under a mi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from costctl.model import METRICS
 from costctl.records import Block
@@ -93,6 +95,31 @@ class Ledger(Value):
         ledger.present = {day_memo.get(s) or day_of(s) for s in starts}
         ledger.newest_end = max((e for e in columns["ChargePeriodEnd"] if e is not None), default=None)
         return ledger
+
+    @classmethod
+    def from_summaries(cls, summaries: dict[date, dict[str, Any]], metric: str = "effective",
+                       keep: Callable[[str | None, str | None, str | None], bool] | None = None) -> Ledger:
+        """Rows of cached day summaries (``costctl.daysummary``); ``keep(account id, account name,
+        service)`` applies the account and service filters. Coverage is the summaries' own: a
+        day with rows is present even when the filters keep none of them."""
+        billed = METRICS[metric] == "BilledCost"
+        rows: list[Row] = []
+        present: set[date] = set()
+        currencies: set[str] = set()
+        newest_end = None
+        for day, summary in summaries.items():
+            if summary["rows"]:
+                present.add(day)
+            end = summary["end"]
+            if end is not None and (newest_end is None or end > newest_end):
+                newest_end = end
+            for currency, account_id, account_name, service, billed_cost, effective_cost in summary["sums"]:
+                if currency:
+                    currencies.add(currency)
+                if keep is None or keep(account_id, account_name, service):
+                    rows.append(Row(day, float(billed_cost if billed else effective_cost), currency or "",
+                                    account_id or account_name or "", service or ""))
+        return cls(rows, present, newest_end, currencies)
 
     def __len__(self) -> int:
         return len(self.rows)

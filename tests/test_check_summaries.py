@@ -1,0 +1,152 @@
+"""Day summaries: the warm `check` path reads per-month summaries, never the cached rows.
+
+They must give exactly the answer the rows give (every period, filters, both metrics), heal
+when missing, and be skipped for filters they cannot answer (region, tag).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from costctl import loader
+from costctl.cache import CostCache
+from costctl.config import default_cache_dir
+from costctl.daysummary import summarize
+from costctl.records import Block
+
+DAY = 86400
+
+
+def _block(rows: list[tuple[date, str, str, str, float, float]]) -> Block:
+    """A block of daily rows: (day, currency, account id, service, billed, effective)."""
+    block = Block()
+    for day, currency, account, service, billed, effective in rows:
+        start = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+        values = {"ChargePeriodStart": start, "ChargePeriodEnd": start + DAY, "BillingCurrency": currency,
+                  "SubAccountId": account, "SubAccountName": account and f"name-{account}", "ServiceName": service,
+                  "BilledCost": billed, "EffectiveCost": effective}
+        for name, column in block.columns.items():
+            column.append(values.get(name))
+    return block
+
+
+def _demo_cache() -> CostCache:
+    return CostCache(default_cache_dir(os.environ))
+
+
+def test_store_keeps_one_summary_per_day_grouped_by_month(tmp_path) -> None:
+    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    d1, d2, d3 = date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)
+    block = _block([(d1, "USD", "a", "S3", 1.0, 0.5), (d1, "USD", "a", "S3", 2.0, 1.5),
+                    (d1, "USD", "b", "EC2", 4.0, 4.0), (d2, "EUR", "a", "S3", 3.0, 3.0)])
+    cache.store("p", "fp", d1, d3 + timedelta(days=1), block)
+    got = cache.summaries("p", "fp", [d1, d2, d3, d3 + timedelta(days=1)])
+    assert got[d1] == {"fetched_at": 1000.0, "rows": 3, "end": got[d1]["end"],
+                       "sums": [("USD", "a", "name-a", "S3", 3.0, 2.0), ("USD", "b", "name-b", "EC2", 4.0, 4.0)]}
+    assert got[d1]["end"] == int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
+    assert got[d2]["sums"] == [("EUR", "a", "name-a", "S3", 3.0, 3.0)]
+    assert got[d3] == {"fetched_at": 1000.0, "rows": 0, "end": None, "sums": []}  # an empty day is a known 0
+    assert got[d3 + timedelta(days=1)] is None  # never stored
+    keys = sorted(k for k in cache._db.iterkeys() if k.startswith("sum:"))
+    assert keys == ["sum:1:p:fp:2026-10", "sum:1:p:fp:2026-11"]
+
+
+def test_summarize_matches_the_rows() -> None:
+    day = date(2026, 11, 1)
+    block = _block([(day, "USD", "a", "S3", 1.25, None), (day, None, None, None, None, 2.0)])
+    summary = summarize(block.columns, 5.0)
+    assert summary["rows"] == 2 and summary["fetched_at"] == 5.0
+    assert summary["sums"] == [("USD", "a", "name-a", "S3", 1.25, 0.0), (None, None, None, None, 0.0, 2.0)]
+
+
+def test_a_restored_range_replaces_its_summaries_and_backfill_keeps_newer_ones(tmp_path) -> None:
+    now = [1000.0]
+    cache = CostCache(tmp_path, clock=lambda: now[0])
+    day = date(2026, 11, 1)
+    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    now[0] = 2000.0
+    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
+    assert cache.summaries("p", "fp", [day])[day]["sums"] == [("USD", "a", "name-a", "S3", 7.0, 7.0)]
+    stale_entry = {"fetched_at": 1500.0, "columns": _block([(day, "USD", "a", "S3", 1.0, 1.0)]).columns}
+    assert cache.backfill_summaries("p", "fp", {day: stale_entry}) == 0  # a summary exists: nothing to write
+    assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 2000.0
+
+
+CASES = [
+    ("--period", "day"),
+    ("--period", "mtd"),
+    ("--period", "forecast"),
+    ("--period", "change"),
+    ("--period", "mtd", "--metric", "billed"),
+    ("--period", "forecast", "--service", "Amazon Simple Storage Service"),
+    ("--period", "day", "--service", "bigquery", "--top", "5"),
+    ("--period", "change", "--account", "acme-prod"),
+    ("--period", "forecast", "--account", "210987654321", "--account", "acme-data-418203"),
+    ("--period", "mtd", "--account", "nonexistent-account"),
+]
+
+
+def test_summaries_answer_exactly_what_the_rows_answer(run, monkeypatch) -> None:
+    first = run("--demo", "check", "--period", "forecast")  # cold: reads the files, writes the cache
+    assert first.exit_code in (0, 1, 2), first.stdout
+    warm = {case: run("--demo", "check", "-v", *case) for case in CASES}
+    monkeypatch.setattr(loader, "load_summaries", lambda *a, **k: None)
+    for case in CASES:
+        rows = run("--demo", "check", "-v", *case)
+        assert warm[case].exit_code == rows.exit_code, case
+        head, _, tail = warm[case].stdout.partition("\n")
+        row_head, _, row_tail = rows.stdout.partition("\n")
+        assert head == row_head, case
+        # the -v lines say how each provider was loaded; everything else must match
+        assert [line for line in tail.splitlines() if "upstream request" not in line] == \
+               [line for line in row_tail.splitlines() if "upstream request" not in line], case
+
+
+def test_a_warm_check_reads_no_cached_rows(run, monkeypatch) -> None:
+    cold = run("--demo", "check", "--period", "forecast")
+    assert cold.exit_code in (0, 1, 2)
+
+    def no_rows(*args, **kwargs):
+        raise AssertionError("the warm path read day entries")
+
+    monkeypatch.setattr(CostCache, "lookup", no_rows)
+    warm = run("--demo", "check", "--period", "forecast")
+    assert (warm.exit_code, warm.stdout) == (cold.exit_code, cold.stdout)
+
+
+def test_missing_summaries_are_rebuilt_from_the_rows(run, monkeypatch) -> None:
+    cold = run("--demo", "check", "--period", "mtd")
+    cache = _demo_cache()
+    summary_keys = [k for k in cache._db.iterkeys() if k.startswith("sum:")]
+    assert summary_keys
+    for key in summary_keys:  # as in a cache written before summaries existed
+        cache._db.delete(key)
+    healing = run("--demo", "check", "--period", "mtd")
+    assert (healing.exit_code, healing.stdout) == (cold.exit_code, cold.stdout)
+    assert sorted(k for k in cache._db.iterkeys() if k.startswith("sum:")) == sorted(summary_keys)
+    monkeypatch.setattr(CostCache, "lookup", lambda *a, **k: pytest.fail("read rows after the backfill"))
+    assert run("--demo", "check", "--period", "mtd").stdout == cold.stdout
+
+
+@pytest.mark.parametrize("option", [("--region", "us-east-1"), ("--tag", "team=data")])
+def test_region_and_tag_filters_read_the_rows(run, monkeypatch, option) -> None:
+    run("--demo", "check")
+    monkeypatch.setattr(loader, "load_summaries", lambda *a, **k: pytest.fail("summaries cannot filter by region/tag"))
+    result = run("--demo", "check", *option)
+    assert result.stdout.startswith("COSTCTL "), result.stdout
+    assert "UNKNOWN" not in result.stdout.splitlines()[0]
+
+
+def test_refresh_and_no_cache_skip_the_summaries(run) -> None:
+    from costctl.context import Env
+
+    run("--demo", "check")
+    yesterday = date.today() - timedelta(days=1)
+    window = (yesterday, yesterday + timedelta(days=1))
+    assert loader.load_summaries(Env(demo=True), "aws", *window) is not None
+    assert loader.load_summaries(Env(demo=True, refresh=True), "aws", *window) is None
+    assert loader.load_summaries(Env(demo=True, use_cache=False), "aws", *window) is None
+    assert run("--demo", "--no-cache", "check").stdout == run("--demo", "check").stdout
