@@ -243,7 +243,7 @@ class CostCache:
         try:
             with self._db.transact():
                 self._merge_summaries(source, fingerprint, missing, keep_newer=True)
-        except (sqlite3.Error, OSError):
+        except Exception:  # best effort (sqlite errors, diskcache.Timeout behind a busy writer): rows stay
             return 0
         return len(missing)
 

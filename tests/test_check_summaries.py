@@ -150,3 +150,20 @@ def test_refresh_and_no_cache_skip_the_summaries(run) -> None:
     assert loader.load_summaries(Env(demo=True, refresh=True), "aws", *window) is None
     assert loader.load_summaries(Env(demo=True, use_cache=False), "aws", *window) is None
     assert run("--demo", "--no-cache", "check").stdout == run("--demo", "check").stdout
+
+
+def test_a_backfill_that_cannot_write_changes_nothing(tmp_path, monkeypatch) -> None:
+    import sqlite3
+
+    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    day = date(2026, 11, 1)
+    entry = {"fetched_at": 900.0, "columns": _block([(day, "USD", "a", "S3", 1.0, 1.0)]).columns}
+
+    def busy(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(CostCache, "_merge_summaries", busy)
+    assert cache.backfill_summaries("p", "fp", {day: entry, day + timedelta(days=1): None}) == 0
+    monkeypatch.undo()
+    assert cache.backfill_summaries("p", "fp", {day: entry}) == 1
+    assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 900.0

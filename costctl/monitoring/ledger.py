@@ -1,6 +1,7 @@
 """One provider's cost rows reduced to what a check needs, in plain Python.
 
-A ``Ledger`` reads a ``Block`` once (day, cost, currency, account, service per row) and then
+A ``Ledger`` reads a ``Block`` once (day, cost, currency, account, service per row), or the
+cache's day summaries of the same days (``from_summaries``, the warm path), and then
 answers totals, daily series and per-key breakdowns for any window. It exists so that ``check``
 on a warm cache never needs pandas: a few thousand tuples sum in well under a millisecond.
 """
