@@ -167,3 +167,27 @@ def test_a_backfill_that_cannot_write_changes_nothing(tmp_path, monkeypatch) -> 
     monkeypatch.undo()
     assert cache.backfill_summaries("p", "fp", {day: entry}) == 1
     assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 900.0
+
+
+def test_export_prometheus_publishes_the_same_figures_from_summaries(run, monkeypatch) -> None:
+    def figures(result) -> list[str]:
+        assert result.exit_code == 0, result.stderr
+        volatile = ("costctl_last_success_timestamp_seconds", "costctl_run_duration_seconds",
+                    "costctl_upstream_requests")
+        return [line for line in result.stdout.splitlines() if not line.startswith(volatile)]
+
+    cold = figures(run("--demo", "export-prometheus"))  # fetches and writes the summaries
+    served = []
+    real = loader.load_summaries
+
+    def spy(*args, **kwargs):
+        served.append(real(*args, **kwargs) is not None)
+        return None if served[-1] is False else real(*args, **kwargs)
+
+    monkeypatch.setattr(loader, "load_summaries", spy)
+    warm = figures(run("--demo", "export-prometheus", "--top-services", "2"))
+    assert served == [True, True, True]  # every provider from its summaries (budgets still read rows)
+    assert figures(run("--demo", "export-prometheus")) == cold
+    monkeypatch.setattr(loader, "load_summaries", lambda *a, **k: None)
+    assert figures(run("--demo", "export-prometheus", "--top-services", "2")) == warm
+    assert any(line.startswith("costctl_cost_month_forecast") for line in warm)

@@ -1,8 +1,8 @@
 """A whole check: load each provider's window, judge it, summarize.
 
-The only module of the package that touches the loader. Providers are loaded one by one so a
-timeout can say which one it was waiting for, and so that one provider failing (its status says
-so) never stops the others: each gets its own Result.
+Providers are loaded one by one (``costctl.monitoring.source``) so a timeout can say which one
+it was waiting for, and so that one provider failing (its status says so) never stops the others:
+each gets its own Result.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from costctl.filters import Filters
 from costctl.monitoring.evaluate import Policy, Result, evaluate, format_age
 from costctl.monitoring.ledger import Ledger
 from costctl.monitoring.measure import headline, load_window
+from costctl.monitoring.source import load_ledger
 from costctl.monitoring.summary import Outcome, summarize
 from costctl.monitoring.thresholds import Thresholds
 from costctl.values import Value
@@ -94,19 +95,10 @@ def run_check(env: Env, req: CheckRequest, progress: Progress | None = None) -> 
     for name in names:
         progress.current = f"loading {name}"
         try:
-            warm = None if req.filters.needs_rows else loader.load_summaries(env, name, start, end)
-            if warm is not None:  # every day cached and fresh: the day summaries are enough
-                summaries, status = warm
-                ledger = Ledger.from_summaries(summaries, req.metric, req.filters.keeps if req.filters else None)
-                results.append(evaluate(name, ledger, req.period, day, req.thresholds, req.policy))
-                if req.verbose:
-                    notes.append(_describe(status, env.clock().timestamp()))
-                continue
-            block, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+            ledger, status = load_ledger(env, name, start, end, req.filters, req.metric)
         except (ProviderError, ConfigError) as exc:  # e.g. a provider plugin that cannot be imported
             results.append(evaluate(name, Ledger(), req.period, day, req.thresholds, req.policy, error=str(exc)))
             continue
-        ledger = Ledger.from_block(req.filters.apply_block(block), req.metric, coverage=block)
         results.append(evaluate(name, ledger, req.period, day, req.thresholds, req.policy,
                                 error=None if status.ok else (status.error or "refresh failed")))
         if req.verbose:

@@ -20,6 +20,7 @@ from costctl.errors import ConfigError, ProviderError, UsageError
 from costctl.filters import Filters
 from costctl.monitoring import forecast as fc
 from costctl.monitoring.ledger import OTHER, Ledger, Row
+from costctl.monitoring.source import load_ledger
 
 if TYPE_CHECKING:
     from costctl.context import Env
@@ -114,12 +115,11 @@ def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str
     snaps = []
     for name in loader.select_sources(env, providers):
         try:
-            block, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+            ledger, status = load_ledger(env, name, start, end, filters, metric)
         except (ProviderError, ConfigError) as exc:
             snaps.append(ProviderSnapshot(name=name, up=False, error=str(exc)))
             continue
-        snap = summarize_provider(name, Ledger.from_block(filters.apply_block(block), metric, coverage=block), day,
-                                  top_services)
+        snap = summarize_provider(name, ledger, day, top_services)
         snap.up, snap.error, snap.requests = status.ok, status.error, status.requests
         snaps.append(snap)
     return Snapshot(day, snaps, started, time.time())
