@@ -8,8 +8,9 @@ request lacks into as few contiguous ``[start, end)`` ranges as possible.
 
 Beside each day's rows the cache keeps the day's summary (``costctl.daysummary``), grouped in
 one entry per provider instance and month, written in the same transaction as the rows. A warm
-``check`` reads only those; if one is missing (a cache written before summaries existed, or an
-evicted entry) the check reads the days' rows and ``backfill_summaries`` writes it again.
+``check`` reads only those, and reads the days' rows when one is missing (a cache written before
+summaries existed, an evicted entry). Every command that reads a range of rows from the cache
+rewrites the summaries that are missing or disagree with them (``backfill_summaries``).
 
 Values are stored as plain-Python column blocks (``costctl.records``) so reading the cache needs
 neither pandas nor numpy. diskcache is SQLite-backed and safe across processes; a per-provider
@@ -175,10 +176,6 @@ class CostCache:
             return contiguous(list(entries))
         return contiguous([d for d, e in entries.items() if not self.is_fresh(e, d, freshness)])
 
-    def blocks(self, source: str, fingerprint: str, start: date, end: date) -> tuple[Block, list[date], float | None]:
-        """Cached rows of ``[start, end)``, the days that are absent, and the oldest fetch time."""
-        return self.join(self.lookup(source, fingerprint, day_range(start, end)))
-
     @staticmethod
     def join(entries: dict[date, dict[str, Any] | None]) -> tuple[Block, list[date], float | None]:
         """Rows of the given entries, the days without an entry, and the oldest fetch time."""
@@ -208,44 +205,53 @@ class CostCache:
                     self._db.set(self._day_key(source, fingerprint, day), {"fetched_at": now, "columns": columns},
                                  tag=source)
                     summaries[day] = summarize(columns, now)
-                self._merge_summaries(source, fingerprint, summaries, keep_newer=False)
+                self._merge_summaries(source, fingerprint, summaries)
         except (sqlite3.Error, OSError) as exc:
             raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") from None
 
-    def _merge_summaries(self, source: str, fingerprint: str, summaries: dict[date, dict[str, Any]],
-                         keep_newer: bool) -> None:
-        """Write day summaries into their month entries (with ``keep_newer``, a summary stored
-        since, by another process, wins). Callers hold a transaction, so two processes never
-        lose each other's days."""
+    def _merge_summaries(self, source: str, fingerprint: str, summaries: dict[date, dict[str, Any]]) -> None:
+        """Write day summaries into their month entries. Callers hold a transaction, so two
+        processes never lose each other's days."""
         by_month: dict[str, dict[str, dict[str, Any]]] = {}
         for day, summary in summaries.items():
             iso = day.isoformat()
             by_month.setdefault(iso[:7], {})[iso] = summary
         for month, days in by_month.items():
             stored = dict(self._month_summaries(source, fingerprint, month))
-            for iso, summary in days.items():
-                old = stored.get(iso)
-                if not (keep_newer and is_summary(old) and float(old["fetched_at"]) > summary["fetched_at"]):
-                    stored[iso] = summary
+            stored.update(days)
             self._db.set(self._summary_key(source, fingerprint, month), {"days": stored}, tag=source)
 
     def backfill_summaries(self, source: str, fingerprint: str, entries: dict[date, dict[str, Any] | None]) -> int:
-        """Write the summaries missing for cached day entries (read by ``lookup``); return how many.
+        """Rewrite the summaries that are missing or disagree with cached day entries (read by
+        ``lookup``); return how many were written.
 
-        Heals a cache written before summaries existed, or whose month entry was evicted, so the
-        next warm ``check`` reads summaries again. A failed write is not an error: the rows stay.
+        A summary belongs to the rows fetched at the same moment (``store`` stamps both with one
+        ``fetched_at``). One that is missing (a cache written before summaries existed, an evicted
+        month entry) or carries another ``fetched_at`` (rows rewritten by a costctl that kept no
+        summaries, e.g. an older release sharing the cache) is rebuilt from the rows, so the next
+        warm ``check`` answers what ``costs`` answers. Inside the write transaction each day entry
+        is read again: a day re-fetched or cleared (``cache clear``) since ``entries`` was read is
+        left alone, so a backfill never brings back data the operator removed. A failed write is
+        not an error: the rows stay, and the next command that reads them tries again.
         """
-        have = self.summaries(source, fingerprint, [d for d, e in entries.items() if e is not None])
-        missing = {d: summarize(entries[d]["columns"], float(entries[d]["fetched_at"]))  # type: ignore[index]
-                   for d, s in have.items() if s is None}
-        if not missing:
+        present = {d: e for d, e in entries.items() if e is not None}
+        have = self.summaries(source, fingerprint, list(present))
+        stale = [d for d, s in have.items()
+                 if s is None or float(s["fetched_at"]) != float(present[d]["fetched_at"])]
+        if not stale:
             return 0
         try:
             with self._db.transact():
-                self._merge_summaries(source, fingerprint, missing, keep_newer=True)
+                due = {}
+                for day in stale:
+                    now = self._read(self._day_key(source, fingerprint, day))
+                    if now is not None and float(now["fetched_at"]) == float(present[day]["fetched_at"]):
+                        due[day] = summarize(now["columns"], float(now["fetched_at"]))
+                if due:
+                    self._merge_summaries(source, fingerprint, due)
         except Exception:  # best effort (sqlite errors, diskcache.Timeout behind a busy writer): rows stay
             return 0
-        return len(missing)
+        return len(due)
 
     @contextmanager
     def lock(self, source: str) -> Iterator[None]:

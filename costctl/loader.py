@@ -164,10 +164,11 @@ def load_source(env: Env, name: str, start: date, end: date,
         provider.close()
     if cache is not None:
         if entries is None:
-            block, missing, status.oldest_fetch = cache.blocks(name, fp, start, end)
-        else:
-            block, missing, status.oldest_fetch = cache.join(entries)
-            cache.backfill_summaries(name, fp, entries)  # so the next warm `check` reads summaries only
+            from costctl.cache import day_range
+
+            entries = cache.lookup(name, fp, day_range(start, end))
+        block, missing, status.oldest_fetch = cache.join(entries)
+        cache.backfill_summaries(name, fp, entries)  # so the next warm `check` reads summaries only
         if not status.ok and not tolerate_errors:
             if len(block) == 0 or [d for d in missing if d < fetch_end]:
                 raise ProviderError(status.error or f"{name}: fetch failed")

@@ -67,12 +67,60 @@ def test_a_restored_range_replaces_its_summaries_and_backfill_keeps_newer_ones(t
     cache = CostCache(tmp_path, clock=lambda: now[0])
     day = date(2026, 11, 1)
     cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    read_before = cache.lookup("p", "fp", [day])  # a reader that looked before the restatement
     now[0] = 2000.0
     cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
     assert cache.summaries("p", "fp", [day])[day]["sums"] == [("USD", "a", "name-a", "S3", 7.0, 7.0)]
-    stale_entry = {"fetched_at": 1500.0, "columns": _block([(day, "USD", "a", "S3", 1.0, 1.0)]).columns}
-    assert cache.backfill_summaries("p", "fp", {day: stale_entry}) == 0  # a summary exists: nothing to write
+    assert cache.backfill_summaries("p", "fp", read_before) == 0  # the day changed since: left alone
     assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 2000.0
+    assert cache.backfill_summaries("p", "fp", cache.lookup("p", "fp", [day])) == 0  # in step: nothing to do
+
+
+def test_a_summary_that_disagrees_with_its_rows_is_rebuilt(tmp_path) -> None:
+    """Rows rewritten without their summary (an older costctl sharing the cache directory)."""
+    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    day = date(2026, 11, 1)
+    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    cache._db.set(cache._day_key("p", "fp", day),
+                  {"fetched_at": 2000.0, "columns": _block([(day, "USD", "a", "S3", 7.0, 7.0)]).columns})
+    assert cache.summaries("p", "fp", [day])[day]["sums"][0][4:] == (1.0, 1.0)  # stale
+    assert cache.backfill_summaries("p", "fp", cache.lookup("p", "fp", [day])) == 1
+    got = cache.summaries("p", "fp", [day])[day]
+    assert got["fetched_at"] == 2000.0 and got["sums"] == [("USD", "a", "name-a", "S3", 7.0, 7.0)]
+
+
+def test_a_backfill_never_brings_back_a_cleared_day(tmp_path) -> None:
+    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    day = date(2026, 11, 1)
+    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    cache._db.delete(cache._summary_key("p", "fp", "2026-11"))
+    entries = cache.lookup("p", "fp", [day])  # read, then `cache clear` runs before the backfill
+    cache.clear("p")
+    assert cache.backfill_summaries("p", "fp", entries) == 0
+    assert cache.summaries("p", "fp", [day])[day] is None
+    assert cache.lookup("p", "fp", [day])[day] is None
+
+
+def test_a_run_that_fetches_heals_the_summaries_of_the_days_it_did_not_fetch(run) -> None:
+    run("--demo", "costs", "--days", "40")
+    cache = _demo_cache()
+    try:
+        summary_keys = sorted(k for k in cache._db.iterkeys() if k.startswith("sum:"))
+        newest_day = max(k for k in cache._db.iterkeys() if k.startswith("day:"))
+        for key in [*summary_keys, newest_day]:  # no summaries, and one day to fetch again
+            cache._db.delete(key)
+    finally:
+        cache.close()
+    assert ", fetched 20" in run("--demo", "-v", "costs", "--days", "40").stderr
+    cache = _demo_cache()
+    try:
+        assert sorted(k for k in cache._db.iterkeys() if k.startswith("sum:")) == summary_keys
+        cached_days = [cache._parse_day_key(k) for k in cache._db.iterkeys() if k.startswith("day:")]
+        assert len(cached_days) > 100
+        for source, fingerprint, day in cached_days:  # every cached day has its summary again
+            assert cache.summaries(source, fingerprint, [day])[day] is not None, (source, day)
+    finally:
+        cache.close()
 
 
 CASES = [
@@ -165,6 +213,8 @@ def test_a_backfill_that_cannot_write_changes_nothing(tmp_path, monkeypatch) -> 
     monkeypatch.setattr(CostCache, "_merge_summaries", busy)
     assert cache.backfill_summaries("p", "fp", {day: entry, day + timedelta(days=1): None}) == 0
     monkeypatch.undo()
+    assert cache.backfill_summaries("p", "fp", {day: entry}) == 0  # not a cached day: nothing to summarize
+    cache._db.set(cache._day_key("p", "fp", day), entry)
     assert cache.backfill_summaries("p", "fp", {day: entry}) == 1
     assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 900.0
 
