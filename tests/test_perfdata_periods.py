@@ -117,3 +117,11 @@ def test_refresh_failure_with_no_cached_rows_is_the_error_state() -> None:
     assert (result.state, result.text) == (State.CRITICAL, "aws: ExpiredToken: the security token included in the "
                                                            "request is expired")
     assert [str(p) for p in result.perfdata] == ["aws_mtd=U;1"]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "0s"), (45.9, "45s"), (60, "1m"), (3600, "1h0m"),
+                                               (5 * 3600 + 12 * 60, "5h12m"), (3 * 86400 + 4 * 3600, "3d4h")])
+def test_ages_read_as_an_operator_reads_them(seconds: float, text: str) -> None:
+    from costctl.monitoring.evaluate import format_age
+
+    assert format_age(seconds) == text

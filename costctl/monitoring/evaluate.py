@@ -54,7 +54,9 @@ class Result(Value):
 
 
 def format_age(seconds: float) -> str:
-    """``3d4h``, ``5h12m``, ``40m``: an age as an operator reads it."""
+    """``3d4h``, ``5h12m``, ``40m``, ``45s``: an age as an operator reads it."""
+    if seconds < 60:
+        return f"{max(int(seconds), 0)}s"
     minutes = int(seconds // 60)
     d, rem = divmod(minutes, 1440)
     h, m = divmod(rem, 60)
