@@ -157,6 +157,17 @@ def test_textfile_is_written_atomically_with_mode_0644_even_under_umask_077(run,
     assert 'costctl_upstream_requests{provider="fake"} 1.0\n' in text
 
 
+def test_an_unwritable_textfile_is_one_line_naming_the_fix(run, fake_config, tmp_path) -> None:
+    (tmp_path / "taken.prom").mkdir()  # rename onto a directory fails after the temp file was written
+    for out in (tmp_path / "missing" / "costctl.prom", tmp_path / "taken.prom"):
+        result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "-o", str(out))
+        assert result.exit_code == 1
+        assert result.stderr.startswith(f"costctl: error: cannot write {out}: ")
+        assert "create the directory or point --output at" in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("taken")) == ["taken.prom"]
+
+
 def test_top_services_folds_the_rest_into_other(run, fake_config) -> None:
     result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "--top-services", "1")
     day = [line for line in result.stdout.splitlines() if line.startswith("costctl_cost_latest_day{")]

@@ -83,7 +83,12 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     snapshot.budgets = _budgets(env, providers, files)
     registry = prom.registry_for(snapshot)
     if output is not None:
-        prom.write_textfile(output, registry)
+        try:
+            prom.write_textfile(output, registry)
+        except OSError as exc:  # no such directory, permission denied, disk full, a directory named so
+            raise click.ClickException(
+                f"cannot write {output}: {exc.strerror or exc}; create the directory or point --output at a "
+                "writable node_exporter --collector.textfile.directory") from None
         env.verbose(f"wrote {output}")
     if pushgateway is not None:
         try:
