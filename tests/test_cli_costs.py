@@ -176,6 +176,18 @@ def test_output_writes_a_file_and_nothing_to_stdout(run, tmp_path):
     assert target.read_text().startswith("date,cost,currency\n")
 
 
+def test_an_unwritable_output_is_one_line_and_leaves_nothing_behind(run, tmp_path):
+    (tmp_path / "taken.csv").mkdir()
+    for target in (tmp_path / "missing" / "report.csv", tmp_path / "taken.csv"):
+        result = run("--demo", "costs", "--days", "2", "--format", "csv", "--output", str(target))
+        assert result.exit_code != 0 and result.stdout == ""
+        assert ("cannot write" in result.stderr and "choose another --output" in result.stderr) \
+            or "is a directory" in result.stderr
+        assert str(target) in result.stderr
+        assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]  # no temp file left behind
+
+
 def test_mixed_currencies_are_never_summed(run, tmp_path):
     path = tmp_path / "mixed.csv"
     header = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ProviderName," \

@@ -133,13 +133,23 @@ def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
     import os
     import tempfile
 
+    def cannot_write(exc: OSError) -> click.ClickException:
+        return click.ClickException(f"cannot write {output}: {exc.strerror or exc}; "
+                                    "create its directory or choose another --output path")
+
     directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
+    except OSError as exc:  # no such directory, permission denied
+        raise cannot_write(exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             yield fh
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
+        try:
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, output)
+        except OSError as exc:  # e.g. a directory of that name in the way
+            raise cannot_write(exc) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
