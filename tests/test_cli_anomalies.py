@@ -97,6 +97,12 @@ def test_by_rejects_an_unknown_key(run) -> None:
     assert result.exit_code == 2 and "unknown key 'colour'" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_a_threshold_that_is_not_above_zero_is_a_usage_error(run, value: str) -> None:
+    result = run("--demo", "anomalies", "--threshold", value)
+    assert result.exit_code == 2 and "--threshold: expected a number above 0" in result.stderr
+
+
 def test_ack_silences_an_anomaly_until_unacked_and_all_shows_it(run) -> None:
     first = run("--demo", "anomalies", "--format", "json").json()
     spike = next(a for a in first if a["kind"] == "spike")

@@ -51,6 +51,8 @@ class Settings:
             raise UsageError(f"--method: unknown method {self.method!r} (known: {', '.join(methods.METHODS)})")
         if self.sensitivity not in SENSITIVITIES:
             raise UsageError(f"--sensitivity: expected one of {', '.join(SENSITIVITIES)}")
+        if self.threshold is not None and not self.threshold > 0:  # also NaN: every method scores distances
+            raise UsageError(f"--threshold: expected a number above 0 for method {self.method}, got {self.threshold}")
         return self.threshold if self.threshold is not None else methods.THRESHOLDS[self.method][self.sensitivity]
 
     def resolved_window(self) -> int:
