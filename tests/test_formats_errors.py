@@ -39,6 +39,12 @@ def test_unknown_format_lists_what_was_looked_for():
         assert signature in message
 
 
+def test_binary_content_is_named_and_never_echoed():
+    message = error_of(parse_export, b"\x00\x01\x1bgarbage,\x07x\n1,2\n", "damaged.csv")
+    assert message.startswith("damaged.csv: not a text cost export (binary data in the header row)")
+    assert message.isprintable()
+
+
 def test_truncated_gzip_is_reported_as_corrupt():
     data = gzip.compress(FOCUS_CSV.encode() * 50)
     message = error_of(parse_export, data[: len(data) // 2], "focus.csv.gz")

@@ -46,6 +46,11 @@ def detect_format(columns: Iterable[str], source: str = "export") -> str:
         return "azure"
     if len(names & FOCUS_MARKERS) >= 2:
         return "focus"
+    if any(not n.isprintable() for n in names):  # never echo control bytes into a Nagios status line
+        raise ExportFormatError(
+            f"{source}: not a text cost export (binary data in the header row); give the CSV, CSV.gz, "
+            "JSON or Parquet file the cloud exported, not a copy damaged in transfer"
+        )
     looked_for = "; ".join(SIGNATURES.values())
     shown = ", ".join(sorted(names)[:6]) + (", ..." if len(names) > 6 else "")
     raise ExportFormatError(
