@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from costctl.daysummary import is_summary, summarize
-from costctl.errors import CacheError
+from costctl.errors import CacheDamagedError, CacheError
 from costctl.records import Block
 from costctl.values import Value
 
@@ -94,6 +94,8 @@ class CostCache:
             self._db = diskcache.Cache(self.directory, size_limit=size_limit_mb * 1024 * 1024,
                                        eviction_policy="least-recently-stored", tag_index=True)
         except (OSError, sqlite3.Error) as exc:
+            if is_damage(exc):
+                raise damaged(self.directory, exc) from None
             raise CacheError(
                 f"cannot open the cache at {self.directory}: {exc}; fix its permissions, "
                 "set cache.path in the config, or run with --no-cache"
@@ -126,6 +128,8 @@ class CostCache:
         try:
             return self._db.get(key)
         except Exception as exc:  # sqlite errors, and unpickling garbage raises nearly anything
+            if is_damage(exc):
+                raise damaged(self.directory, exc) from None
             raise CacheError(f"the cache at {self.directory} is unreadable ({exc}); run: costctl cache clear") from None
 
     def _read(self, key: str) -> dict[str, Any] | None:
@@ -302,14 +306,49 @@ class CostCache:
 
     def clear(self, source: str | None = None) -> int:
         """Remove every entry, or only those of one provider instance; return how many."""
-        if source is None:
-            return int(self._db.clear())
-        removed = int(self._db.evict(source))
-        for key in list(self._db.iterkeys()):
-            if isinstance(key, str) and (key.startswith(f"aux:{source}:") or key == f"lock:{source}"):
-                self._db.delete(key)
-                removed += 1
-        return removed
+        try:
+            if source is None:
+                return int(self._db.clear())
+            removed = int(self._db.evict(source))
+            for key in list(self._db.iterkeys()):
+                if isinstance(key, str) and (key.startswith(f"aux:{source}:") or key == f"lock:{source}"):
+                    self._db.delete(key)
+                    removed += 1
+            return removed
+        except sqlite3.DatabaseError as exc:
+            if is_damage(exc):
+                raise damaged(self.directory, exc) from None
+            raise CacheError(f"cannot clear the cache at {self.directory}: {exc}") from None
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for SQLite's corruption errors ("database disk image is malformed", "file is not a
+    database"): plain DatabaseError, unlike locking or permission problems (OperationalError)."""
+    return type(exc) is sqlite3.DatabaseError
+
+
+def damaged(directory: str, exc: BaseException) -> CacheDamagedError:
+    return CacheDamagedError(
+        f"the cache at {directory} is damaged ({exc}); run `costctl cache clear` to move it aside "
+        "and start a new one (or run with --no-cache)", directory, str(exc))
+
+
+def move_damaged(directory: str, stamp: str) -> str:
+    """Move a damaged cache's own files (the SQLite file and diskcache's value folders) into
+    ``<directory>/damaged-<stamp>``, keeping them for inspection; return that folder.
+
+    Only diskcache's names move, so a ``cache.path`` shared with other files loses nothing.
+    """
+    import re
+
+    target = os.path.join(directory, f"damaged-{stamp}")
+    os.makedirs(target, exist_ok=False)
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if re.fullmatch(r"cache\.db(-wal|-shm|-journal)?", name) or (
+                re.fullmatch(r"[0-9a-f]{2}", name) and os.path.isdir(path)):
+            os.rename(path, os.path.join(target, name))
+    return target
 
 
 class _PrefixedStore:

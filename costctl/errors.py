@@ -50,3 +50,15 @@ class ProviderError(CostctlError):
 
 class CacheError(CostctlError):
     """The local cache cannot be opened or read."""
+
+
+class CacheDamagedError(CacheError):
+    """The cache's database file is corrupt (not a permission or locking problem).
+
+    ``costctl cache clear`` recovers by moving the damaged files aside, so it needs the directory.
+    """
+
+    def __init__(self, message: str, directory: str, reason: str) -> None:
+        super().__init__(message)
+        self.directory = directory
+        self.reason = reason

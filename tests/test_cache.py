@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import fetch_log
-from costctl.cache import CostCache, Freshness, contiguous
+from costctl.cache import CostCache, Freshness, contiguous, move_damaged
 from costctl.context import Env
-from costctl.errors import CacheError, ProviderError
+from costctl.errors import CacheDamagedError, CacheError, ProviderError
 from costctl.loader import load
 
 TODAY = date(2026, 11, 24)
@@ -191,9 +191,20 @@ def test_a_corrupt_cache_file_gives_a_cache_error(tmp_path):
     directory = tmp_path / "cache"
     directory.mkdir()
     (directory / "cache.db").write_bytes(b"this is not a sqlite database" * 100)
-    with pytest.raises(CacheError, match="cache"):
+    with pytest.raises(CacheDamagedError, match="is damaged .*costctl cache clear") as info:
         store = CostCache(directory)
         store.coverage()
+    assert info.value.directory == str(directory) and isinstance(info.value, CacheError)
+    assert move_damaged(str(directory), "stamp") == str(directory / "damaged-stamp")
+    assert sorted(p.name for p in directory.iterdir()) == ["damaged-stamp"]
+    CostCache(directory).close()  # a new one opens where the damaged one was
+
+
+def test_an_unopenable_cache_directory_is_not_called_damaged(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(CacheError, match="cannot open the cache") as info:
+        CostCache(tmp_path / "file" / "cache")
+    assert not isinstance(info.value, CacheDamagedError)
 
 
 CONCURRENT = """

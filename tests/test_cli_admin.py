@@ -82,6 +82,30 @@ def test_cache_info_and_clear(run, fake_config):
     assert run("--config", str(path), "cache", "info", "--format", "json").json() == []
 
 
+def test_a_damaged_cache_is_unknown_for_check_and_cache_clear_moves_it_aside(run, fake_config, tmp_path):
+    path = fake_config(a={})
+    assert run("--config", str(path), "costs", "--days", "4").exit_code == 0
+    cache = tmp_path / "cache"
+    (cache / "acks.txt").write_text("not the cache's own file")
+    with (cache / "cache.db").open("r+b") as db:  # keep the header, wreck the pages after it
+        db.seek(100)
+        db.write(b"\xff" * 8192)
+    check = run("--config", str(path), "check")
+    assert check.exit_code == 3
+    assert check.stdout.startswith(f"COSTCTL UNKNOWN - the cache at {cache} is damaged (")
+    assert "run `costctl cache clear` to move it aside" in check.stdout
+    costs = run("--config", str(path), "costs")
+    assert costs.exit_code != 0 and "is damaged" in costs.stderr and len(costs.stderr.splitlines()) == 1
+
+    cleared = run("--config", str(path), "cache", "clear", "--provider", "a")
+    assert cleared.exit_code == 0, cleared.stderr
+    assert "was damaged" in cleared.stderr and "every provider's entries" in cleared.stderr
+    [aside] = cache.glob("damaged-*")
+    assert (aside / "cache.db").exists() and (cache / "acks.txt").exists()  # kept, and nothing else moved
+    assert run("--config", str(path), "check").exit_code == 0  # a new cache
+    assert [r["provider"] for r in run("--config", str(path), "cache", "info", "--format", "json").json()] == ["a"]
+
+
 def test_providers_lists_builtin_and_plugin_types(run, fake_config):
     result = run("--config", str(fake_config()), "providers", "--format", "json")
     rows = {r["type"]: r for r in result.json()}

@@ -77,12 +77,33 @@ def cache_info(env: Env, fmt: str, output: str | None) -> None:
 @click.option("--provider", "-p", "provider", default=None, metavar="NAME", help="Only this provider instance.")
 @pass_env
 def cache_clear(env: Env, provider: str | None) -> None:
-    """Remove cached records (all, or one provider instance's)."""
-    store = env.cache
-    if store is None:
-        env.info("the cache is disabled; nothing to clear")
+    """Remove cached records (all, or one provider instance's).
+
+    A damaged cache (a corrupt SQLite file) is moved aside into a damaged-<time> folder inside
+    the cache directory, whole, and a new one starts on the next run.
+    """
+    from costctl.errors import CacheDamagedError
+
+    try:
+        store = env.cache
+        if store is None:
+            env.info("the cache is disabled; nothing to clear")
+            return
+        removed = store.clear(provider)
+    except CacheDamagedError as exc:
+        import time
+
+        from costctl.cache import move_damaged
+
+        try:
+            moved = move_damaged(exc.directory, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
+        except OSError as err:
+            raise click.ClickException(f"the cache at {exc.directory} is damaged ({exc.reason}) and cannot be "
+                                       f"moved aside ({err}); remove its cache.db by hand") from None
+        env.info(f"the cache at {exc.directory} was damaged ({exc.reason}); moved its files to {moved}"
+                 + (" (every provider's entries, not only " + provider + "'s)" if provider else "")
+                 + "; a new cache starts on the next run")
         return
-    removed = store.clear(provider)
     env.info(f"removed {removed} cache entr{'y' if removed == 1 else 'ies'}" + (f" of {provider}" if provider else ""))
 
 
