@@ -15,7 +15,7 @@ from typing import Any
 
 from costctl.errors import ConfigError
 from costctl.idle.thresholds import IDLE_FIELDS
-from costctl.schema import Field, check
+from costctl.schema import Field, at_least, check
 from costctl.values import Value
 
 SYSTEM_CONFIG = "/etc/costctl/config.yaml"  # paths are os.path strings: no pathlib on start-up
@@ -25,12 +25,13 @@ _VAR = r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}"  # compiled on first u
 CACHE_FIELDS: dict[str, Field] = {
     "enabled": Field("bool", default=True, help="false: always ask the providers"),
     "path": Field("str", default=None, help="cache directory (default $XDG_CACHE_HOME/costctl)"),
-    "size_limit_mb": Field("int", default=1024, help="evict least recently stored days above this size"),
+    "size_limit_mb": Field("int", default=1024, help="evict least recently stored days above this size",
+                           validator=at_least(1)),
     "lock_timeout": Field("duration", default=600.0, help="wait this long for another costctl fetching the same data"),
 }
 
 DEFAULTS_FIELDS: dict[str, Field] = {
-    "days": Field("int", default=30, help="range of reports when none is given"),
+    "days": Field("int", default=30, help="range of reports when none is given", validator=at_least(1)),
     "metric": Field("str", default="effective", choices=("billed", "effective")),
     "month_basis": Field("str", default="usage", choices=("usage", "invoice"),
                          help="months by usage date or by invoice month (costs --month-basis)"),
@@ -45,13 +46,13 @@ def _severity_cutoffs(value: Any) -> Any:
 
 ANOMALY_FIELDS: dict[str, Field] = {
     "by": Field("str", default="provider,account,service", help="group keys of `anomalies` (as costs --group-by)"),
-    "days": Field("int", default=14, help="report window of `anomalies`, in days"),
-    "history": Field("int", default=90, help="baseline days before the window"),
+    "days": Field("int", default=14, help="report window of `anomalies`, in days", validator=at_least(1)),
+    "history": Field("int", default=90, help="baseline days before the window", validator=at_least(1)),
     "method": Field("str", default="robust", choices=("robust", "zscore", "pct", "iqr")),
     "sensitivity": Field("str", default="medium", choices=("low", "medium", "high")),
     "min_impact": Field("float", default=10.0, help="ignore anomalies moving less money than this"),
     "min_pct": Field("float", default=10.0, help="ignore anomalies smaller than this percentage of expected"),
-    "contributors": Field("int", default=3, help="root-cause items listed per key"),
+    "contributors": Field("int", default=3, help="root-cause items listed per key", validator=at_least(0)),
     "severity": Field("map", default=None, validator=_severity_cutoffs,
                       help="cut-offs per level: {critical: {impact: 500, share: 0.5}, high: ..., medium: ...}"),
 }
@@ -94,12 +95,13 @@ CHECK_FIELDS: dict[str, Field] = {
     "error_state": Field("str", default="unknown", choices=_STATES, help="state when a provider cannot be read"),
     "stale_state": Field("str", default="unknown", choices=_STATES, help="state when data is older than max_age"),
     "max_age": Field("duration", default=None, help="data older than this is stale, e.g. 36h"),
-    "top": Field("int", default=3, help="top contributors listed in the long output"),
+    "top": Field("int", default=3, help="top contributors listed in the long output", validator=at_least(0)),
 }
 
 PROMETHEUS_FIELDS: dict[str, Field] = {
     "job": Field("str", default="costctl", help="pushgateway job name"),
-    "top_services": Field("int", default=10, help="services per provider kept as labels; the rest are (other)"),
+    "top_services": Field("int", default=10, help="services per provider kept as labels; the rest are (other)",
+                          validator=at_least(0)),
 }
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,

@@ -53,6 +53,17 @@ class Field(Value):
         self.validator = validator  # returns the cleaned value or raises ValueError
 
 
+def at_least(minimum: int, maximum: int | None = None) -> Callable[[int], int]:
+    """A validator for whole numbers in ``[minimum, maximum]`` (a negative page size or cache
+    limit would otherwise surface later as an SDK or SQLite error far from the config line)."""
+    def validate(value: int) -> int:
+        if value < minimum or (maximum is not None and value > maximum):
+            wanted = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise ValueError(f"expected {wanted}, got {value}")
+        return value
+    return validate
+
+
 _KIND_WORDS = {
     "str": "a string",
     "int": "a whole number",

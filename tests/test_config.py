@@ -80,6 +80,23 @@ def test_a_wrong_type_is_named_with_what_was_expected():
         config.parse(files_provider("    restatement_days: x\n"), env={})
 
 
+@pytest.mark.parametrize(("text", "message"), [
+    ("cache:\n  size_limit_mb: 0\n", r"cache\.size_limit_mb: expected 1 or more, got 0"),
+    ("defaults:\n  days: -3\n", r"defaults\.days: expected 1 or more, got -3"),
+    ("check:\n  top: -1\n", r"check\.top: expected 0 or more, got -1"),
+    ("prometheus:\n  top_services: -2\n", r"prometheus\.top_services: expected 0 or more, got -2"),
+    ("anomalies:\n  history: 0\n", r"anomalies\.history: expected 1 or more, got 0"),
+])
+def test_out_of_range_numbers_are_named_with_the_range(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        config.parse(text, env={})
+
+
+def test_a_negative_restatement_window_is_named():
+    with pytest.raises(ConfigError, match=r"providers\.local\.restatement_days: expected 0 or more, got -1"):
+        config.parse(files_provider("    restatement_days: -1\n"), env={})
+
+
 def test_a_bad_duration_is_named():
     with pytest.raises(ConfigError, match=r"providers\.local\.ttl: expected a duration"):
         config.parse(files_provider("    ttl: soon\n"), env={})

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from costctl.errors import ConfigError
-from costctl.schema import Field, check
+from costctl.schema import Field, at_least, check
 
 SEVERITIES = ("low", "medium", "high", "critical")
 
@@ -22,14 +22,15 @@ COMMON_FIELDS: dict[str, Field] = {
 
 WEBHOOK_FIELDS: dict[str, Field] = {
     "url": Field("str", required=True, secret=True, help="incoming webhook URL (a secret: use ${VAR})"),
-    "retries": Field("int", default=3, help="attempts on connection errors, 429 and 5xx answers"),
+    "retries": Field("int", default=3, help="attempts on connection errors, 429 and 5xx answers",
+                     validator=at_least(1)),
     "username": Field("str", default=None, help="Slack display name of the message"),
     "channel": Field("str", default=None, help="Slack channel override (legacy webhooks only)"),
 }
 
 EMAIL_FIELDS: dict[str, Field] = {
     "host": Field("str", required=True, help="SMTP server"),
-    "port": Field("int", default=587),
+    "port": Field("int", default=587, validator=at_least(1, 65535)),
     "starttls": Field("bool", default=True, help="upgrade the connection with STARTTLS before login"),
     "ssl": Field("bool", default=False, help="implicit TLS (port 465) instead of STARTTLS"),
     "verify": Field("bool", default=True, help="verify the server certificate"),

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from costctl.schema import Field
+from costctl.schema import Field, at_least
 from costctl.values import Value
 
 if TYPE_CHECKING:
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 COMMON_FIELDS: dict[str, Field] = {
     "type": Field("str", required=True, help="provider type: aws, azure, gcp, files or a plugin's"),
     "restatement_days": Field(
-        "int", default=3, help="days before today that the cloud may still restate; they expire after ttl"
+        "int", default=3, help="days before today that the cloud may still restate; they expire after ttl",
+        validator=at_least(0),
     ),
     "ttl": Field("duration", default=3600.0, help="how long cached recent days stay fresh (e.g. 1h)"),
     "enabled": Field("bool", default=True, help="false keeps the instance configured but unused"),

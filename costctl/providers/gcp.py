@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from costctl.errors import ProviderError
 from costctl.providers import gcp_client, gcp_sql
 from costctl.providers.base import AuthResult, Provider
-from costctl.schema import Field
+from costctl.schema import Field, at_least
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -48,10 +48,13 @@ class GcpProvider(Provider):
         "label_keys": Field("list", default=list, items="str", validator=gcp_sql.validate_label_keys,
                             help="label keys to group by and carry into Tags (resource labels, then project's)"),
         "maximum_bytes_billed": Field("int", default=10 * GIB,
-                                      help="refuse queries that would bill more bytes than this (0: no limit)"),
+                                      help="refuse queries that would bill more bytes than this (0: no limit)",
+                                      validator=at_least(0)),
         "partition_margin_days": Field("int", default=7,
-                                       help="scan this many export partitions after the range, for late rows"),
-        "page_size": Field("int", default=10000, help="rows per page when reading the answer"),
+                                       help="scan this many export partitions after the range, for late rows",
+                                       validator=at_least(0)),
+        "page_size": Field("int", default=10000, help="rows per page when reading the answer",
+                           validator=at_least(1)),
         "max_retry_time": Field("duration", default=120.0,
                                 help="give up retrying rate limits and server errors after this long"),
     }
