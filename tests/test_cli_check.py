@@ -190,7 +190,7 @@ def test_thresholds_and_check_defaults_come_from_the_config(run, fake_config) ->
 def test_verbose_adds_how_each_provider_was_loaded(run, fake_config) -> None:
     result = run("--config", str(fake_config()), "check", "--as-of", AS_OF, "--top", "0", "-v")
     assert lines(result)[1] == ("fake: 2 rows, 1 upstream request(s), fetched 2026-03-09..2026-03-09, "
-                                "cached copy fetched 0m ago")
+                                "cached copy fetched 0s ago")
 
 
 @pytest.mark.parametrize(("args", "reason"), [
