@@ -149,6 +149,9 @@ def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] 
     env = os.environ if env is None else env
     if explicit:
         path = os.path.expanduser(os.fspath(explicit))
+        if os.path.isdir(path):
+            raise ConfigError(f"--config {path} is a directory; give the YAML file, "
+                              f"e.g. {os.path.join(path, 'config.yaml')}")
         if not os.path.isfile(path):
             raise ConfigError(f"config file {path} does not exist (given with --config)")
         return path

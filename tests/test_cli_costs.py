@@ -188,6 +188,18 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing_behind(run, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]  # no temp file left behind
 
 
+@pytest.mark.parametrize(("given", "message"), [
+    ("{tmp}", "is a directory; name its files, e.g. {tmp}/*.csv.gz"),
+    ("/dev/null", "is not a regular file (a device or pipe)"),
+    ("{tmp}/none-*.csv", "no file matches this pattern"),
+    ("{tmp}/none.csv", "no such file"),
+])
+def test_a_file_option_that_names_no_export_file_says_why(run, tmp_path, given, message):
+    result = run("costs", "--file", given.format(tmp=tmp_path))
+    assert result.exit_code != 0 and len(result.stderr.splitlines()) == 1
+    assert message.format(tmp=tmp_path) in result.stderr
+
+
 def test_mixed_currencies_are_never_summed(run, tmp_path):
     path = tmp_path / "mixed.csv"
     header = "BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ProviderName," \

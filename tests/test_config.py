@@ -153,6 +153,8 @@ def test_a_missing_explicit_config_is_an_error(tmp_path: Path):
         config.find_config(str(tmp_path / "nope.yaml"), {})
     with pytest.raises(ConfigError, match=r"\$COSTCTL_CONFIG"):
         config.find_config(None, {"COSTCTL_CONFIG": str(tmp_path / "nope.yaml")})
+    with pytest.raises(ConfigError, match=r"is a directory; give the YAML file"):
+        config.find_config(str(tmp_path), {})
 
 
 def test_the_example_config_is_valid():

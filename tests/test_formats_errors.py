@@ -45,6 +45,11 @@ def test_binary_content_is_named_and_never_echoed():
     assert message.isprintable()
 
 
+def test_a_tab_separated_file_is_an_unknown_format_not_binary():
+    message = error_of(parse_export, b"BilledCost\tChargePeriodStart\n1\t2024-01-01\n", "tabs.csv")
+    assert "unknown cost export format" in message and "binary" not in message
+
+
 def test_truncated_gzip_is_reported_as_corrupt():
     data = gzip.compress(FOCUS_CSV.encode() * 50)
     message = error_of(parse_export, data[: len(data) // 2], "focus.csv.gz")

@@ -46,7 +46,7 @@ def detect_format(columns: Iterable[str], source: str = "export") -> str:
         return "azure"
     if len(names & FOCUS_MARKERS) >= 2:
         return "focus"
-    if any(not n.isprintable() for n in names):  # never echo control bytes into a Nagios status line
+    if any(_has_control(n) for n in names):  # never echo control bytes into a Nagios status line
         raise ExportFormatError(
             f"{source}: not a text cost export (binary data in the header row); give the CSV, CSV.gz, "
             "JSON or Parquet file the cloud exported, not a copy damaged in transfer"
@@ -56,3 +56,8 @@ def detect_format(columns: Iterable[str], source: str = "export") -> str:
     raise ExportFormatError(
         f"{source}: unknown cost export format (columns: {shown or 'none'}); looked for {looked_for}"
     )
+
+
+def _has_control(name: str) -> bool:
+    """Control characters other than tab (a tab-separated header is text, just not CSV)."""
+    return any((ord(c) < 32 and c != "\t") or ord(c) == 127 for c in name)

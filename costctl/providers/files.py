@@ -44,19 +44,32 @@ class FilesProvider(Provider):
         found: list[str] = []
         for pattern in self.settings["paths"]:
             expanded = os.path.expanduser(pattern)
-            if any(c in expanded for c in "*?["):  # a glob pattern (glob is imported only then)
+            is_glob = any(c in expanded for c in "*?[")
+            if is_glob:  # glob is imported only then
                 import glob
 
                 matches = sorted(glob.glob(expanded, recursive=True))
             else:
                 matches = [expanded]
-            matches = [m for m in matches if os.path.isfile(m)]
-            if not matches:
-                raise ExportFormatError(
-                    f"{pattern}: no such file (check the path in providers.{self.name}.paths or --file)"
-                )
+            files = [m for m in matches if os.path.isfile(m)]
+            if not files:
+                raise ExportFormatError(f"{pattern}: {self._why_not_a_file(matches, is_glob)}")
+            matches = files
             found.extend(os.path.normpath(m) for m in matches)
         return sorted(set(found))
+
+    def _why_not_a_file(self, matches: list[str], is_glob: bool) -> str:
+        where = f"check the path in providers.{self.name}.paths or --file"
+        if is_glob:
+            if matches:
+                return f"matches only directories or special files, no export file ({where})"
+            return f"no file matches this pattern ({where})"
+        path = matches[0]
+        if os.path.isdir(path):
+            return f"is a directory; name its files, e.g. {os.path.join(path, '*.csv.gz')} ({where})"
+        if os.path.exists(path):
+            return f"is not a regular file (a device or pipe); save the export to a file first ({where})"
+        return f"no such file ({where})"
 
     def read_all(self) -> pd.DataFrame:
         """All records of all files, normalized, dates shifted when configured."""
