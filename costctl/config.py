@@ -26,12 +26,12 @@ CACHE_FIELDS: dict[str, Field] = {
     "enabled": Field("bool", default=True, help="false: always ask the providers"),
     "path": Field("str", default=None, help="cache directory (default $XDG_CACHE_HOME/costctl)"),
     "size_limit_mb": Field("int", default=1024, help="evict least recently stored days above this size",
-                           validator=at_least(1)),
+                           validator=at_least(1, 10**9)),
     "lock_timeout": Field("duration", default=600.0, help="wait this long for another costctl fetching the same data"),
 }
 
 DEFAULTS_FIELDS: dict[str, Field] = {
-    "days": Field("int", default=30, help="range of reports when none is given", validator=at_least(1)),
+    "days": Field("int", default=30, help="range of reports when none is given", validator=at_least(1, 36500)),
     "metric": Field("str", default="effective", choices=("billed", "effective")),
     "month_basis": Field("str", default="usage", choices=("usage", "invoice"),
                          help="months by usage date or by invoice month (costs --month-basis)"),
@@ -197,7 +197,7 @@ def parse(text: str, source: str = "config", env: Mapping[str, str] | None = Non
 
     env = os.environ if env is None else env
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -207,8 +207,40 @@ def parse(text: str, source: str = "config", env: Mapping[str, str] | None = Non
         raw = {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{source}: the top level must be a mapping of keys, not {type(raw).__name__}")
-    raw = interpolate(raw, env)
+    try:
+        raw = interpolate(raw, env)
+    except RecursionError:  # `a: &x [*x]`: PyYAML builds a structure that contains itself
+        raise ConfigError(f"{source}: a YAML alias (*name) is used inside its own anchor (&name); "
+                          "an anchor cannot contain itself") from None
     return build(raw, path)
+
+
+def _loader() -> type:
+    """PyYAML's SafeLoader without the implicit timestamp type.
+
+    Dates stay strings, so the key that takes one parses it and names itself in the error:
+    ``budgets.q1.start: expected a date as YYYY-MM-DD, got '2026-02-30'`` instead of PyYAML
+    failing the whole file with "day is out of range for month", and ``2026-01-01 10:00`` is not
+    turned into a datetime that a date comparison later trips over.
+    """
+    import yaml
+
+    global _LOADER
+    if _LOADER is None:
+        timestamp = "tag:yaml.org,2002:timestamp"
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.yaml_implicit_resolvers = {
+            first: [(tag, regexp) for tag, regexp in resolvers if tag != timestamp]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+        _LOADER = Loader
+    return _LOADER
+
+
+_LOADER: type | None = None
 
 
 def build(raw: Mapping[str, Any], path: str | None = None) -> Config:
@@ -252,6 +284,9 @@ def build(raw: Mapping[str, Any], path: str | None = None) -> Config:
         if not isinstance(settings, dict):
             raise ConfigError(f"{where}: expected a mapping with at least 'type'")
         type_name = settings.get("type")
+        if type_name is not None and not isinstance(type_name, str):
+            raise ConfigError(f"{where}.type: expected a provider type name (one of "
+                              f"{', '.join(registry.known_types())}), got {type(type_name).__name__}")
         if not type_name:
             raise ConfigError(f"{where}.type: required key is missing (one of {', '.join(registry.known_types())})")
         if registry.reference(type_name) is None:

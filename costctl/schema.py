@@ -7,6 +7,7 @@ like 1h or 90m, got 'soon'``), which is what a user editing YAML needs to find t
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -17,6 +18,7 @@ from costctl.values import Value
 _REQUIRED = object()
 
 _DURATION = r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$"  # compiled on first use (re caches it): not at start-up
+MAX_DURATION = 10 * 366 * 86400.0  # ten years: longer is a typo, and would overflow timers and time_t
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
@@ -25,13 +27,16 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError(value)
     if isinstance(value, int | float):
-        if value < 0:
+        if not 0 <= value <= MAX_DURATION:  # also NaN and infinity
             raise ValueError(value)
         return float(value)
     match = re.match(_DURATION, str(value))
     if not match:
         raise ValueError(value)
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    if seconds > MAX_DURATION:
+        raise ValueError(value)
+    return seconds
 
 
 class Field(Value):
@@ -67,7 +72,7 @@ def at_least(minimum: int, maximum: int | None = None) -> Callable[[int], int]:
 _KIND_WORDS = {
     "str": "a string",
     "int": "a whole number",
-    "float": "a number",
+    "float": "a finite number",
     "bool": "true or false",
     "duration": "a duration like 90s, 30m, 1h or 2d",
     "list": "a list",
@@ -92,17 +97,31 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "any":
         return value
     if kind == "str":
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
+        if isinstance(value, str | int | float) and not isinstance(value, bool) and "\x00" not in str(value):
             return str(value)
     elif kind == "int":
+        if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d{1,18}\s*", value):  # ${VAR} gives text
+            return int(value)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
     elif kind == "float":
+        if isinstance(value, str):  # ${VAR} gives text
+            try:
+                value = float(value)
+            except ValueError:
+                raise ValueError(value) from None
         if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
+            try:
+                number = float(value)
+            except OverflowError:
+                raise ValueError(value) from None
+            if math.isfinite(number):
+                return number
     elif kind == "bool":
         if isinstance(value, bool):
             return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):  # ${VAR} gives text
+            return value.strip().lower() == "true"
     elif kind == "duration":
         return parse_duration(value)
     elif kind == "list":
@@ -126,7 +145,7 @@ def check(values: Mapping[str, Any] | None, fields: Mapping[str, Field], path: s
         values = {}
     if not isinstance(values, Mapping):
         raise ConfigError(f"{path or 'config'}: expected a mapping of keys, got {_describe(values)}")
-    unknown = sorted(set(values) - set(fields))
+    unknown = sorted(set(values) - set(fields), key=str)  # YAML keys may be numbers too
     if unknown:
         raise ConfigError(
             f"{prefix}{unknown[0]}: unknown key (known: {', '.join(sorted(fields))})"

@@ -204,6 +204,9 @@ def test_verbose_adds_how_each_provider_was_loaded(run, fake_config) -> None:
     (["--config", "/nonexistent.yaml", "check"], "config file /nonexistent.yaml does not exist (given with --config)"),
     (["--no-such-global", "check"], "No such option '--no-such-global'."),
     (["check", "--max-age", "soon"], "--max-age: expected a duration like 36h, 90m or 2d, got 'soon'"),
+    (["check", "--max-age", "99999d"], "--max-age: expected a duration like 36h, 90m or 2d, got '99999d'"),
+    (["--demo", "check", "-t", "nan"], "--timeout: expected 0 (none) to 86400 seconds, got nan"),
+    (["--demo", "check", "-t", "1e309"], "--timeout: expected 0 (none) to 86400 seconds, got inf"),
     (["check", "--provider", "nope"], "unknown provider 'nope' (configured: none)"),
     (["check"], "no providers are configured; add one to the config (see config.example.yaml), or use --file "
                 "PATH or --demo"),

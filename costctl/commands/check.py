@@ -163,8 +163,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     if top is not None and top < 0:
         raise UsageError(f"--top: expected 0 or more, got {top}")
     limit = timeout if timeout is not None else settings.get("timeout", 30.0)
-    if limit < 0:
-        raise UsageError(f"--timeout: expected 0 or more seconds, got {limit:g}")
+    if not 0 <= limit <= 86400:  # also NaN and infinity
+        raise UsageError(f"--timeout: expected 0 (none) to 86400 seconds, got {limit:g}")
     apply_as_of(env, as_of)
     now = datetime.combine(env.as_of, time(), UTC) if env.as_of else env.clock()
     policy = Policy(error_state=State.parse(error_state or settings.get("error_state", "unknown")),

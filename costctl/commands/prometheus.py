@@ -25,13 +25,34 @@ if TYPE_CHECKING:
 
 
 def _grouping(values: tuple[str, ...]) -> dict[str, str]:
+    import re
+
     grouping = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--grouping: expected KEY=VALUE, got {item!r}")
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise UsageError(f"--grouping: {key!r} is not a Prometheus label name (letters, digits and _, "
+                             "not starting with a digit)")
+        if any(ord(c) < 32 for c in value):
+            raise UsageError(f"--grouping: the value of {key} contains control characters")
         grouping[key] = value
     return grouping
+
+
+def _pushgateway_url(url: str) -> str:
+    """The URL, checked before any data is loaded: a typo should not cost a provider fetch."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError as exc:
+        raise UsageError(f"--pushgateway: {url!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        raise UsageError(f"--pushgateway: expected an http(s) URL like http://pushgateway:9091, got {url!r}")
+    return url
 
 
 @click.command("export-prometheus")
@@ -72,6 +93,10 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     if output is not None and not output.endswith(".prom"):
         raise UsageError(f"--output: node_exporter only reads files ending in .prom, got {output!r}")
     labels = _grouping(grouping)
+    if pushgateway is not None:
+        _pushgateway_url(pushgateway)
+    if not 0 < timeout <= 3600:  # also NaN and infinity
+        raise UsageError(f"--timeout: expected more than 0 and at most 3600 seconds, got {timeout:g}")
     apply_as_of(env, as_of)
     snapshot = take_snapshot(env, providers=providers, files=files,
                              filters=Filters.from_options(accounts, services, regions, tags),
@@ -93,7 +118,7 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     if pushgateway is not None:
         try:
             prom.push(pushgateway, job or settings.get("job") or "costctl", registry, labels, timeout)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # refused, DNS, HTTP errors; http.client.InvalidURL
             raise click.ClickException(f"cannot push to {pushgateway}: {exc}") from None
         env.verbose(f"pushed to {pushgateway}")
     if output is None and pushgateway is None:
