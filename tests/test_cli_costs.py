@@ -188,6 +188,33 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing_behind(run, tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]  # no temp file left behind
 
 
+def test_output_keeps_a_symlink_and_writes_devices_in_place(run, tmp_path):
+    import os
+    import stat
+    import threading
+
+    real = tmp_path / "real.csv"
+    real.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    assert run("--demo", "costs", "--days", "2", "--format", "csv", "-o", str(link)).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("date,cost,currency\n")
+
+    null_before = os.stat("/dev/null")
+    assert run("--demo", "costs", "--days", "2", "--format", "csv", "-o", "/dev/null").exit_code == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode) and os.stat("/dev/null").st_ino == null_before.st_ino
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[str] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    result = run("--demo", "costs", "--days", "2", "--format", "csv", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert result.exit_code == 0 and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got and got[0].startswith("date,cost,currency\n")
+
+
 @pytest.mark.parametrize(("given", "message"), [
     ("{tmp}", "is a directory; name its files, e.g. {tmp}/*.csv.gz"),
     ("/dev/null", "is not a regular file (a device or pipe)"),

@@ -168,6 +168,16 @@ def test_an_unwritable_textfile_is_one_line_naming_the_fix(run, fake_config, tmp
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("taken")) == ["taken.prom"]
 
 
+def test_a_symlinked_textfile_keeps_its_link(run, fake_config, tmp_path) -> None:
+    real = tmp_path / "real.prom"
+    real.write_text("# old\n")
+    link = tmp_path / "costctl.prom"
+    link.symlink_to(real)
+    result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "-o", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and "costctl_up" in real.read_text()
+
+
 def test_top_services_folds_the_rest_into_other(run, fake_config) -> None:
     result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "--top-services", "1")
     day = [line for line in result.stdout.splitlines() if line.startswith("costctl_cost_latest_day{")]

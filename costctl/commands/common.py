@@ -126,18 +126,38 @@ def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, 
 
 @contextlib.contextmanager
 def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
-    """stdout, or the ``--output`` file (written whole only when rendering succeeded)."""
+    """stdout, or the ``--output`` file (written whole only when rendering succeeded).
+
+    A regular file is replaced atomically (temp file, then rename); a symlink's target is the
+    file replaced, so the link stays. A device or pipe (``/dev/stdout``, a FIFO a reader waits on)
+    is written in place: renaming over it would replace ``/dev/null`` with a file.
+    """
     if output is None:
         yield env.stdout
         return
     import os
+    import stat
     import tempfile
 
     def cannot_write(exc: OSError) -> click.ClickException:
         return click.ClickException(f"cannot write {output}: {exc.strerror or exc}; "
                                     "create its directory or choose another --output path")
 
-    directory = os.path.dirname(os.path.abspath(output))
+    target = os.path.realpath(output)
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:  # absent (the usual case), or unreadable: the atomic path reports it
+        mode = 0
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        try:
+            fh = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            raise cannot_write(exc) from None
+        with fh:
+            yield fh
+        return
+
+    directory = os.path.dirname(target)
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
     except OSError as exc:  # no such directory, permission denied
@@ -147,7 +167,7 @@ def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
             yield fh
         try:
             os.chmod(tmp, 0o644)
-            os.replace(tmp, output)
+            os.replace(tmp, target)
         except OSError as exc:  # e.g. a directory of that name in the way
             raise cannot_write(exc) from None
     except BaseException:

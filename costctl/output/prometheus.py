@@ -106,6 +106,9 @@ def write_textfile(path: str, registry: CollectorRegistry) -> None:
     ``write_to_textfile`` creates its temp file with the process umask and renames it; the umask
     is set to 022 around it so the file is 0644 from the moment it appears, even under umask 077.
     """
+    path = os.path.realpath(path)  # a symlinked textfile: replace its target, keep the link
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise OSError(f"{path} exists and is not a regular file")
     old = os.umask(0o022)
     try:
         write_to_textfile(path, registry)
