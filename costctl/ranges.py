@@ -13,11 +13,24 @@ from datetime import date, timedelta
 from costctl.errors import UsageError
 
 
+# Cloud billing data begins in the 2000s. Far dates are typos, and a range from year 1000 would
+# fill the cache with a million empty days; year 9999 overflows date arithmetic.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+
+
+def _in_span(day: date, option: str, given: str) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise UsageError(f"{option}: {given} is outside the dates costctl handles ({FIRST_DAY} .. {LAST_DAY})")
+    return day
+
+
 def parse_date(value: str, option: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise UsageError(f"{option}: expected a date as YYYY-MM-DD, got {value!r}") from None
+    return _in_span(day, option, value)
 
 
 def month_range(value: str) -> tuple[date, date]:
@@ -27,7 +40,7 @@ def month_range(value: str) -> tuple[date, date]:
     year, month = int(value[:4]), int(value[5:])
     if not 1 <= month <= 12:
         raise UsageError(f"--month: no month {month} in {value!r}")
-    first = date(year, month, 1)
+    first = _in_span(date(max(year, 1), month, 1), "--month", value)
     nxt = date(year + (month == 12), month % 12 + 1, 1)
     return first, nxt
 
@@ -51,6 +64,8 @@ def resolve(today: date, *, days: int | None = None, month: str | None = None, s
     n = days if days is not None else default_days
     if n < 1:
         raise UsageError(f"--days: expected a positive number of days, got {n}")
+    if n > (today - FIRST_DAY).days:
+        raise UsageError(f"--days: {n} days reach back before {FIRST_DAY}; give at most {(today - FIRST_DAY).days}")
     return today - timedelta(days=n), today
 
 
