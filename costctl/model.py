@@ -183,6 +183,9 @@ def validate(frame: Any) -> None:
         series = frame[col.name]
         if col.kind in (MONEY, TIMESTAMP) and col.required and series.isna().any():
             raise SchemaError(f"column {col.name} has {int(series.isna().sum())} null value(s)")
+        if col.kind == MONEY and (series.abs() > 1e15).any():  # inf, or an overflowing sum later
+            raise SchemaError(f"column {col.name} has {int((series.abs() > 1e15).sum())} value(s) that are not "
+                              "finite amounts (infinite or beyond 1e15)")
         if col.kind == TAGS and not series.map(lambda v: isinstance(v, dict)).all():
             raise SchemaError(f"column {col.name} must hold a dict in every row")
     if len(frame):

@@ -45,6 +45,14 @@ def test_binary_content_is_named_and_never_echoed():
     assert message.isprintable()
 
 
+@pytest.mark.parametrize(("cell", "shown"), [("inf", "inf"), ("-Infinity", "-inf"), ("1e308", "1e+308")])
+def test_a_cost_that_is_not_a_finite_amount_names_its_row(cell: str, shown: str):
+    data = FOCUS_CSV.replace("abc,2.0", f"{cell},2.0").encode()
+    message = error_of(parse_export, data, "focus.csv")
+    assert message == (f"focus.csv: column BilledCost row 2: cost {shown} is not a finite amount (at most 1e+15 "
+                       "in size); fix or remove that row")
+
+
 def test_a_tab_separated_file_is_an_unknown_format_not_binary():
     message = error_of(parse_export, b"BilledCost\tChargePeriodStart\n1\t2024-01-01\n", "tabs.csv")
     assert "unknown cost export format" in message and "binary" not in message

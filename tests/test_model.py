@@ -57,6 +57,13 @@ def test_normalize_rejects_empty_money():
         model.normalize(raw(EffectiveCost=[1.0, None]))
 
 
+@pytest.mark.parametrize("bad", [float("inf"), -float("inf"), 1e308])
+def test_validate_rejects_costs_that_are_not_finite_amounts(bad: float):
+    frame = model.normalize(raw(EffectiveCost=[1.0, bad]))
+    with pytest.raises(SchemaError, match="column EffectiveCost has 1 value.s. that are not finite amounts"):
+        model.validate(frame)
+
+
 def test_validate_rejects_a_frame_with_a_missing_column():
     frame = model.normalize(raw()).drop(columns=["Tags"])
     with pytest.raises(SchemaError, match="missing column.*Tags"):

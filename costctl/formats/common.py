@@ -65,7 +65,7 @@ def money(raw: pd.DataFrame, column: str | None, source: str, *, default: float 
         return pd.Series(default, index=raw.index, dtype="float64")
     values = raw[column]
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype("float64").fillna(default)
+        return _bounded(values.astype("float64"), column, source).fillna(default)
     strings = text(raw, column)
     numbers = pd.to_numeric(strings, errors="coerce").astype("float64")
     bad = numbers.isna() & strings.notna()
@@ -75,7 +75,21 @@ def money(raw: pd.DataFrame, column: str | None, source: str, *, default: float 
         raise ExportFormatError(
             f"{source}: column {column} row {position + 1}: cost {value!r} is not a number; fix or remove that row"
         )
-    return numbers.fillna(default)
+    return _bounded(numbers, column, source).fillna(default)
+
+
+MAX_COST = 1e15  # beyond any bill: 'inf' or 1e308 is a broken export, and sums of them overflow
+
+
+def _bounded(numbers: pd.Series, column: str, source: str) -> pd.Series:
+    """``numbers`` when every cost is finite and below MAX_COST in size; else the first bad row."""
+    bad = numbers.abs() > MAX_COST  # NaN compares False: empty cells are handled by the caller
+    if bad.any():
+        position = int(bad.to_numpy().argmax())
+        value = float(numbers.iloc[position])
+        raise ExportFormatError(f"{source}: column {column} row {position + 1}: cost {value!r} is not a finite "
+                                f"amount (at most {MAX_COST:g} in size); fix or remove that row")
+    return numbers
 
 
 def number(raw: pd.DataFrame, column: str | None) -> pd.Series:
