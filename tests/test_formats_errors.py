@@ -53,6 +53,14 @@ def test_a_cost_that_is_not_a_finite_amount_names_its_row(cell: str, shown: str)
                        "in size); fix or remove that row")
 
 
+@pytest.mark.parametrize("name", ["deep.json", "deep.jsonl"])
+def test_json_nested_too_deeply_is_one_line(name: str):
+    depth = 100_000
+    message = error_of(parse_export, b"[" * depth + b"]" * depth if name.endswith(".json")
+                       else b'{"a":' * depth + b"1" + b"}" * depth, name)
+    assert "JSON nested too deeply to be a cost export" in message
+
+
 def test_a_tab_separated_file_is_an_unknown_format_not_binary():
     message = error_of(parse_export, b"BilledCost\tChargePeriodStart\n1\t2024-01-01\n", "tabs.csv")
     assert "unknown cost export format" in message and "binary" not in message

@@ -146,6 +146,9 @@ def _json_records(text: str, name: str) -> list[dict[str, Any]]:
             records = json.loads(stripped)
         except ValueError as exc:
             raise ExportFormatError(f"{name}: invalid JSON ({exc}); re-export the file") from exc
+        except RecursionError:
+            raise ExportFormatError(f"{name}: JSON nested too deeply to be a cost export; re-export the file") \
+                from None
         lines = records if isinstance(records, list) else []
     else:
         lines = []
@@ -156,6 +159,9 @@ def _json_records(text: str, name: str) -> list[dict[str, Any]]:
                 lines.append(json.loads(line))
             except ValueError as exc:
                 raise ExportFormatError(f"{name}: line {number}: invalid JSON ({exc}); re-export the file") from exc
+            except RecursionError:
+                raise ExportFormatError(f"{name}: line {number}: JSON nested too deeply to be a cost export; "
+                                        "re-export the file") from None
     if not all(isinstance(r, dict) for r in lines):
         raise ExportFormatError(f"{name}: expected one JSON object per row (newline-delimited JSON export)")
     return lines
