@@ -221,6 +221,15 @@ def test_demo_reports_the_documented_idle_disks_with_their_recorded_cost(run: An
     assert rows[next(r for r in idle if r.startswith("arn:"))]["region"] == "us-east-1"
 
 
+def test_demo_honours_provider_and_refuses_an_unknown_one(run: Any) -> None:
+    only_aws = run("--demo", "idle", "--provider", "aws", "--format", "json")
+    assert only_aws.exit_code == 0, only_aws.stderr
+    assert {r["provider"] for r in only_aws.json()} == {"aws"}
+    unknown = run("--demo", "idle", "--provider", "nope")
+    assert unknown.exit_code == 2 and unknown.stdout == ""
+    assert "unknown provider 'nope' (configured: aws, azure, gcp)" in unknown.stderr
+
+
 def test_providers_without_cloud_apis_are_left_out_quietly_or_refused_by_name(
         run: Any, aws: str, tmp_path: Path) -> None:
     config = write_config(tmp_path, aws)

@@ -52,10 +52,13 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
     limits = limits_of(env)
     result = Result()
     if env.demo:
+        from costctl import loader
         from costctl.idle import demo, savings
 
-        costs, places = _records(env, list(env.config.providers), reporter)
-        result.findings = savings.price(demo.inventory_findings(wanted), costs, None)
+        sources = loader.select_sources(env, names) if names else list(env.config.providers)
+        costs, places = _records(env, sources, reporter)
+        inventory = [f for f in demo.inventory_findings(wanted) if f.provider in sources]
+        result.findings = savings.price(inventory, costs, None)
         demo.fill_regions(result.findings, places)
         result.scanned = sorted({f.provider for f in result.findings})
     else:
