@@ -63,6 +63,8 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
     from costctl.output.render import OutputColumn, render
 
     apply_as_of(env, as_of)
+    if notify:  # a bad channel name or a damaged state file fails before anything is printed
+        _check_notify(env, notify)
     today = env.today()
     specs = list(configured_budgets(env, names).values())
     start, end = load_window(specs, today)
@@ -101,17 +103,30 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
         _notify(env, list(notify), statuses, {s.name: s for s in specs})
 
 
-def _notify(env: Env, names: list[str], statuses: list[BudgetStatus], specs: dict[str, Any]) -> None:
-    """Send new threshold crossings; the state lives in ``budgets/`` beside the cache."""
+def _state(env: Env) -> Any:
+    """The notification state of budget alerts: ``budgets/`` beside the cache."""
     from pathlib import Path
 
-    from costctl.budgets.alerts import crossings, source_for
     from costctl.config import default_cache_dir
-    from costctl.notify.dispatch import deliver
     from costctl.notify.state import NotifiedState
 
     base = env.config.cache["path"] or str(default_cache_dir(env.environ))
-    state = NotifiedState(Path(base).expanduser() / "budgets")
+    return NotifiedState(Path(base).expanduser() / "budgets")
+
+
+def _check_notify(env: Env, names: tuple[str, ...]) -> None:
+    from costctl.notify.dispatch import check_names
+
+    check_names(env.config.section("notifications") or {}, names)
+    _state(env).check()
+
+
+def _notify(env: Env, names: list[str], statuses: list[BudgetStatus], specs: dict[str, Any]) -> None:
+    """Send new threshold crossings; the state lives in ``budgets/`` beside the cache."""
+    from costctl.budgets.alerts import crossings, source_for
+    from costctl.notify.dispatch import deliver
+
+    state = _state(env)
     # The as-of day, not the wall clock, ages the state: a period's keys must outlive the period.
     sent = deliver(env.config.section("notifications") or {}, names, source_for(crossings(statuses, specs)), state,
                    env.today())

@@ -28,6 +28,22 @@ def pending(settings: dict[str, Any], anomalies: list[Anomaly], sent: set[str]) 
             and (settings["include_acknowledged"] or not a.acknowledged)]
 
 
+def check_names(channels: dict[str, dict[str, Any]], names: list[str] | tuple[str, ...]) -> None:
+    """UsageError for a ``--notify`` name that is not a configured channel.
+
+    Commands call it (and ``NotifiedState.check``) before printing anything, so a typo in a cron
+    line fails at once with nothing on stdout instead of after the report.
+    """
+    unknown = [n for n in names if n not in channels]
+    if unknown:
+        known = ", ".join(channels) or "none configured"
+        raise UsageError(f"--notify: unknown channel {unknown[0]!r} (notifications: {known})")
+    unset = [n for n in names if channels[n]["type"] in ("slack", "webhook") and not channels[n]["url"]]
+    if unset:
+        raise UsageError(f"--notify {unset[0]}: notifications.{unset[0]}.url is empty (is the ${{VAR}} it comes "
+                         "from set?); set it, or leave this channel out of --notify")
+
+
 def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Source, state: NotifiedState,
             today: date) -> dict[str, int]:
     """Notify every channel in ``names``; returns how many items (recorded keys) each was sent.
@@ -37,10 +53,7 @@ def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Sourc
     """
     from costctl.notify import email, webhook
 
-    unknown = [n for n in names if n not in channels]
-    if unknown:
-        known = ", ".join(channels) or "none configured"
-        raise UsageError(f"--notify: unknown channel {unknown[0]!r} (notifications: {known})")
+    check_names(channels, names)
     counts: dict[str, int] = {}
     failure: NotifyError | None = None
     for name in dict.fromkeys(names):

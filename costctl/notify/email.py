@@ -34,9 +34,10 @@ def tls_context(settings: dict[str, Any]) -> ssl.SSLContext:
 
 def send(name: str, settings: dict[str, Any], notice: Notice) -> None:
     """Deliver one message to every recipient of the channel."""
-    msg = build_message(settings, notice)
-    stage = "connect"
+    stage = "build"
     try:
+        msg = build_message(settings, notice)
+        stage = "connect"
         if settings["ssl"]:
             client: smtplib.SMTP = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=settings["timeout"],
                                                    context=tls_context(settings))
@@ -53,6 +54,6 @@ def send(name: str, settings: dict[str, Any], notice: Notice) -> None:
                 client.login(settings["username"], settings.get("password") or "")
             stage = "send"
             client.send_message(msg)
-    except (smtplib.SMTPException, OSError) as exc:
+    except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: a header the config let through
         detail = f"SMTP {exc.smtp_code}" if isinstance(exc, smtplib.SMTPResponseException) else type(exc).__name__
         raise NotifyError(f"notification {name}: email failed at {stage} ({detail})") from None

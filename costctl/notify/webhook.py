@@ -9,6 +9,7 @@ URL is a credential.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import urllib.error
@@ -39,9 +40,12 @@ def payload(settings: dict[str, Any], notice: Notice) -> dict[str, Any]:
 
 
 def _post(url: str, data: bytes, timeout: float, name: str) -> None:
-    request = urllib.request.Request(url, data=data, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "costctl"})
+    """One attempt. The config already checked the URL (``channels.webhook_url``); what urllib or
+    http.client still rejects is a NotifyError naming the exception type only (their messages
+    quote the URL)."""
     try:
+        request = urllib.request.Request(url, data=data, method="POST",
+                                         headers={"Content-Type": "application/json", "User-Agent": "costctl"})
         with urllib.request.urlopen(request, timeout=timeout) as answer:
             answer.read()
     except urllib.error.HTTPError as exc:
@@ -52,6 +56,14 @@ def _post(url: str, data: bytes, timeout: float, name: str) -> None:
         reason = getattr(exc, "reason", exc)
         raise _Transient(type(reason).__name__ if isinstance(reason, BaseException) else "connection error") \
             from None
+    except http.client.InvalidURL:
+        raise NotifyError(f"notification {name}: the webhook URL is not usable (InvalidURL); "
+                          f"check notifications.{name}.url") from None
+    except http.client.HTTPException as exc:  # a garbled answer (BadStatusLine, IncompleteRead...)
+        raise _Transient(type(exc).__name__) from None
+    except ValueError as exc:  # UnicodeError of a host name, "unknown url type"...
+        raise NotifyError(f"notification {name}: the webhook URL is not usable ({type(exc).__name__}); "
+                          f"check notifications.{name}.url") from None
 
 
 def send(name: str, settings: dict[str, Any], notice: Notice, wait_max: float = 8.0) -> None:
