@@ -120,6 +120,11 @@ def test_values_from_environment_variables_are_converted_to_the_key_kind() -> No
         config.parse(text, env={"AMOUNT": "inf"})
 
 
+def test_a_files_provider_needs_at_least_one_path():
+    with pytest.raises(ConfigError, match=r"providers\.local\.paths: expected at least one file or glob pattern"):
+        config.parse("providers:\n  local:\n    type: files\n    paths: []\n", env={})
+
+
 def test_a_negative_restatement_window_is_named():
     with pytest.raises(ConfigError, match=r"providers\.local\.restatement_days: expected 0 or more, got -1"):
         config.parse(files_provider("    restatement_days: -1\n"), env={})

@@ -57,4 +57,6 @@ def budget_outcome(env: Env, names: tuple[str, ...], providers: tuple[str, ...],
         results.append(Result("providers", policy.error_state, "; ".join(current.failed)))
     evaluated = {s.name for s in current.statuses}
     notes = [f"{spec.name}: starts on {spec.start}" for spec in specs if spec.name not in evaluated]
+    if not results and notes:  # nothing to judge yet is not a fault to page anyone about
+        return Outcome(State.OK, f"budget {env.today()}: no budget has started yet ({'; '.join(notes)})")
     return summarize(f"budget {env.today()}", results, notes)

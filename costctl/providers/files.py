@@ -23,13 +23,20 @@ def today_utc() -> date:
     return datetime.now(UTC).date()
 
 
+def _some_paths(value: list[str]) -> list[str]:
+    if not value or not all(str(p).strip() for p in value):
+        raise ValueError("expected at least one file or glob pattern, e.g. [/srv/billing/*.csv.gz]")
+    return value
+
+
 class FilesProvider(Provider):
     """Reads cost exports from paths and globs (plain, .gz, .zip; CSV, Parquet, JSON)."""
 
     type_name: ClassVar[str] = "files"
     description: ClassVar[str] = "cost exports on disk: FOCUS, AWS CUR/CUR 2.0, Azure, GCP billing export"
     fields: ClassVar[dict[str, Field]] = {
-        "paths": Field("list", required=True, items="str", help="files or glob patterns of cost exports"),
+        "paths": Field("list", required=True, items="str", help="files or glob patterns of cost exports",
+                       validator=_some_paths),
         "shift_to_yesterday": Field(
             "bool", default=False, help="shift all dates so the newest day is yesterday (demo data)"
         ),
