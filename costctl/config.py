@@ -46,8 +46,10 @@ def _severity_cutoffs(value: Any) -> Any:
 
 ANOMALY_FIELDS: dict[str, Field] = {
     "by": Field("str", default="provider,account,service", help="group keys of `anomalies` (as costs --group-by)"),
-    "days": Field("int", default=14, help="report window of `anomalies`, in days", validator=at_least(1)),
-    "history": Field("int", default=90, help="baseline days before the window", validator=at_least(1)),
+    "days": Field("int", default=14, help="report window of `anomalies`, in days",
+                  validator=at_least(1, 36500)),
+    "history": Field("int", default=90, help="baseline days before the window (at least 7, as `anomalies` needs)",
+                     validator=at_least(7, 3660)),
     "method": Field("str", default="robust", choices=("robust", "zscore", "pct", "iqr")),
     "sensitivity": Field("str", default="medium", choices=("low", "medium", "high")),
     "min_impact": Field("float", default=10.0, help="ignore anomalies moving less money than this"),

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 
 from costctl.errors import UsageError
 
-
 # Cloud billing data begins in the 2000s. Far dates are typos, and a range from year 1000 would
 # fill the cache with a million empty days; year 9999 overflows date arithmetic.
 FIRST_DAY = date(2000, 1, 1)

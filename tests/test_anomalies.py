@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from costctl.analysis.anomalies import Settings, anomaly_id, detect
+from costctl.analysis.anomalies import Settings, anomaly_id, detect, lagging, unreported
 from costctl.analysis.anomaly_rootcause import drill_keys, main_cause
+from costctl.analysis.anomaly_series import reported_through
 from costctl.analysis.anomaly_severity import parse_cutoffs, severity, share
 from costctl.analysis.anomaly_store import AnomalyStore
 from costctl.errors import UsageError
@@ -163,3 +164,65 @@ def test_an_ack_silences_its_anomaly_and_with_until_its_group_for_a_while(tmp_pa
     assert store.unacknowledge(found[0].id) and not store.unacknowledge(found[0].id)
     with pytest.raises(UsageError, match="no reported anomaly"):
         store.acknowledge("feedfacecafe", END)
+
+
+# Days a source has not reported yet are unknown, not zero -------------------------------------
+
+
+def sourced(series: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """Records of (source, service) -> daily costs ending the day before END; 0 = no row that day."""
+    rows = []
+    for (source, service), costs in series.items():
+        first = END - timedelta(days=len(costs))
+        for i, cost in enumerate(costs):
+            if cost:
+                day = first + timedelta(days=i)
+                rows.append({"ChargePeriodStart": pd.Timestamp(day, tz="UTC"),
+                             "ChargePeriodEnd": pd.Timestamp(day + timedelta(days=1), tz="UTC"),
+                             "BilledCost": cost, "EffectiveCost": cost, "BillingCurrency": "USD",
+                             "ProviderName": source.upper(), "SubAccountId": "111", "ServiceName": service,
+                             "RegionId": "r", "ResourceId": f"{service}-1", "ChargeCategory": "Usage",
+                             "x_Source": source})
+    return normalize(pd.DataFrame(rows))
+
+
+def test_a_day_the_provider_has_not_reported_is_not_a_drop_but_a_group_that_stopped_before_is() -> None:
+    """The export lacks its last day entirely; the web service really stopped four days earlier."""
+    web = flat(100)[:-5] + [0.0] * 5  # no rows from END-5 on: stopped
+    db = flat(50)[:-1] + [0.0]  # no rows on END-1: nobody has reported that day yet
+    data = frame({("EC2", "i-web", "us-east-1"): web, ("RDS", "db-1", "us-east-1"): db})
+    found = run(data)
+    assert [(a.date, a.group["service"], a.cost) for a in found] == [(END - timedelta(days=5), "EC2", 0.0)]
+    assert found[0].kind in ("drop", "level_shift") and found[0].impact < -90
+    assert all(a.date < END - timedelta(days=1) for a in run(data, method="zscore") + run(data, method="pct"))
+
+
+def test_each_source_is_cut_at_its_own_newest_day() -> None:
+    """azure lags a day behind aws: its groups are not judged on END-1, aws's stopped service is."""
+    data = sourced({("aws", "EC2"): flat(100), ("aws", "S3"): flat(60)[:-1] + [0.0],
+                    ("azure", "VM"): flat(80)[:-1] + [0.0], ("azure", "SQL"): flat(40)[:-1] + [0.0]})
+    assert reported_through(data) == {"aws": END - timedelta(days=1), "azure": END - timedelta(days=2)}
+    found = run(data)
+    assert [(a.date, a.kind, a.group["service"]) for a in found] == [(END - timedelta(days=1), "drop", "S3")]
+
+
+def test_the_newest_day_comes_from_the_data_before_filters() -> None:
+    """Filtered down to a service that stopped on the last day, its drop is still a drop."""
+    data = sourced({("aws", "EC2"): flat(100), ("aws", "S3"): flat(60)[:-1] + [0.0]})
+    only_s3 = data[data["ServiceName"] == "S3"].reset_index(drop=True)
+    assert run(only_s3) == []  # on its own the S3 rows say nothing about END-1
+    found = detect(only_s3, Settings(keys=["service"]), HISTORY, START, END, reported_through(data))
+    assert [(a.date, a.kind, a.group["service"]) for a in found] == [(END - timedelta(days=1), "drop", "S3")]
+
+
+def test_a_window_no_source_has_reported_is_named_and_judges_nothing() -> None:
+    data = sourced({("aws", "EC2"): flat(100)[:-20] + [0.0] * 20})  # nothing since START - 6
+    reported = reported_through(data)
+    assert run(data) == []
+    assert unreported(reported, START, END) == (f"no data for {START}..{END - timedelta(days=1)} "
+                                                f"(newest: {END - timedelta(days=21)})")
+    assert unreported({}, START, END).endswith("(newest: none)")
+    assert unreported(reported, START - timedelta(days=7), END) is None
+    assert lagging(reported, START, END) == [f"aws: no data after {END - timedelta(days=21)} yet; "
+                                             f"{START}..{END - timedelta(days=1)} not judged"]
+    assert lagging({"aws": END - timedelta(days=1)}, START, END) == []

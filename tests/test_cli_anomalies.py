@@ -103,6 +103,11 @@ def test_a_threshold_that_is_not_above_zero_is_a_usage_error(run, value: str) ->
     assert result.exit_code == 2 and "--threshold: expected a number above 0" in result.stderr
 
 
+def test_a_history_beyond_ten_years_is_a_usage_error(run) -> None:
+    result = run("--demo", "anomalies", "--history", "99999999999")
+    assert result.exit_code == 2 and "--history: at most 3660 days of baseline" in result.stderr
+
+
 def test_ack_silences_an_anomaly_until_unacked_and_all_shows_it(run) -> None:
     first = run("--demo", "anomalies", "--format", "json").json()
     spike = next(a for a in first if a["kind"] == "spike")
@@ -149,3 +154,69 @@ def test_file_exports_use_their_own_newest_day_as_the_end(run, tmp_path) -> None
 def test_help_documents_the_exit_status(run) -> None:
     result = run("anomalies", "--help")
     assert result.exit_code == 0 and "Exit status" in result.stdout and "--fail-on" in result.stdout
+
+
+# Days a provider has not reported yet are not zero ----------------------------------------------
+
+
+def test_a_day_the_demo_providers_have_not_reported_yet_is_not_a_drop(run) -> None:
+    """--as-of tomorrow: one day of normal data lag. The window keeps its real anomalies only."""
+    today = yesterday() + timedelta(days=1)
+    result = run("--demo", "anomalies", "--as-of", (today + timedelta(days=1)).isoformat(), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert found(result) == features("bigquery_spike", "sagemaker_new_service")
+    assert f"aws, azure, gcp: no data after {yesterday()} yet; {today}..{today} not judged" in result.stderr
+
+
+def test_a_window_reaching_past_the_newest_data_reports_only_real_anomalies(run) -> None:
+    start, end = day_of(4), (yesterday() + timedelta(days=6)).isoformat()
+    result = run("--demo", "anomalies", "--start", start, "--end", end, "--fail-on", "high", "--format", "json")
+    assert result.exit_code == 4  # the BigQuery spike is critical
+    assert found(result) == features("bigquery_spike")
+    assert all(a["pct"] is None or a["pct"] > -100 for a in result.json())
+
+
+def test_a_window_no_provider_has_reported_says_so_on_stderr(run) -> None:
+    as_of = yesterday() + timedelta(days=30)
+    result = run("--demo", "anomalies", "--as-of", as_of.isoformat(), "--format", "json")
+    assert result.exit_code == 0 and result.json() == []
+    window = f"{as_of - timedelta(days=14)}..{as_of - timedelta(days=1)}"
+    assert (f"warning: no data for {window} (newest: {yesterday()}); no day of the window was judged"
+            in result.stderr)
+    assert "warning: no data" not in run("--demo", "-q", "anomalies", "--as-of", as_of.isoformat()).stderr
+
+
+def lagging_export(tmp_path) -> str:
+    """Compute and Storage from 2024-01-01; Storage stops after 2024-02-22; the newest day is 2024-02-27."""
+    lines = ["ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,"
+             "ProviderName,SubAccountId,ServiceName,RegionId,ResourceId"]
+    start = datetime(2024, 1, 1).date()
+    for i in range(58):
+        day = start + timedelta(days=i)
+        for service, level, until in (("Compute", 100.0, 57), ("Storage", 60.0, 52)):
+            if i <= until:
+                cost = level + (i % 3)
+                lines.append(f"{day}T00:00:00Z,{day + timedelta(days=1)}T00:00:00Z,{cost},{cost},USD,Usage,AWS,111,"
+                             f"{service},us-east-1,{service}-1")
+    path = tmp_path / "lagging.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("extra", [[], ["--service", "Storage"]])
+def test_a_service_that_stopped_is_a_drop_while_the_days_after_the_export_are_not(run, tmp_path, extra) -> None:
+    args = ("anomalies", "--file", lagging_export(tmp_path), "--as-of", "2024-03-01", "--days", "7", *extra)
+    result = run(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [(a["date"], a["kind"], a["service"], a["cost"]) for a in result.json()] == [
+        ("2024-02-23", "level_shift", "Storage", 0.0)]
+    assert "files: no data after 2024-02-27 yet; 2024-02-28..2024-02-29 not judged" in result.stderr
+
+
+def test_config_validate_enforces_the_history_anomalies_needs(run, tmp_path) -> None:
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("anomalies:\n  history: 1\n")
+    result = run("--config", str(cfg), "config", "validate")
+    assert result.exit_code == 2 and "anomalies.history: expected 7 to 3660, got 1" in result.stderr
+    cfg.write_text("anomalies:\n  history: 7\n")
+    assert run("--config", str(cfg), "config", "validate").exit_code == 0

@@ -10,12 +10,13 @@ m5.large, an unattached gp3 volume and a free EIP: 70.08 + 16.00 + 3.65 USD a mo
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import test_cli_idle as idle_tests
 import yaml
+from test_cli_anomalies import lagging_export
 from test_cli_idle import CHECKS as IDLE_CHECKS
 from test_cli_idle import landscape, write_config
 
@@ -153,7 +154,10 @@ def test_a_provider_that_cannot_be_read_gives_the_error_state(run, fake_config) 
     cfg = fake_config(fake={"fail": True})
     result = run("--config", str(cfg), "check", "--period", "anomalies", "--as-of", "2026-03-10")
     assert result.exit_code == 3
-    assert "no unacknowledged anomalies; fake: the fake cloud is down" in lines(result)[0]
+    # Nothing was loaded, so nothing was judged: the failure is why (not "no anomalies").
+    assert "anomalies 2026-02-24..2026-03-09: no data for 2026-02-24..2026-03-09 (newest: none); " \
+           "fake: the fake cloud is down" in lines(result)[0]
+    assert "anomalies_critical=U;;;0" in lines(result)[0]
     crit = run("--config", str(cfg), "check", "--period", "anomalies", "--as-of", "2026-03-10",
                "--error-state", "critical")
     assert crit.exit_code == 2
@@ -247,3 +251,52 @@ def test_usage_errors_of_the_idle_options_are_unknown(run, args, reason) -> None
     result = run("--demo", "check", *args)
     assert result.exit_code == 3
     assert lines(result)[0].startswith("COSTCTL UNKNOWN - ") and reason in lines(result)[0]
+
+
+# Days a provider has not reported yet are not zero ----------------------------------------------
+
+
+def test_one_day_of_data_lag_in_the_demo_gives_the_same_anomalies_not_made_up_drops(run) -> None:
+    today = datetime.now(UTC).date()
+    newest = today - timedelta(days=1)
+    result = run("--demo", "check", "--period", "anomalies", "--as-of", (today + timedelta(days=1)).isoformat())
+    assert result.exit_code == 2, result.stdout
+    first, *rest = lines(result)
+    assert "2 open (1 critical, 1 medium), worst spike BigQuery" in first
+    assert perf(result)["high"] == 0 and perf(result)["low"] == 0
+    assert [line.split()[1:3] for line in rest[:-1]] == [["MEDIUM", "new"], ["CRITICAL", "spike"]]
+    assert rest[-1] == f"aws, azure, gcp: no data after {newest} yet; {today}..{today} not judged"
+
+
+def test_a_window_no_provider_has_reported_is_unknown_no_data_like_the_other_periods(run) -> None:
+    as_of = datetime.now(UTC).date() + timedelta(days=30)
+    window = f"{as_of - timedelta(days=14)}..{as_of - timedelta(days=1)}"
+    result = run("--demo", "check", "--period", "anomalies", "--as-of", as_of.isoformat())
+    assert result.exit_code == 3, result.stdout
+    assert lines(result) == [
+        f"COSTCTL UNKNOWN - anomalies {window}: no data for {window} (newest: {as_of - timedelta(days=31)}) | "
+        "anomalies_critical=U;;;0 anomalies_high=U;;;0 anomalies_medium=U;;;0 anomalies_low=U;;;0 "
+        "anomalies_acknowledged=U;;;0 anomalies_max_impact=U;;;0.00"]
+    stale = run("--demo", "check", "--period", "anomalies", "--as-of", as_of.isoformat(), "--stale-state", "critical")
+    assert stale.exit_code == 2
+    assert run("--demo", "check", "--period", "day", "--as-of", as_of.isoformat()).exit_code == 3
+
+
+def test_an_export_without_rows_is_unknown_for_anomalies_as_for_every_period(run, tmp_path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(HEADER + "\n")
+    for period in ("day", "anomalies"):
+        result = run("check", "--file", str(path), "--period", period)
+        assert result.exit_code == 3, result.stdout
+        assert lines(result) == [f"COSTCTL UNKNOWN - {period}: no cost rows in the file(s)"]
+
+
+def test_a_lagging_export_reports_the_service_that_stopped_and_not_the_days_after_it(run, tmp_path) -> None:
+    result = run("check", "--file", lagging_export(tmp_path), "--period", "anomalies", "--as-of", "2024-03-01",
+                 "--days", "7")
+    assert result.exit_code == 0, result.stdout  # medium: below the default -w high
+    first, *rest = lines(result)
+    assert first.startswith("COSTCTL OK - anomalies 2024-02-23..2024-02-29: 1 open (1 medium), "
+                            "worst level_shift Storage -6")
+    assert rest[0].startswith("2024-02-23 MEDIUM new level AWS / 111 / Storage: 0.00 USD (expected 61.00")
+    assert rest[1:] == ["files: no data after 2024-02-27 yet; 2024-02-28..2024-02-29 not judged"]

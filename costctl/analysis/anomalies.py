@@ -4,7 +4,7 @@ Takes a normalized frame covering the baseline history and the report window and
 ``Anomaly`` objects; it knows nothing about click, output formats, acknowledgements or
 notifications. New spend (a group with no cost before that now costs more than the minimum
 impact) is found the same way whatever the method, because no statistic can judge a series
-that has no past.
+that has no past. Days a source has not reported yet are never judged (``anomaly_series``).
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.analysis import anomaly_methods as methods
 from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
-from costctl.analysis.anomaly_series import NONE, build_matrix, long_frame
+from costctl.analysis.anomaly_series import NONE, build_matrix, long_frame, reported_days, reported_through
 from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
 from costctl.analysis.costs import output_name
 from costctl.errors import UsageError
@@ -99,9 +99,12 @@ def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) ->
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: date, end: date) -> list[Anomaly]:
+def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: date, end: date,
+           reported: dict[str, date] | None = None) -> list[Anomaly]:
     """Anomalies on the days ``[start, end)`` judged against ``[history_start, start)``.
 
+    ``reported`` is the newest day of each source (``reported_through`` of the data before
+    filters; default: of ``frame``): later days are not reported yet and are not judged.
     Sorted by date, then by impact (largest first).
     """
     import numpy as np
@@ -111,6 +114,8 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     drill = drill_keys(settings.keys)
     data = long_frame(frame, settings.keys, drill, settings.metric)
     matrix = build_matrix(data, settings.keys, history_start, end)
+    known = reported_days(data, settings.keys, matrix.groups, reported_through(frame) if reported is None else reported,
+                          history_start, len(matrix.days))
     weekdays = np.array([d.weekday() for d in matrix.days])
     first_report = (start - history_start).days
     active = np.flatnonzero(np.abs(matrix.values).sum(axis=1) > 1e-9)
@@ -119,8 +124,11 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
 
     found: list[Anomaly] = []
     for g, group in enumerate(matrix.groups):
-        values = matrix.values[:, g]
-        flags = _flags(values, weekdays, first_report, threshold, window, method, data_first, settings.min_impact)
+        if known[g] <= first_report:
+            continue  # its sources have not reported a day of the window yet
+        values = matrix.values[:known[g], g]  # cut after the last day its sources reported
+        flags = _flags(values, weekdays[:known[g]], first_report, threshold, window, method, data_first,
+                       settings.min_impact)
         for flag in flags:
             cost = float(values[flag.index])
             impact = cost - flag.expected
@@ -132,6 +140,24 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
                                   contributors(rows, drill, day, flag.expected, impact, settings.top_contributors)))
     found.sort(key=lambda a: (a.date, -abs(a.impact)))
     return found
+
+
+def unreported(reported: dict[str, date], start: date, end: date) -> str | None:
+    """``no data for START..LAST (newest: DAY)`` when no source reported a day of ``[start, end)``."""
+    if any(day >= start for day in reported.values()):
+        return None
+    newest = max(reported.values(), default=None)
+    return f"no data for {start}..{end - timedelta(days=1)} (newest: {newest or 'none'})"
+
+
+def lagging(reported: dict[str, date], start: date, end: date) -> list[str]:
+    """``aws, gcp: no data after DAY yet`` for the sources that have not reported the window's last day."""
+    by_day: dict[date, list[str]] = {}
+    for source, day in sorted(reported.items()):
+        if day < end - timedelta(days=1):
+            by_day.setdefault(day, []).append(source or "data")
+    return [f"{', '.join(names)}: no data after {day} yet; {max(day + timedelta(days=1), start)}.."
+            f"{end - timedelta(days=1)} not judged" for day, names in sorted(by_day.items())]
 
 
 def _flags(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int,

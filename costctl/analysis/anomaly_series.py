@@ -4,6 +4,14 @@ Sits between the normalized frame and the detection methods. A group is one comb
 ``--by`` keys plus the billing currency (amounts in different currencies are never added). Every
 group gets a value for every day of the range, zero where it had no rows, so that methods can
 index days by position and a missing day really means "cost nothing".
+
+That holds only up to the newest day a source (provider instance, ``x_Source``) has reported:
+exports and Cost Explorer lag a day or two, and a day not reported yet is unknown, not free.
+``reported_through`` finds that day per source, from the data before filters (a filter that
+selects nothing on a reported day means 0); ``reported_days`` cuts each group's series after the
+newest day of the least advanced source it has rows from, so no method ever judges such a day.
+A group that has no rows after an earlier day while its source reports later days did stop: its
+zeros are real and its drop is reported.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ class SeriesMatrix:
 
 
 def long_frame(frame: pd.DataFrame, keys: list[str], extra: list[str], metric: str) -> pd.DataFrame:
-    """One row per record with ``day``, ``currency``, the group keys, the ``extra`` keys and ``cost``.
+    """One row per record with ``day``, ``currency``, ``source``, the group keys, the ``extra`` keys and ``cost``.
 
     Missing key values become ``NONE`` so that groupby never drops them.
     """
@@ -48,6 +56,7 @@ def long_frame(frame: pd.DataFrame, keys: list[str], extra: list[str], metric: s
         "day": frame["ChargePeriodStart"].dt.tz_convert("UTC").dt.date,
         "currency": frame["BillingCurrency"].astype("string").fillna(NONE).astype(object),
         "cost": frame[METRICS[metric]].astype("float64"),
+        "source": _sources(frame),
     })
     for key in dict.fromkeys(keys + extra):
         data[key] = group_series(frame, key).fillna(NONE).astype(object)
@@ -67,3 +76,37 @@ def build_matrix(data: pd.DataFrame, keys: list[str], start: date, end: date) ->
     table = table.reindex(days, fill_value=0.0)
     groups = [tuple(g) if isinstance(g, tuple) else (g,) for g in table.columns]
     return SeriesMatrix(days, groups, table.to_numpy(dtype="float64"))
+
+
+def _sources(frame: pd.DataFrame) -> pd.Series:
+    return frame["x_Source"].astype("string").fillna(NONE).astype(object)
+
+
+def reported_through(frame: pd.DataFrame) -> dict[str, date]:
+    """The newest day (UTC ``ChargePeriodStart``) of each source in ``frame``: the last day it has reported.
+
+    Give it the frame before filters; a source with no rows is absent (it reported nothing).
+    """
+    import pandas as pd
+
+    if len(frame) == 0:
+        return {}
+    newest = frame["ChargePeriodStart"].groupby(_sources(frame)).max()
+    return {str(source): pd.Timestamp(ts).tz_convert("UTC").date() for source, ts in newest.items() if not pd.isna(ts)}
+
+
+def reported_days(data: pd.DataFrame, keys: list[str], groups: list[tuple[str, ...]], reported: dict[str, date],
+                  start: date, n: int) -> list[int]:
+    """For each group, how many days of ``[start, start + n)`` all of its sources have reported.
+
+    A group is known through the newest day of the least advanced source it has rows from (in
+    ``data``, a ``long_frame``); a source missing from ``reported`` does not cut.
+    """
+    limit: dict[tuple[str, ...], date] = {}
+    if groups and len(data):
+        for *group, source in data[keys + ["currency", "source"]].drop_duplicates().itertuples(index=False, name=None):
+            newest = reported.get(source)
+            g = tuple(group)
+            if newest is not None and (g not in limit or newest < limit[g]):
+                limit[g] = newest
+    return [n if g not in limit else max(0, min(n, (limit[g] - start).days + 1)) for g in groups]

@@ -118,6 +118,8 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     history = history if history is not None else cfg["history"]
     if history < 7:
         raise UsageError(f"--history: at least 7 days of baseline are needed, got {history}")
+    if history > 3660:  # ten years of baseline; more is a typo (and overflows date arithmetic)
+        raise UsageError(f"--history: at most 3660 days of baseline, got {history}")
     settings = core.Settings(keys=keys, method=method or cfg["method"], sensitivity=sensitivity or cfg["sensitivity"],
                              threshold=threshold, window=window,
                              min_impact=min_impact if min_impact is not None else cfg["min_impact"],
@@ -127,15 +129,26 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
                              cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
     settings.resolved_threshold()
     filters = Filters.from_options(accounts, services, regions, tags)
+    if notify:  # a bad channel name or a damaged state file fails before anything is printed
+        from costctl.notify.dispatch import check_names
+        from costctl.notify.state import NotifiedState
+
+        check_names(env.config.section("notifications") or {}, notify)
+        NotifiedState(state_dir(env)).check()
 
     if files:
-        loaded = load_dataset(env, providers=(), files=files, start=None, end=None, filters=filters)
+        loaded = load_dataset(env, providers=(), files=files, start=None, end=None)
         lo, hi = _window(env, env.as_of or loaded.end, days, month, start, end, cfg["days"])
     else:
         lo, hi = _window(env, None, days, month, start, end, cfg["days"])
-        loaded = load_dataset(env, providers=providers, files=(), start=lo - timedelta(days=history), end=hi,
-                              filters=filters)
-    found = core.detect(loaded.data.frame(), settings, lo - timedelta(days=history), lo, hi)
+        loaded = load_dataset(env, providers=providers, files=(), start=lo - timedelta(days=history), end=hi)
+    # The newest day of each source, before filters: later days are not reported yet, not zero.
+    reported = core.reported_through(loaded.data.frame())
+    found = core.detect(filters.apply_frame(loaded.data.frame()), settings, lo - timedelta(days=history), lo, hi,
+                        reported)
+    gap = core.unreported(reported, lo, hi)
+    for note in [f"warning: {gap}; no day of the window was judged"] if gap else core.lagging(reported, lo, hi):
+        env.info(note if gap else f"note: {note}")
 
     store = AnomalyStore(state_dir(env))
     store.mark(found)

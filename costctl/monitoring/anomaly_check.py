@@ -7,6 +7,11 @@ the check too. The check also records what it found (``seen.json``) so an id rea
 output can be acknowledged without running ``anomalies`` first. The state comes from
 ``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Unlike the
 day/mtd/forecast/change periods this path imports pandas: detection is frame-based.
+
+Days after a provider's newest data are not reported yet: detection does not judge them, and the
+long output names the providers that lag. When no provider has reported a day of the window (or
+the ``--file`` exports have no rows) the answer is ``--stale-state`` ("no data for ..."), or
+``--error-state`` when failed providers are why, as for the other periods.
 """
 
 from __future__ import annotations
@@ -53,23 +58,38 @@ def _settings(env: Env, metric: str):  # -> costctl.analysis.anomalies.Settings
     return settings
 
 
-def _load(env: Env, req: AnomalyRequest, history: int, days: int):
-    """(frame, first window day, window end, failed provider phrases)."""
+@dataclass
+class _Loaded:
+    frame: object  # pandas.DataFrame, filtered
+    lo: date
+    hi: date
+    failed: list[str]  # phrases of the providers that failed
+    reported: dict[str, date]  # newest day per source, before filters
+    all_failed: bool = False
+
+
+def _load(env: Env, req: AnomalyRequest, history: int, days: int) -> _Loaded | None:
+    """The window and its data; None when the ``--file`` exports have no rows."""
     from costctl import loader
-    from costctl.loader import Dataset
+    from costctl.analysis.anomaly_series import reported_through
     from costctl.ranges import resolve
 
     if req.files:
         if req.providers:
             raise UsageError("--file and --provider cannot be combined")
         data, _first, last = loader.load_files(req.files)
-        lo, hi = resolve(env.as_of or last or env.today(), days=days)
-        return req.filters.apply_frame(data.frame()), lo, hi, []
+        if last is None:
+            return None
+        lo, hi = resolve(env.as_of or last, days=days)
+        frame = data.frame()
+        return _Loaded(req.filters.apply_frame(frame), lo, hi, [], reported_through(frame))
     lo, hi = resolve(env.today(), days=days)
     data, statuses = loader.load(env, loader.select_sources(env, req.providers), lo - timedelta(days=history), hi,
                                  tolerate_errors=True)
     failed = [_failure(s.name, s.error) for s in statuses if not s.ok]
-    return Dataset(block=req.filters.apply_block(data.block())).frame(), lo, hi, failed
+    frame = data.frame()
+    return _Loaded(req.filters.apply_frame(frame), lo, hi, failed, reported_through(frame),
+                   bool(statuses) and len(failed) == len(statuses))
 
 
 def _failure(name: str, error: str | None) -> str:
@@ -88,12 +108,34 @@ def anomaly_outcome(env: Env, req: AnomalyRequest) -> Outcome:
     if days < 1:
         raise UsageError(f"--days: expected a positive number of days, got {days}")
     settings = _settings(env, req.metric)
-    frame, lo, hi, failed = _load(env, req, cfg["history"], days)
-    found = core.detect(frame, settings, lo - timedelta(days=cfg["history"]), lo, hi)
+    loaded = _load(env, req, cfg["history"], days)
+    if loaded is None:  # worded as the other periods word it
+        return Outcome(req.policy.stale_state, "anomalies: no cost rows in the file(s)")
+    lo, hi = loaded.lo, loaded.hi
+    gap = core.unreported(loaded.reported, lo, hi)
+    if gap:
+        return no_data(gap, req.rule, lo, hi, loaded.failed, req.policy, loaded.all_failed)
+    found = core.detect(loaded.frame, settings, lo - timedelta(days=cfg["history"]), lo, hi, loaded.reported)
     store = AnomalyStore(req.state_dir)
     store.mark(found)
     store.remember(found, env.real_today())
-    return judge(found, req.rule, lo, hi, failed, req.policy.error_state)
+    outcome = judge(found, req.rule, lo, hi, loaded.failed, req.policy.error_state)
+    outcome.long_output = [*outcome.long_output, *core.lagging(loaded.reported, lo, hi)]
+    return outcome
+
+
+def no_data(gap: str, rule: AnomalyRule, lo: date, hi: date, failed: list[str], policy: Policy,
+            all_failed: bool = False) -> Outcome:
+    """No provider reported a day of the window: ``--stale-state``, ``--error-state`` when failures are why."""
+    states = [policy.error_state] if failed else []
+    if not all_failed:
+        states.append(policy.stale_state)
+    text = f"anomalies {lo}..{hi - timedelta(days=1)}: {gap}" + "".join(f"; {f}" for f in failed)
+    warn, crit = rule.impact_fields()
+    perfdata = [Perfdata(f"anomalies_{s}", None, decimals=0, min=0) for s in reversed(SEVERITIES)]
+    perfdata += [Perfdata("anomalies_acknowledged", None, decimals=0, min=0),
+                 Perfdata("anomalies_max_impact", None, warn=warn, crit=crit, min=0)]
+    return Outcome(worst(states), text, perfdata)
 
 
 def judge(found: list[Anomaly], rule: AnomalyRule, lo: date, hi: date, failed: list[str] | None = None,
