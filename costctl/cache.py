@@ -134,7 +134,8 @@ class CostCache:
 
     def _read(self, key: str) -> dict[str, Any] | None:
         value = self._get(key)
-        if not (isinstance(value, dict) and "fetched_at" in value and "columns" in value):
+        if not (isinstance(value, dict) and isinstance(value.get("fetched_at"), int | float)
+                and isinstance(value.get("columns"), dict)):
             return None  # absent, foreign or damaged entry: treat as missing, it will be re-fetched
         return value
 

@@ -39,4 +39,5 @@ def summarize(columns: dict[str, list[Any]], fetched_at: float) -> dict[str, Any
 
 def is_summary(value: Any) -> bool:
     """True for a value ``summarize`` made (anything else in the cache is treated as absent)."""
-    return isinstance(value, dict) and "fetched_at" in value and "sums" in value and "rows" in value
+    return (isinstance(value, dict) and isinstance(value.get("fetched_at"), int | float)
+            and isinstance(value.get("sums"), list) and isinstance(value.get("rows"), int))

@@ -187,6 +187,22 @@ def test_coverage_and_clear_per_provider(fake_config, tmp_path):
     assert store.coverage() == []
 
 
+@pytest.mark.parametrize("value", [
+    {"fetched_at": "yesterday", "columns": {}},
+    {"fetched_at": 1.0, "columns": ["not", "a", "mapping"]},
+    ["a", "list"],
+    "text",
+])
+def test_an_entry_of_the_wrong_shape_is_treated_as_missing(tmp_path, value):
+    store = CostCache(tmp_path)
+    day = date(2026, 11, 1)
+    store._db.set(store._day_key("p", "fp", day), value)
+    store._db.set(store._summary_key("p", "fp", "2026-11"), {"days": {day.isoformat(): value}})
+    assert store.lookup("p", "fp", [day]) == {day: None}
+    assert store.summaries("p", "fp", [day]) == {day: None}
+    assert store.coverage() == []
+
+
 def test_a_corrupt_cache_file_gives_a_cache_error(tmp_path):
     directory = tmp_path / "cache"
     directory.mkdir()
