@@ -100,6 +100,7 @@ def test_out_of_range_numbers_are_named_with_the_range(text: str, message: str) 
     ("budgets:\n  q:\n    amount: .nan\n", r"budgets\.q\.amount: expected a finite number, got float nan"),
     ("budgets:\n  q:\n    amount: " + "9" * 400 + "\n", r"budgets\.q\.amount: expected a finite number"),
     ("a: &x [*x]\n", r"a YAML alias \(\*name\) is used inside its own anchor"),
+    ('cache:\n  path: "/var/a\\0b"\n', r"cache\.path: expected a string, got '/var/a\\x00b'"),
     ("cache:\n  1: a\n  foo: b\n", r"cache\.1: unknown key"),
     ("providers:\n  x:\n    type: [files]\n", r"providers\.x\.type: expected a provider type name .*got list"),
 ])
