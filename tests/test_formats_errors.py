@@ -45,7 +45,8 @@ def test_binary_content_is_named_and_never_echoed():
     assert message.isprintable()
 
 
-@pytest.mark.parametrize(("cell", "shown"), [("inf", "inf"), ("-Infinity", "-inf"), ("1e308", "1e+308")])
+@pytest.mark.parametrize(("cell", "shown"), [("inf", "'inf'"), ("-Infinity", "'-Infinity'"), ("1e308", "'1e308'"),
+                                             ("9" * 400, repr("9" * 40))])
 def test_a_cost_that_is_not_a_finite_amount_names_its_row(cell: str, shown: str):
     data = FOCUS_CSV.replace("abc,2.0", f"{cell},2.0").encode()
     message = error_of(parse_export, data, "focus.csv")

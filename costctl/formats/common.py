@@ -75,18 +75,19 @@ def money(raw: pd.DataFrame, column: str | None, source: str, *, default: float 
         raise ExportFormatError(
             f"{source}: column {column} row {position + 1}: cost {value!r} is not a number; fix or remove that row"
         )
-    return _bounded(numbers, column, source).fillna(default)
+    return _bounded(numbers, column, source, strings).fillna(default)
 
 
 MAX_COST = 1e15  # beyond any bill: 'inf' or 1e308 is a broken export, and sums of them overflow
 
 
-def _bounded(numbers: pd.Series, column: str, source: str) -> pd.Series:
-    """``numbers`` when every cost is finite and below MAX_COST in size; else the first bad row."""
+def _bounded(numbers: pd.Series, column: str, source: str, cells: pd.Series | None = None) -> pd.Series:
+    """``numbers`` when every cost is finite and below MAX_COST in size; else the first bad row,
+    shown as written in the file (``cells``) when there is text to show."""
     bad = numbers.abs() > MAX_COST  # NaN compares False: empty cells are handled by the caller
     if bad.any():
         position = int(bad.to_numpy().argmax())
-        value = float(numbers.iloc[position])
+        value = float(numbers.iloc[position]) if cells is None else str(cells.iloc[position])[:40]
         raise ExportFormatError(f"{source}: column {column} row {position + 1}: cost {value!r} is not a finite "
                                 f"amount (at most {MAX_COST:g} in size); fix or remove that row")
     return numbers
