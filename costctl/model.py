@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # Column kinds. Each maps to one pandas dtype and one plain-Python cache representation.
 TIMESTAMP = "timestamp"  # datetime64[ns, UTC]; cached as int epoch seconds
 MONEY = "money"  # float64, never null
+MAX_COST = 1e15  # beyond any bill: 'inf' or 1e308 is a broken export, and sums of such overflow
 NUMBER = "number"  # float64, nullable (NaN)
 STRING = "string"  # pandas "string" dtype, nullable (<NA>)
 TAGS = "tags"  # object column of dict[str, str], never null (empty dict)
@@ -183,9 +184,10 @@ def validate(frame: Any) -> None:
         series = frame[col.name]
         if col.kind in (MONEY, TIMESTAMP) and col.required and series.isna().any():
             raise SchemaError(f"column {col.name} has {int(series.isna().sum())} null value(s)")
-        if col.kind == MONEY and (series.abs() > 1e15).any():  # inf, or an overflowing sum later
-            raise SchemaError(f"column {col.name} has {int((series.abs() > 1e15).sum())} value(s) that are not "
-                              "finite amounts (infinite or beyond 1e15)")
+        too_big = series.abs() > MAX_COST if col.kind == MONEY else None  # inf, or an overflowing sum later
+        if too_big is not None and too_big.any():
+            raise SchemaError(f"column {col.name} has {int(too_big.sum())} value(s) that are not finite amounts "
+                              f"(infinite or beyond {MAX_COST:g})")
         if col.kind == TAGS and not series.map(lambda v: isinstance(v, dict)).all():
             raise SchemaError(f"column {col.name} must hold a dict in every row")
     if len(frame):

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ExportFormatError
+from costctl.model import MAX_COST
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -76,9 +77,6 @@ def money(raw: pd.DataFrame, column: str | None, source: str, *, default: float 
             f"{source}: column {column} row {position + 1}: cost {value!r} is not a number; fix or remove that row"
         )
     return _bounded(numbers, column, source, strings).fillna(default)
-
-
-MAX_COST = 1e15  # beyond any bill: 'inf' or 1e308 is a broken export, and sums of them overflow
 
 
 def _bounded(numbers: pd.Series, column: str, source: str, cells: pd.Series | None = None) -> pd.Series:
