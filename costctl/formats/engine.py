@@ -268,6 +268,16 @@ class Scan:
         part = self._part_named_in(message)
         return _reader_error(part.name if part else self.name, part, message)
 
+    def translate_check(self, exc: BaseException) -> ExportFormatError | None:
+        """The message of a value check raised by this scan's SQL (None when the error is not
+        one of its checks): used by queries that read this scan through a view."""
+        message = str(exc)
+        return self._check_error(message) if ERROR_PREFIX in message else None
+
+    def names_its_file(self, message: str) -> bool:
+        """True when a DuckDB error message names a file this scan reads."""
+        return any(p.path and p.path in message for p in self.parts) or self.name in message
+
     def _check_error(self, message: str) -> ExportFormatError | None:
         import duckdb
 
