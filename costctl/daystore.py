@@ -116,12 +116,14 @@ class DayStore:
     def _sums(con: Any, staging: str) -> dict[date, DayFiles]:
         """Per day: rows, newest end, and BilledCost/EffectiveCost per (currency, account id,
         account name, service), in one pass over the staged files."""
-        if not os.path.isdir(staging):
-            return {}
+        import glob
+
         pattern = os.path.join(staging, "*", "*.parquet")
+        if not glob.glob(pattern):  # nothing in range: DuckDB may leave the folder empty
+            return {}
         found = con.execute(
-            "SELECT _day, BillingCurrency, SubAccountId, SubAccountName, ServiceName, sum(BilledCost), "
-            "sum(EffectiveCost), count(*), max(epoch(ChargePeriodEnd)) "
+            "SELECT _day, BillingCurrency, SubAccountId, SubAccountName, ServiceName, fsum(BilledCost), "
+            "fsum(EffectiveCost), count(*), max(epoch(ChargePeriodEnd)) "
             f"FROM read_parquet({literal(pattern)}, hive_partitioning = true, hive_types_autocast = false) "
             "GROUP BY ALL").fetchall()
         out: dict[date, DayFiles] = {}
@@ -133,6 +135,8 @@ class DayStore:
                 entry.end = end if entry.end is None else max(entry.end, end)
             entry.sums.append([currency, account_id, account_name, service, float(billed or 0.0),
                                float(effective or 0.0)])
+        for entry in out.values():
+            entry.sums.sort(key=sum_order)
         return out
 
     def collect(self, source: str, fingerprint: str, day: date, keep: set[str], now: float | None = None) -> int:
@@ -210,6 +214,11 @@ class DayStore:
                 except OSError:
                     continue
         return total
+
+
+def sum_order(line: list[Any]) -> tuple[str, ...]:
+    """A stable order for summary lines (DuckDB's GROUP BY has none): by their text keys."""
+    return tuple("" if v is None else str(v) for v in line[:4])
 
 
 def read_sql(paths: list[str]) -> str:

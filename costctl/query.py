@@ -169,7 +169,7 @@ class Dataset:
         parts = ["date_trunc('day', ChargePeriodStart) AS ChargePeriodStart" if by_day else
                  "min(ChargePeriodStart) AS ChargePeriodStart", "max(ChargePeriodEnd) AS ChargePeriodEnd"]
         parts += [quote(c) for c in keep]
-        parts += [f"sum({quote(c)}) AS {quote(c)}" for c in SUMMED]
+        parts += [f"fsum({quote(c)}) AS {quote(c)}" for c in SUMMED]  # compensated: order-independent
         parts.append("bool_or(x_Estimated) AS x_Estimated")
         if all_tags:
             parts.append("Tags")

@@ -163,13 +163,15 @@ class Raw:
         assert name is not None
         kind = self.type_of(name)
         c = self.col(name) if kind == "VARCHAR" else f"CAST({self.col(name)} AS VARCHAR)"
-        nulls = ", ".join(lit(s) for s in sorted(NULL_STRINGS))
+        # list_contains, not IN (...): DuckDB plans a long IN list as a join that runs for every
+        # mapped column even when a query reads none of them; a scalar function is pruned with it.
+        nulls = "[" + ", ".join(lit(s) for s in sorted(NULL_STRINGS)) + "]"
         trimmed = f"trim({c}, {lit(WHITESPACE)})"
-        slow = f"(CASE WHEN {trimmed} IN ({nulls}) THEN NULL ELSE {trimmed} END)"
+        slow = f"(CASE WHEN list_contains({nulls}, {trimmed}) THEN NULL ELSE {trimmed} END)"
         # trim() with a character list is slow, so only cells that start or end with whitespace take it
-        edges = ", ".join(f"chr({ord(ch)})" for ch in WHITESPACE)
-        return (f"(CASE WHEN {c} IN ({nulls}) THEN NULL WHEN {c}[1] IN ({edges}) OR {c}[-1] IN ({edges}) "
-                f"THEN {slow} ELSE {c} END)")
+        edges = "[" + ", ".join(f"chr({ord(ch)})" for ch in WHITESPACE) + "]"
+        return (f"(CASE WHEN list_contains({nulls}, {c}) THEN NULL WHEN list_contains({edges}, {c}[1]) "
+                f"OR list_contains({edges}, {c}[-1]) THEN {slow} ELSE {c} END)")
 
     def money(self, name: str | None, default: float = 0.0) -> str:
         """DOUBLE cost; empty -> ``default``; a non-number or a size beyond MAX_COST raises naming column and row."""
