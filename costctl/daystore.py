@@ -19,9 +19,7 @@ Inspecting a day by hand: ``duckdb -c "FROM 'rows/prod-aws/*/2026-11/2026-11-03/
 from __future__ import annotations
 
 import os
-import shutil
 import time
-import urllib.parse
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +31,8 @@ TEMP_PREFIX = ".tmp-"
 
 def source_dir_name(source: str) -> str:
     """A provider instance name as one safe path component (names are config keys: any text)."""
+    import urllib.parse
+
     return urllib.parse.quote(source, safe="-_.") or "_"
 
 
@@ -76,6 +76,8 @@ class DayStore:
         the files just written. DuckDB streams the query into partitioned Parquet, so a fetch
         larger than memory never sits in the process whole.
         """
+        import shutil
+
         from costctl.safedisk import make_private
 
         lowest = min(days) if first is None else min(first, min(days))
@@ -171,6 +173,8 @@ class DayStore:
 
     def sweep_staging(self, now: float | None = None) -> int:
         """Remove staging folders of writers that died (older than an hour)."""
+        import shutil
+
         now = time.time() if now is None else now
         removed = 0
         try:
@@ -203,6 +207,8 @@ class DayStore:
 
     def remove_source(self, source: str | None) -> None:
         """Delete every file of one provider instance (or all)."""
+        import shutil
+
         shutil.rmtree(self.root if source is None else self.source_dir(source), ignore_errors=True)
 
     def size_bytes(self) -> int:
