@@ -12,7 +12,7 @@ errors raised inside the query (``sqlexpr`` checks) and DuckDB's own reader erro
 into the same one-line ExportFormatError messages the pandas readers gave, naming file and row.
 
 Formats whose SQL mapper does not exist yet (``SQL_MAPPERS`` names the module; it is used as soon
-as it can be imported) are still mapped by the pandas mapper in ``export.PANDAS_MAPPERS`` after DuckDB
+as it can be imported) are still mapped by the pandas mapper in ``export.MAPPERS`` after DuckDB
 has read the raw columns, so the mappers can be ported one at a time.
 """
 
@@ -227,7 +227,7 @@ class Scan:
                 else:
                     raw = relation.arrow().read_all().to_pandas() if hasattr(relation.arrow(), "read_all") \
                         else relation.arrow().to_pandas()
-            self._frames[index] = export.finish(export.pandas_mapper(part.fmt)[1](raw, part.name), part.name)
+            self._frames[index] = export.finish(export.MAPPERS[part.fmt][1](raw, part.name), part.name)
         return self._frames[index]
 
     def df(self) -> pd.DataFrame:
@@ -496,7 +496,7 @@ def wanted(fmt: str, columns: list[str]) -> list[str]:
     else:
         from costctl.formats import export
 
-        chosen = list(export.pandas_mapper(fmt)[0](columns))
+        chosen = list(export.MAPPERS[fmt][0](columns))
     return chosen
 
 

@@ -2,12 +2,11 @@
 
 ``engine.scan`` does the reading (DuckDB, streamed) and the mapping of every format that has a
 SQL mapper; this module keeps the frame-returning API its callers use, and the pandas mappers
-(``PANDAS_MAPPERS``) of the formats still waiting for their SQL port (FOCUS is SQL-only: ``focus_sql``).
+(``MAPPERS``) of the formats still waiting for their SQL port (FOCUS is SQL-only: ``focus_sql``).
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,26 +15,18 @@ import pandas as pd
 
 from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
+from costctl.formats import aws_cur, azure, gcp
 from costctl.formats.detect import detect_format
 from costctl.formats.periods import split_daily
 
 Mapper = Callable[[pd.DataFrame, str], pd.DataFrame]
 
-# Pandas mappers of the formats still waiting for their SQL port: (module, wanted, map function), imported
-# only when the format has no SQL mapper, so a port may delete its pandas mapper without touching this file.
-PANDAS_MAPPERS: dict[str, tuple[str, str, str]] = {
-    "aws_cur": ("costctl.formats.aws_cur", "wanted", "map_cur"),
-    "aws_cur2": ("costctl.formats.aws_cur", "wanted", "map_cur"),
-    "azure": ("costctl.formats.azure", "wanted", "map_azure"),
-    "gcp": ("costctl.formats.gcp", "wanted", "map_gcp"),
+MAPPERS: dict[str, tuple[Callable[[list[str]], list[str]], Mapper]] = {
+    "aws_cur": (aws_cur.wanted, aws_cur.map_cur),
+    "aws_cur2": (aws_cur.wanted, aws_cur.map_cur),
+    "azure": (azure.wanted, azure.map_azure),
+    "gcp": (gcp.wanted, gcp.map_gcp),
 }
-
-
-def pandas_mapper(fmt: str) -> tuple[Callable[[list[str]], list[str]], Mapper]:
-    """(wanted, map) of a format's pandas mapper."""
-    module_name, wanted_name, map_name = PANDAS_MAPPERS[fmt]
-    module = importlib.import_module(module_name)
-    return getattr(module, wanted_name), getattr(module, map_name)
 
 
 def read_export(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -63,7 +54,7 @@ def map_frame(raw: pd.DataFrame, source: str) -> pd.DataFrame:
 
     fmt = detect_format(raw.columns, source)
     if sql_mapper(fmt) is None:
-        return finish(pandas_mapper(fmt)[1](raw, source), source)
+        return finish(MAPPERS[fmt][1](raw, source), source)
     with scan_frame(raw, source) as export:
         return export.df()
 
