@@ -15,6 +15,8 @@ import tempfile
 import threading
 from typing import Any
 
+from costctl.errors import ConfigError
+
 MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
 
 _lock = threading.Lock()
@@ -49,12 +51,18 @@ def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
     from costctl.formats.sqlexpr import register_functions
 
     spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getpid()}")
-    con = duckdb.connect(config={
-        "threads": max(1, os.cpu_count() or 1),
-        "memory_limit": memory_limit,
-        "temp_directory": spill,
-        "preserve_insertion_order": True,  # error rows are numbered in file order
-    })
+    try:
+        con = duckdb.connect(config={
+            "threads": max(1, os.cpu_count() or 1),
+            "memory_limit": memory_limit,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,  # error rows are numbered in file order
+        })
+    except duckdb.Error as exc:
+        if "memory" in str(exc).lower():
+            raise ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
+                              "(e.g. 512MB or 2GB); fix or unset it") from None
+        raise
     con.execute("SET TimeZone = 'UTC'")
     register_functions(con)
     return con
