@@ -44,12 +44,20 @@ def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
     # a predictable /tmp path could be pre-created by another user.
     spill = tempfile.mkdtemp(prefix="costctl-duckdb-")
     atexit.register(shutil.rmtree, spill, True)
-    con = duckdb.connect(config={
-        "threads": max(1, os.cpu_count() or 1),
-        "memory_limit": memory_limit,
-        "temp_directory": spill,
-        "preserve_insertion_order": True,  # error rows are numbered in file order
-    })
+    try:
+        con = duckdb.connect(config={
+            "threads": max(1, os.cpu_count() or 1),
+            "memory_limit": memory_limit,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,  # error rows are numbered in file order
+        })
+    except duckdb.Error as exc:
+        if "memory" in str(exc).lower():
+            from costctl.errors import ConfigError
+
+            raise ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
+                              "(e.g. 512MB or 2GB); fix or unset it") from None
+        raise
     con.execute("SET TimeZone = 'UTC'")
     register_functions(con)
     return con

@@ -197,3 +197,10 @@ def test_formats_without_a_sql_mapper_fall_back_to_their_pandas_mapper(monkeypat
         assert scan.df()["BilledCost"].tolist() == [1.5]
         with scan.errors():
             assert scan.relation.aggregate("sum(BilledCost)").fetchall() == [(1.5,)]
+
+
+def test_a_bad_memory_setting_is_a_config_error_naming_the_variable():
+    from costctl.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="COSTCTL_DUCKDB_MEMORY='lots' is not a memory size"):
+        duck.new_connection(memory_limit="lots")

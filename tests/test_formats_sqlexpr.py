@@ -136,3 +136,21 @@ def test_require_names_the_candidates():
     assert raw.resolve("COST") == "cost" and raw.resolve("nope", "date") == "Date" and raw.resolve("nope") is None
     with pytest.raises(ExportFormatError, match="x.csv: missing cost column A or B; re-export with that column"):
         raw.require("cost", "A", "B")
+
+
+def test_tags_and_categories_are_parsed_once_per_distinct_value(monkeypatch):
+    from costctl.formats import categories, sqlexpr
+
+    calls: list[str] = []
+    monkeypatch.setattr(sqlexpr, "parse_tags", lambda value: calls.append(value) or parse_tags(value))
+    monkeypatch.setattr(categories, "service_category",
+                        lambda name, consumed=None: calls.append(name) or service_category(name, consumed))
+    monkeypatch.setattr(sqlexpr, "_TAG_CACHE", {})
+    monkeypatch.setattr(sqlexpr, "_CATEGORY_CACHE", {})
+    con = duck.connect().cursor()
+    raw = Raw({"t": "VARCHAR", "s": "VARCHAR"}, "x.csv")
+    rows = con.sql(f"SELECT {raw.tags('t')} AS tags, {service_category_sql(raw.text('s'))} AS category FROM "
+                   "(SELECT '\"team\": \"t' || (i % 3) || '\"' AS t, 'Amazon S' || (i % 2) AS s FROM range(50000) r(i))"
+                   ).fetchall()
+    assert len(rows) == 50000 and {r[0] for r in rows} == {'{"team":"t0"}', '{"team":"t1"}', '{"team":"t2"}'}
+    assert sorted(calls) == ['"team": "t0"', '"team": "t1"', '"team": "t2"', "Amazon S0", "Amazon S1"]

@@ -312,9 +312,9 @@ def _per_distinct(function: Any) -> Any:
 
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        distinct = pc.unique(values)
-        mapped = pa.array([function(v) for v in distinct.to_pylist()], type=pa.string())
-        return pc.take(mapped, pc.index_in(values, distinct))
+        encoded = pc.dictionary_encode(values)  # one hash pass: distinct values + each row's index
+        mapped = pa.array([function(v) for v in encoded.dictionary.to_pylist()], type=pa.string())
+        return pc.fill_null(pc.take(mapped, encoded.indices), function(None))
 
     return vector
 
