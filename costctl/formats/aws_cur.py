@@ -51,6 +51,11 @@ V2_NAMES: dict[str, str] = {
 }
 LEGACY_NAMES = frozenset(V2_NAMES.values()) | {"product/region"}
 
+# One column per tag: ``resourceTags/user:KEY`` (legacy) or ``resource_tags_user_KEY`` (CUR 2.0 CSV, Athena).
+TAG_COLUMN_PREFIXES = ("resourceTags/", "resource_tags_")
+# Prefixes that only say a tag is user-defined; dropped so reports group by the key users typed.
+USER_PREFIXES = ("user:", "user_")
+
 # LineItemType -> FOCUS ChargeCategory; unknown types become Adjustment.
 CHARGE_CATEGORY: dict[str, str] = {
     "Usage": "Usage",
@@ -75,7 +80,7 @@ CHARGE_CATEGORY: dict[str, str] = {
 def wanted(columns: list[str]) -> list[str]:
     """The source columns this mapper reads: the known ones plus every tag column."""
     keep = LEGACY_NAMES | set(V2_NAMES)
-    return [c for c in columns if c in keep or c.startswith(("resourceTags/", "resource_tags_"))]
+    return [c for c in columns if c in keep or c.startswith(TAG_COLUMN_PREFIXES)]
 
 
 def map_cur(raw: pd.DataFrame, source: str) -> pd.DataFrame:
@@ -153,7 +158,7 @@ def cur_tags(raw: pd.DataFrame) -> pd.Series:
     users typed, so it is dropped. AWS-generated tags keep their ``aws:`` prefix.
     """
     tags = common.tags(raw, "resourceTags")
-    columns = [c for c in raw.columns if c.startswith(("resourceTags/", "resource_tags_"))]
+    columns = [c for c in raw.columns if c.startswith(TAG_COLUMN_PREFIXES)]
     if not columns:
         return tags.map(_strip_user_prefix)
     keys = [_strip_user_prefix_key(c.split("/", 1)[1] if "/" in c else c[len("resource_tags_"):]) for c in columns]
@@ -167,7 +172,7 @@ def cur_tags(raw: pd.DataFrame) -> pd.Series:
 
 
 def _strip_user_prefix_key(key: str) -> str:
-    for prefix in ("user:", "user_"):
+    for prefix in USER_PREFIXES:
         if key.startswith(prefix):
             return key[len(prefix):]
     return key
