@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -185,3 +186,80 @@ def test_non_numeric_amortization_cost_names_column_and_row():
     rows = [LEGACY_ROWS[0], ("bad", "DiscountedUsage", HOUR, "0", {"reservation/EffectiveCost": "n/a"}, 0.0)]
     with pytest.raises(ExportFormatError, match=r"column reservation/EffectiveCost row 2: cost 'n/a' is not a number"):
         parse_export(legacy_csv(rows), "cur.csv")
+
+
+# --- the same mapping for a table known only by its schema (Athena over Glue, issue #16) ---------------------------
+
+ATHENA_CUR_COLUMNS = {  # a CUR table as Glue describes it (types in DuckDB's spelling); no file is read
+    "line_item_usage_start_date": "TIMESTAMP", "line_item_usage_end_date": "TIMESTAMP",
+    "line_item_unblended_cost": "DOUBLE", "line_item_line_item_type": "VARCHAR", "line_item_product_code": "VARCHAR",
+    "reservation_effective_cost": "DOUBLE", "reservation_reservation_a_r_n": "VARCHAR",
+    "savings_plan_savings_plan_effective_cost": "DOUBLE", "savings_plan_total_commitment_to_date": "DOUBLE",
+    "savings_plan_used_commitment": "DOUBLE", "bill_invoice_id": "VARCHAR", "bill_billing_period_start_date":
+    "TIMESTAMP", "product_region": "VARCHAR", "product": "MAP(VARCHAR, VARCHAR)",
+    "resource_tags": "MAP(VARCHAR, VARCHAR)", "resource_tags_user_team": "VARCHAR",
+}
+# What the mapper's own SQL may use: CASE, COALESCE, CAST, AND/OR (sqlglot's names); all ANSI and Trino.
+ANSI = {"Case", "If", "Coalesce", "Cast", "And", "Or"}
+
+
+def test_the_mapping_from_a_glue_schema_writes_only_ansi_sql_around_the_sqlexpr_helpers(monkeypatch):
+    """Everything dialect-specific comes from sqlexpr (replaced here by opaque columns); the rest must be ANSI."""
+    import sqlglot
+    from sqlglot import exp
+
+    from costctl.formats import aws_cur_sql
+    from costctl.formats.sqlexpr import Raw, ident
+
+    class Opaque(Raw):
+        def text(self, name):
+            return "CAST(NULL AS VARCHAR)" if name is None else ident(f"text {name}")
+
+        def money(self, name, default=0.0):
+            return "0.0" if name is None else ident(f"money {name}")
+
+        def number(self, name):
+            return "CAST(NULL AS DOUBLE)" if name is None else ident(f"number {name}")
+
+        def timestamp(self, name):
+            return ident(f"timestamp {name}")
+
+        def tags(self, name):
+            return ident(f"tags {name}")
+
+    for helper in ("merge_tags", "tag_object", "strip_tag_prefixes", "tag_value", "service_category"):
+        monkeypatch.setattr(aws_cur_sql, helper, lambda *args, helper=helper: ident(helper))
+    mapping = aws_cur_sql.columns(Opaque(ATHENA_CUR_COLUMNS, "athena:cur"))
+    used = set()
+    for expression in mapping.values():
+        tree = sqlglot.parse_one(expression, read="trino")
+        used |= {type(node).__name__ for node in tree.walk() if isinstance(node, exp.Func)}
+        used |= {f"anonymous {node.name}" for node in tree.walk() if isinstance(node, exp.Anonymous)}
+    assert used <= ANSI, f"dialect-specific SQL outside sqlexpr: {used - ANSI}"
+    assert mapping["RegionId"].startswith("COALESCE(" + ident("text product_region"))
+    assert "money reservation_effective_cost" in mapping["EffectiveCost"]
+    assert {"BillingPeriodStart", "x_Estimated"} <= set(mapping)
+
+
+def test_the_mapping_from_a_glue_schema_runs_on_a_table_of_those_types():
+    """The real helpers over a DuckDB table typed like the Glue schema: the Athena-shaped CUR maps as a file does."""
+    import duckdb
+
+    from costctl.formats import aws_cur_sql, sqlexpr
+
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    sqlexpr.register_functions(con)
+    con.execute("CREATE TABLE cur (" + ", ".join(f"{sqlexpr.ident(k)} {v}" for k, v in ATHENA_CUR_COLUMNS.items())
+                + ")")
+    con.execute("INSERT INTO cur VALUES ('2024-05-01 00:00', '2024-05-01 01:00', 2.0, 'SavingsPlanCoveredUsage', "
+                "'AmazonEC2', NULL, NULL, 1.5, NULL, NULL, NULL, '2024-05-01', 'eu-west-1', "
+                "MAP {'product_name': 'Amazon Elastic Compute Cloud'}, MAP {'user_env': 'prod', 'user_team': 'old'}, "
+                "'web')")
+    mapping = aws_cur_sql.columns(sqlexpr.Raw(ATHENA_CUR_COLUMNS, "athena:cur"))
+    select = ", ".join(f"{expression} AS {sqlexpr.ident(name)}" for name, expression in mapping.items())
+    row = dict(zip(mapping, con.execute(f"SELECT {select} FROM cur").fetchone(), strict=True))
+    assert (row["BilledCost"], row["EffectiveCost"], row["ChargeCategory"]) == (2.0, 1.5, "Usage")
+    assert (row["ServiceName"], row["RegionId"], row["x_Estimated"]) == ("Amazon Elastic Compute Cloud", "eu-west-1",
+                                                                          True)
+    assert json.loads(row["Tags"]) == {"env": "prod", "team": "web"}

@@ -14,7 +14,7 @@ import pandas as pd
 from costctl.formats import common
 from costctl.formats.categories import service_category
 
-# CUR 2.0 name -> legacy name, for every column this mapper reads.
+# CUR 2.0 (and Athena/Glue snake_case) name -> legacy name, for every column this mapper reads.
 V2_NAMES: dict[str, str] = {
     "line_item_unblended_cost": "lineItem/UnblendedCost",
     "line_item_usage_start_date": "lineItem/UsageStartDate",
@@ -34,6 +34,7 @@ V2_NAMES: dict[str, str] = {
     "bill_invoice_id": "bill/InvoiceId",
     "product_product_name": "product/ProductName",
     "product_region_code": "product/regionCode",
+    "product_region": "product/region",  # legacy CUR delivered for Athena
     "product_sku": "product/sku",
     "product_product_family": "product/productFamily",
     "pricing_public_on_demand_cost": "pricing/publicOnDemandCost",
@@ -49,7 +50,7 @@ V2_NAMES: dict[str, str] = {
     "resource_tags": "resourceTags",
     "product": "product",
 }
-LEGACY_NAMES = frozenset(V2_NAMES.values()) | {"product/region"}
+LEGACY_NAMES = frozenset(V2_NAMES.values())
 
 # One column per tag: ``resourceTags/user:KEY`` (legacy) or ``resource_tags_user_KEY`` (CUR 2.0 CSV, Athena).
 TAG_COLUMN_PREFIXES = ("resourceTags/", "resource_tags_")
