@@ -86,14 +86,15 @@ def effective_cost(raw: Raw, line_type: str, unblended: str) -> str:
                  f" + {raw.money(find('reservation/UnusedRecurringFee'))})")
     unused_sp = (f"({raw.money(find('savingsPlan/TotalCommitmentToDate'))}"
                  f" - {raw.money(find('savingsPlan/UsedCommitment'))})")
-    upfront_ri_fee = f"({line_type} = 'Fee' AND {raw.text(find('reservation/ReservationARN'))} IS NOT NULL)"
-    zero = ", ".join(lit(t) for t in _ZERO_EFFECTIVE)
+    ri_arn = raw.text(find("reservation/ReservationARN"))
+    zero = " ".join(f"WHEN {lit(t)} THEN 0.0" for t in _ZERO_EFFECTIVE)
     return (
-        f"(CASE WHEN {line_type} = 'DiscountedUsage' THEN {ri_effective}"
-        f" WHEN {line_type} = 'SavingsPlanCoveredUsage' THEN {sp_effective}"
-        f" WHEN {line_type} = 'RIFee' THEN {unused_ri}"
-        f" WHEN {line_type} = 'SavingsPlanRecurringFee' THEN {unused_sp}"
-        f" WHEN {line_type} IN ({zero}) OR {upfront_ri_fee} THEN 0.0"
+        f"(CASE {line_type} WHEN 'DiscountedUsage' THEN {ri_effective}"
+        f" WHEN 'SavingsPlanCoveredUsage' THEN {sp_effective}"
+        f" WHEN 'RIFee' THEN {unused_ri}"
+        f" WHEN 'SavingsPlanRecurringFee' THEN {unused_sp}"
+        f" {zero}"
+        f" WHEN 'Fee' THEN (CASE WHEN {ri_arn} IS NULL THEN {unblended} ELSE 0.0 END)"  # RI upfront fee: amortized
         f" ELSE {unblended} END)"
     )
 
