@@ -182,8 +182,10 @@ def test_cur2_without_cost_column_names_the_cur2_column():
         parse_export(data, "cur2.csv")
 
 
-def test_non_numeric_amortization_cost_names_column_and_row():
-    rows = [LEGACY_ROWS[0], ("bad", "DiscountedUsage", HOUR, "0", {"reservation/EffectiveCost": "n/a"}, 0.0)]
+@pytest.mark.parametrize("kind", ["DiscountedUsage", "Usage"])
+def test_non_numeric_amortization_cost_names_column_and_row(kind):
+    """Text in a cost cell is an error even on a line type whose EffectiveCost does not read that column."""
+    rows = [LEGACY_ROWS[0], ("bad", kind, HOUR, "0", {"reservation/EffectiveCost": "n/a"}, 0.0)]
     with pytest.raises(ExportFormatError, match=r"column reservation/EffectiveCost row 2: cost 'n/a' is not a number"):
         parse_export(legacy_csv(rows), "cur.csv")
 

@@ -19,6 +19,10 @@ from costctl.formats.sqlexpr import Raw, lit, merge_tags, service_category, stri
 # Legacy name -> CUR 2.0 name, for the lookup under both spellings.
 _V2_OF: dict[str, str] = {legacy: v2 for v2, legacy in V2_NAMES.items()}
 
+# The cost columns AWS's amortized-cost formula reads.
+AMORTIZATION_COSTS = ("reservation/EffectiveCost", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
+                      "reservation/UnusedRecurringFee", "savingsPlan/SavingsPlanEffectiveCost",
+                      "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment")
 # Line types whose EffectiveCost is 0: their cost is carried by the usage they cover.
 _ZERO_EFFECTIVE = ("SavingsPlanNegation", "SavingsPlanUpfrontFee")
 
@@ -80,15 +84,15 @@ def effective_cost(raw: Raw, line_type: str, unblended: str) -> str:
     find = _finder(raw)
     if not (find("reservation/EffectiveCost") or find("savingsPlan/SavingsPlanEffectiveCost")):
         return unblended
-    ri_effective = raw.money(find("reservation/EffectiveCost"))
-    sp_effective = raw.money(find("savingsPlan/SavingsPlanEffectiveCost"))
-    unused_ri = (f"({raw.money(find('reservation/UnusedAmortizedUpfrontFeeForBillingPeriod'))}"
-                 f" + {raw.money(find('reservation/UnusedRecurringFee'))})")
-    unused_sp = (f"({raw.money(find('savingsPlan/TotalCommitmentToDate'))}"
-                 f" - {raw.money(find('savingsPlan/UsedCommitment'))})")
+    costs = {legacy: raw.money(find(legacy)) for legacy in AMORTIZATION_COSTS}
+    ri_effective = costs["reservation/EffectiveCost"]
+    sp_effective = costs["savingsPlan/SavingsPlanEffectiveCost"]
+    unused_ri = (f"({costs['reservation/UnusedAmortizedUpfrontFeeForBillingPeriod']}"
+                 f" + {costs['reservation/UnusedRecurringFee']})")
+    unused_sp = f"({costs['savingsPlan/TotalCommitmentToDate']} - {costs['savingsPlan/UsedCommitment']})"
     ri_arn = raw.text(find("reservation/ReservationARN"))
     zero = " ".join(f"WHEN {lit(t)} THEN 0.0" for t in _ZERO_EFFECTIVE)
-    return (
+    amortized = (
         f"(CASE {line_type} WHEN 'DiscountedUsage' THEN {ri_effective}"
         f" WHEN 'SavingsPlanCoveredUsage' THEN {sp_effective}"
         f" WHEN 'RIFee' THEN {unused_ri}"
@@ -97,6 +101,10 @@ def effective_cost(raw: Raw, line_type: str, unblended: str) -> str:
         f" WHEN 'Fee' THEN (CASE WHEN {ri_arn} IS NULL THEN {unblended} ELSE 0.0 END)"  # RI upfront fee: amortized
         f" ELSE {unblended} END)"
     )
+    # A CASE reads only its chosen branch; the guard reads every amortization cost of every row, so text in
+    # any cost cell is an error (as in every other cost column) even on a line type that does not use it.
+    present = [sql for legacy, sql in costs.items() if find(legacy)]
+    return f"(CASE WHEN ({' + '.join(present)}) IS NULL THEN NULL ELSE {amortized} END)"
 
 
 def charge_category(line_type: str) -> str:
