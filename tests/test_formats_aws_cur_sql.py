@@ -170,10 +170,14 @@ def test_cur2_parquet_with_map_tags_gives_the_totals_worked_out_by_hand(tmp_path
 
 def test_cur2_csv_tag_columns_win_over_the_map_and_empty_ones_add_nothing(tmp_path):
     data = ("line_item_usage_start_date,line_item_usage_end_date,line_item_unblended_cost,resource_tags,"
-            "resource_tags_user_team,resource_tags_user_cost_center\n"
-            f'{HOUR[0]},{HOUR[1]},1,"{{""user_team"": ""old"", ""user_owner"": ""ann""}}",web,\n')
+            "resource_tags_user_team,resource_tags_user_cost_center,product,line_item_product_code\n"
+            f'{HOUR[0]},{HOUR[1]},1,"{{""user_team"": ""old"", ""user_owner"": ""ann"", ""x"": ""a,\\""user:b""}}",'
+            'web,,"{""product_name"": ""Amazon Simple Storage Service"", ""region"": ""eu-west-1""}",AmazonS3\n')
     frame = parse_export(data.encode(), "cur2.csv")
-    assert frame["Tags"].iloc[0] == {"team": "web", "owner": "ann"}
+    assert frame["Tags"].iloc[0] == {"team": "web", "owner": "ann", "x": 'a,"user:b'}  # values keep their text
+    row = frame.iloc[0]
+    assert (row["ServiceName"], row["RegionId"], row["ServiceCategory"]) == ("Amazon Simple Storage Service",
+                                                                              "eu-west-1", "Storage")
 
 
 def test_cur2_without_cost_column_names_the_cur2_column():
