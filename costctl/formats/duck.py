@@ -24,11 +24,12 @@ def connect() -> Any:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = _new_connection()
+            _connection = new_connection()
         return _connection
 
 
-def _new_connection() -> Any:
+def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
+    """A connection set up for export reading (UTC, bounded memory, spill directory, the tags UDF)."""
     import duckdb
 
     from costctl.formats.sqlexpr import register_functions
@@ -36,7 +37,7 @@ def _new_connection() -> Any:
     spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getpid()}")
     con = duckdb.connect(config={
         "threads": max(1, os.cpu_count() or 1),
-        "memory_limit": MEMORY_LIMIT,
+        "memory_limit": memory_limit,
         "temp_directory": spill,
         "preserve_insertion_order": True,  # error rows are numbered in file order
     })

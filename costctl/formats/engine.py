@@ -57,6 +57,7 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 PRORATED = ("BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity")  # scaled by each day's share
 CHUNK = 1 << 20
+CSV_BUFFER = 4 << 20  # bytes DuckDB buffers per CSV read step (default 32 MB): a 32 MB memory limit still streams
 
 SQL_TYPES = {model.TIMESTAMP: "TIMESTAMPTZ", model.MONEY: "DOUBLE", model.NUMBER: "DOUBLE",
              model.STRING: "VARCHAR", model.TAGS: "VARCHAR", model.FLAG: "BOOLEAN"}
@@ -87,6 +88,7 @@ class Part:
         self.path = path  # the local file DuckDB reads (None for a frame)
         self.mapper = sql_mapper(fmt)
         self.where: str | None = None
+        self.header_width: int | None = None  # CSV: fields in the header (more than read when row 1 is short)
         self.record_sql: str | None = None
         if self.mapper is not None:
             self.record_sql = self._record_sql()
@@ -333,6 +335,10 @@ def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatErr
     counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
     if line and counts:
         row = int(line.group(1)) - 1
+        width = getattr(part, "header_width", None)
+        if width is not None and width != int(counts.group(1)) and int(counts.group(2)) == width:
+            return ExportFormatError(f"{name}: row 1 has {counts.group(1)} fields but the header and row {row} "
+                                     f"have {width}; fix row 1 or re-export the file")
         return ExportFormatError(f"{name}: row {row} has {counts.group(2)} fields but the header has "
                                  f"{counts.group(1)}; fix that row (a missing or extra comma, or an unquoted "
                                  "comma in a value) or re-export the file")
@@ -340,6 +346,9 @@ def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatErr
         where = f" (row {int(line.group(1)) - 1})" if line else ""
         return ExportFormatError(f"{name}: not UTF-8 text{where}; export as UTF-8 CSV")
     lower = message.lower()
+    if "out of memory" in lower:
+        return ExportFormatError(f"{name}: not enough memory to read the export ({first}); free memory or raise "
+                                 "COSTCTL_DUCKDB_MEMORY (default 512MB)")
     if any(word in lower for word in ("gzip", "zlib", "compress", "inflate")):
         return ExportFormatError(f"{name}: truncated or corrupt gzip ({first}); download the file again")
     if part is not None and part.kind == "parquet":
@@ -530,6 +539,7 @@ def _csv_part(con: Any, path: Path, name: str) -> Part:
     gz = name.lower().endswith(".gz")
     header, first_row = _csv_header(path, name, gz)
     fmt = detect_format(header, name)
+    width = len(header)
     if first_row is not None and len(first_row) < len(header):
         # Some exporters drop trailing empty columns on every row (koku's CUR samples): the first row
         # sets the layout, those trailing columns are absent, and strict mode holds every row to it.
@@ -538,10 +548,12 @@ def _csv_part(con: Any, path: Path, name: str) -> Part:
     columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header) + "}"
     reader = (f"read_csv({lit(str(path))}, columns={columns}, header=true, auto_detect=false, strict_mode=true, "
               f"null_padding=false, delim=',', quote='\"', escape='\"', encoding='utf-8', "
-              f"compression={lit('gzip' if gz else 'none')})")
+              f"compression={lit('gzip' if gz else 'none')}, buffer_size={CSV_BUFFER})")
     raw_sql = f"SELECT {', '.join(ident(c) for c in chosen)} FROM {reader}"
     raw = Raw(dict.fromkeys(chosen, "VARCHAR"), name)
-    return Part(name, fmt, raw, raw_sql, "csv", str(path))
+    part = Part(name, fmt, raw, raw_sql, "csv", str(path))
+    part.header_width = width
+    return part
 
 
 def _flat_columns(relation: Any) -> dict[str, tuple[str, str]]:
