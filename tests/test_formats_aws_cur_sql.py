@@ -269,3 +269,36 @@ def test_the_mapping_from_a_glue_schema_runs_on_a_table_of_those_types():
     assert (row["ServiceName"], row["RegionId"], row["x_Estimated"]) == ("Amazon Elastic Compute Cloud", "eu-west-1",
                                                                           True)
     assert json.loads(row["Tags"]) == {"env": "prod", "team": "web"}
+
+
+# --- the tag-set helpers this mapper added to sqlexpr ----------------------------------------------------------------
+
+@pytest.mark.parametrize(("tags", "expected"), [
+    ({"user:team": "web", "user_env": "prod", "aws:createdBy": "me"}, {"team": "web", "env": "prod",
+                                                                        "aws:createdBy": "me"}),
+    ({"a": 'x,"user:b', '{"user:c': "z", "notuser:d": "1"}, {"a": 'x,"user:b', '{"user:c': "z", "notuser:d": "1"}),
+    ({}, {}),
+])
+def test_strip_tag_prefixes_cuts_only_keys(tags, expected):
+    import duckdb
+
+    from costctl.formats.sqlexpr import lit, strip_tag_prefixes
+
+    text = json.dumps(tags, separators=(",", ":"))  # the compact form Raw.tags gives
+    result = duckdb.sql(f"SELECT {strip_tag_prefixes(lit(text), ('user:', 'user_'))}").fetchall()[0][0]
+    assert json.loads(result) == expected
+
+
+def test_tag_object_leaves_out_null_values_and_merge_tags_lets_the_later_set_win():
+    import duckdb
+
+    from costctl.formats.sqlexpr import merge_tags, tag_object, tag_value
+
+    columns = tag_object([("team", "'web'"), ("env", "CAST(NULL AS VARCHAR)"), ("quote", "'a\"b'")])
+    merged = merge_tags("'{\"team\":\"old\",\"env\":\"prod\"}'", columns)
+    query = f"SELECT {columns}, {merged}, {tag_value(merged, 'env')}, {tag_value(merged, 'none')}"
+    got = duckdb.sql(query).fetchall()[0]
+    assert json.loads(got[0]) == {"team": "web", "quote": 'a"b'}
+    assert json.loads(got[1]) == {"team": "web", "env": "prod", "quote": 'a"b'}
+    assert got[2:] == ("prod", None)
+    assert tag_object([]) == "'{}'" and merge_tags(None, None) == "'{}'"
