@@ -69,3 +69,15 @@ CHARGE_CATEGORY: dict[str, str] = {
     "SavingsPlanRecurringFee": "Purchase",
     "SavingsPlanUpfrontFee": "Purchase",
 }
+
+# AWS's amortized-cost formula: line type -> (cost columns added, cost columns subtracted) giving its
+# EffectiveCost. Commitment-covered usage costs its effective cost; the recurring fees only their unused share.
+AMORTIZED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "DiscountedUsage": (("reservation/EffectiveCost",), ()),
+    "SavingsPlanCoveredUsage": (("savingsPlan/SavingsPlanEffectiveCost",), ()),
+    "RIFee": (("reservation/UnusedAmortizedUpfrontFeeForBillingPeriod", "reservation/UnusedRecurringFee"), ()),
+    "SavingsPlanRecurringFee": (("savingsPlan/TotalCommitmentToDate",), ("savingsPlan/UsedCommitment",)),
+}
+# Line types whose EffectiveCost is 0 (with a ``Fee`` that names a reservation: an RI's upfront fee): their cost
+# reaches EffectiveCost through the usage they cover. Every other line type costs its unblended cost.
+ZERO_EFFECTIVE = ("SavingsPlanNegation", "SavingsPlanUpfrontFee")

@@ -13,18 +13,22 @@ what is dialect-specific (reading tags, JSON) lives in ``sqlexpr``.
 
 from __future__ import annotations
 
-from costctl.formats.aws_cur import CHARGE_CATEGORY, LEGACY_NAMES, TAG_COLUMN_PREFIXES, USER_PREFIXES, V2_NAMES
+from costctl.formats.aws_cur import (
+    AMORTIZED,
+    CHARGE_CATEGORY,
+    LEGACY_NAMES,
+    TAG_COLUMN_PREFIXES,
+    USER_PREFIXES,
+    V2_NAMES,
+    ZERO_EFFECTIVE,
+)
 from costctl.formats.sqlexpr import Raw, lit, merge_tags, service_category, strip_tag_prefixes, tag_object, tag_value
 
 # Legacy name -> CUR 2.0 name, for the lookup under both spellings.
 _V2_OF: dict[str, str] = {legacy: v2 for v2, legacy in V2_NAMES.items()}
 
-# The cost columns AWS's amortized-cost formula reads.
-AMORTIZATION_COSTS = ("reservation/EffectiveCost", "reservation/UnusedAmortizedUpfrontFeeForBillingPeriod",
-                      "reservation/UnusedRecurringFee", "savingsPlan/SavingsPlanEffectiveCost",
-                      "savingsPlan/TotalCommitmentToDate", "savingsPlan/UsedCommitment")
-# Line types whose EffectiveCost is 0: their cost is carried by the usage they cover.
-_ZERO_EFFECTIVE = ("SavingsPlanNegation", "SavingsPlanUpfrontFee")
+# Every cost column the amortized-cost formula reads.
+AMORTIZATION_COSTS = tuple(dict.fromkeys(c for plus, minus in AMORTIZED.values() for c in plus + minus))
 
 
 def wanted(columns: list[str]) -> list[str]:
@@ -80,31 +84,25 @@ def effective_cost(raw: Raw, line_type: str, unblended: str) -> str:
     """Amortized cost per AWS's formula; without amortization columns it is the unblended cost.
 
     ``line_type`` and ``unblended`` are the SQL of the line type (never NULL) and the unblended cost.
+    Written as a sum of costs each weighted 1 or 0 by the line type, rather than a CASE picking
+    one: every cost cell is then read once on every row, so text in any cost cell is an error (as
+    in every other cost column) and DuckDB plans each cost expression once, not once per branch.
+    The weighted sum is exact: all terms but one are zero.
     """
     find = _finder(raw)
     if not (find("reservation/EffectiveCost") or find("savingsPlan/SavingsPlanEffectiveCost")):
         return unblended
-    costs = {legacy: raw.money(find(legacy)) for legacy in AMORTIZATION_COSTS}
-    ri_effective = costs["reservation/EffectiveCost"]
-    sp_effective = costs["savingsPlan/SavingsPlanEffectiveCost"]
-    unused_ri = (f"({costs['reservation/UnusedAmortizedUpfrontFeeForBillingPeriod']}"
-                 f" + {costs['reservation/UnusedRecurringFee']})")
-    unused_sp = f"({costs['savingsPlan/TotalCommitmentToDate']} - {costs['savingsPlan/UsedCommitment']})"
-    ri_arn = raw.text(find("reservation/ReservationARN"))
-    zero = " ".join(f"WHEN {lit(t)} THEN 0.0" for t in _ZERO_EFFECTIVE)
-    amortized = (
-        f"(CASE {line_type} WHEN 'DiscountedUsage' THEN {ri_effective}"
-        f" WHEN 'SavingsPlanCoveredUsage' THEN {sp_effective}"
-        f" WHEN 'RIFee' THEN {unused_ri}"
-        f" WHEN 'SavingsPlanRecurringFee' THEN {unused_sp}"
-        f" {zero}"
-        f" WHEN 'Fee' THEN (CASE WHEN {ri_arn} IS NULL THEN {unblended} ELSE 0.0 END)"  # RI upfront fee: amortized
-        f" ELSE {unblended} END)"
-    )
-    # A CASE reads only its chosen branch; the guard reads every amortization cost of every row, so text in
-    # any cost cell is an error (as in every other cost column) even on a line type that does not use it.
-    present = [sql for legacy, sql in costs.items() if find(legacy)]
-    return f"(CASE WHEN ({' + '.join(present)}) IS NULL THEN NULL ELSE {amortized} END)"
+    costs = {legacy: raw.money(column) for legacy in AMORTIZATION_COSTS if (column := find(legacy))}
+    parts = []
+    for kind, (plus, minus) in AMORTIZED.items():
+        amount = " ".join([f"+ {costs[c]}" for c in plus if c in costs] + [f"- {costs[c]}" for c in minus
+                                                                            if c in costs])
+        if amount:  # a line type whose columns are all absent costs 0
+            parts.append(f"(CASE WHEN {line_type} = {lit(kind)} THEN 1.0 ELSE 0.0 END) * (0.0 {amount})")
+    special = f"{line_type} IN ({', '.join(lit(k) for k in (*AMORTIZED, *ZERO_EFFECTIVE))})"
+    upfront_ri_fee = f"({line_type} = 'Fee' AND {raw.text(find('reservation/ReservationARN'))} IS NOT NULL)"
+    parts.append(f"(CASE WHEN {special} OR {upfront_ri_fee} THEN 0.0 ELSE 1.0 END) * {unblended}")
+    return "(" + "\n + ".join(parts) + ")"
 
 
 def charge_category(line_type: str) -> str:
