@@ -8,7 +8,9 @@ timestamps in exports are read as UTC, as the record requires.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from typing import Any
@@ -25,7 +27,19 @@ def connect() -> Any:
     with _lock:
         if _connection is None:
             _connection = new_connection()
+            atexit.register(_close)
         return _connection
+
+
+def _close() -> None:
+    """Close the shared connection and remove its spill directory (DuckDB leaves the directory behind)."""
+    global _connection
+    if _connection is not None:
+        spill = settings(_connection).get("temp_directory")
+        _connection.close()
+        _connection = None
+        if spill and os.path.basename(spill).startswith("costctl-duckdb-"):
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:

@@ -168,8 +168,9 @@ class Scan:
     Temp files (bytes sources, zip members) live until ``close()`` or garbage collection.
     """
 
-    def __init__(self, con: Any, name: str, parts: list[Part], workdir: str | None) -> None:
+    def __init__(self, con: Any, name: str, parts: list[Part], workdir: str | None, owns_con: bool = False) -> None:
         self.con = con
+        self._owns_con = owns_con  # a cursor made for this scan is closed with it
         self.name = name
         self.parts = parts
         self.workdir = workdir
@@ -301,7 +302,10 @@ class Scan:
         return None
 
     def close(self) -> None:
-        """Remove the scan's temp files (the relation cannot be executed afterwards)."""
+        """Remove the scan's temp files and its cursor (the relation cannot be executed afterwards)."""
+        if self._owns_con:
+            self._owns_con = False
+            self.con.close()
         if self._cleanup is not None:
             self._cleanup()
 
@@ -406,8 +410,10 @@ def scan(source: str | bytes | os.PathLike[str], name: str | None = None, con: A
         parts = _parts(cursor, path, name, workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
+        if con is None:
+            cursor.close()
         raise
-    return Scan(cursor, name, parts, workdir)
+    return Scan(cursor, name, parts, workdir, owns_con=con is None)
 
 
 def scan_frame(frame: pd.DataFrame, source: str, con: Any = None) -> Scan:
@@ -421,7 +427,8 @@ def scan_frame(frame: pd.DataFrame, source: str, con: Any = None) -> Scan:
     columns = {str(c): str(t) for c, t in zip(relation.columns, relation.dtypes, strict=True)}
     fmt = detect_format(list(columns), source)
     raw = Raw(columns, source)
-    return Scan(cursor, source, [Part(source, fmt, raw, f"SELECT * FROM {view}", "frame", None)], None)
+    return Scan(cursor, source, [Part(source, fmt, raw, f"SELECT * FROM {view}", "frame", None)], None,
+                owns_con=con is None)
 
 
 def _safe_name(name: str) -> str:
@@ -520,7 +527,8 @@ def _unique(names: list[str]) -> list[str]:
     """Duplicate header names get .1, .2 (as pandas named them), so every column stays addressable."""
     seen: dict[str, int] = {}
     out = []
-    for name in names:
+    for index, name in enumerate(names):
+        name = name or f"Unnamed: {index}"  # an empty header cell (a trailing comma), named as pandas did
         if name in seen:
             seen[name] += 1
             candidate = f"{name}.{seen[name]}"
@@ -609,6 +617,8 @@ def _json_part(con: Any, path: Path, name: str) -> Part:
     gz = name.lower().endswith(".gz")
     if path.stat().st_size == 0:
         raise ExportFormatError(f"{name}: empty file; re-export it")
-    reader = (f"read_json({lit(str(path))}, format='auto', records=true, sample_size=-1, "
+    # The schema comes from the first 20480 records (DuckDB's default sample), so building a scan does not
+    # read a large file; BigQuery writes every field on every row, so later rows bring no new columns.
+    reader = (f"read_json({lit(str(path))}, format='auto', records=true, "
               f"compression={lit('gzip' if gz else 'none')})")
     return _typed_part(con, path, name, reader, "json")
