@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 
 from costctl.errors import ExportFormatError
-from costctl.formats import detect_format, map_frame
-from costctl.formats.aws_cur import effective_cost
+from costctl.formats import detect_format, map_frame, parse_export
 from costctl.formats.azure import split_costs
 from costctl.formats.categories import service_category
 from costctl.formats.common import parse_tags, timestamps
@@ -114,8 +113,18 @@ def test_split_daily_leaves_daily_and_hourly_rows_alone():
     pd.testing.assert_frame_equal(split_daily(frame), frame)
 
 
+def cur_rows(columns: dict[str, list[str]]) -> pd.DataFrame:
+    """A legacy CUR with one hourly row per list entry, parsed through the SQL mapper, in file order."""
+    n = len(next(iter(columns.values())))
+    raw = pd.DataFrame({"lineItem/LineItemDescription": [str(i) for i in range(n)],
+                        "lineItem/UsageStartDate": "2024-01-01T00:00:00Z",
+                        "lineItem/UsageEndDate": "2024-01-01T01:00:00Z", **columns})
+    frame = parse_export(raw.to_csv(index=False).encode(), "cur.csv")
+    return frame.sort_values("ChargeDescription", key=lambda s: s.astype(int)).reset_index(drop=True)
+
+
 def test_cur_effective_cost_follows_the_aws_amortization_rules():
-    raw = pd.DataFrame({
+    frame = cur_rows({
         "lineItem/LineItemType": ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "RIFee",
                                   "SavingsPlanRecurringFee", "SavingsPlanNegation", "Fee", "Fee", "Tax"],
         "lineItem/UnblendedCost": ["1", "2", "3", "40", "50", "-3", "100", "7", "0.5"],
@@ -127,16 +136,12 @@ def test_cur_effective_cost_follows_the_aws_amortization_rules():
         "savingsPlan/TotalCommitmentToDate": ["", "", "", "", "50", "", "", "", ""],
         "savingsPlan/UsedCommitment": ["", "", "", "", "45", "", "", "", ""],
     })
-    types = raw["lineItem/LineItemType"].astype("string")
-    unblended = pd.to_numeric(raw["lineItem/UnblendedCost"])
-    result = effective_cost(raw, types, unblended, "cur.csv")
-    assert list(result) == pytest.approx([1, 1.2, 2.5, 5, 5, 0, 0, 7, 0.5])
+    assert list(frame["EffectiveCost"]) == pytest.approx([1, 1.2, 2.5, 5, 5, 0, 0, 7, 0.5])
 
 
 def test_cur_without_amortization_columns_uses_unblended_cost():
-    raw = pd.DataFrame({"lineItem/LineItemType": ["RIFee"], "lineItem/UnblendedCost": ["40"]})
-    result = effective_cost(raw, raw["lineItem/LineItemType"], pd.Series([40.0]), "cur.csv")
-    assert list(result) == [40.0]
+    frame = cur_rows({"lineItem/LineItemType": ["RIFee"], "lineItem/UnblendedCost": ["40"]})
+    assert list(frame["EffectiveCost"]) == [40.0]
 
 
 def test_cur_line_item_types_map_to_focus_charge_categories():

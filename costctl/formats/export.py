@@ -15,15 +15,13 @@ import pandas as pd
 
 from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
-from costctl.formats import aws_cur, azure, gcp
+from costctl.formats import azure, gcp
 from costctl.formats.detect import detect_format
 from costctl.formats.periods import split_daily
 
 Mapper = Callable[[pd.DataFrame, str], pd.DataFrame]
 
 MAPPERS: dict[str, tuple[Callable[[list[str]], list[str]], Mapper]] = {
-    "aws_cur": (aws_cur.wanted, aws_cur.map_cur),
-    "aws_cur2": (aws_cur.wanted, aws_cur.map_cur),
     "azure": (azure.wanted, azure.map_azure),
     "gcp": (gcp.wanted, gcp.map_gcp),
 }

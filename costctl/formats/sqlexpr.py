@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 from typing import Any
 
 from costctl.errors import ExportFormatError
@@ -266,6 +267,50 @@ def service_category(service_sql: str, consumed_service_sql: str = "NULL") -> st
     service = f"coalesce(CAST({service_sql} AS VARCHAR), '')"
     return f"{CATEGORY_FUNCTION}({consumed} || chr(1) || {service})"
 
+
+
+# --- tag sets built from several columns (the DuckDB JSON functions are confined to these helpers) --------------
+
+def tag_object(pairs: list[tuple[str, str]]) -> str:
+    """JSON object text from (key, value SQL) pairs, leaving out NULL values; '{}' when there are no pairs.
+
+    For exports that spread tags over one column per key (AWS ``resourceTags/user:KEY``): an
+    empty cell means the resource lacks that tag, so it adds no key.
+    """
+    if not pairs:
+        return "'{}'"
+    args = ", ".join(f"{lit(key)}, {value}" for key, value in pairs)
+    # merging into {} drops the NULL members (RFC 7396), so absent tags are absent keys
+    return f"CAST(json_merge_patch('{{}}', json_object({args})) AS VARCHAR)"
+
+
+def merge_tags(*objects: str | None) -> str:
+    """JSON object text of several tag sets (SQL of JSON object text each), a later set winning per key."""
+    parts = [o for o in objects if o is not None]
+    if not parts:
+        return "'{}'"
+    if len(parts) == 1:
+        return parts[0]
+    return f"CAST(json_merge_patch({', '.join(parts)}) AS VARCHAR)"
+
+
+def strip_tag_prefixes(tags_sql: str, prefixes: tuple[str, ...]) -> str:
+    """Tag set (JSON text from ``Raw.tags``) with ``prefixes`` removed from the start of its keys.
+
+    ``Raw.tags`` writes compact JSON, where an unescaped quote right after ``{`` or ``,`` always
+    opens a key (a quote inside a value is escaped), so the prefix is cut only from keys.
+    """
+    if not prefixes:
+        return tags_sql
+    pattern = '([{,])"(' + "|".join(re.escape(p) for p in prefixes) + ")"
+    replacement = "\\1" + '"'  # the character before the key, then the key's opening quote
+    return f"regexp_replace({tags_sql}, {lit(pattern)}, {lit(replacement)}, 'g')"
+
+
+def tag_value(tags_sql: str, key: str) -> str:
+    """VARCHAR value of ``key`` in a tag set (JSON text), NULL when absent or empty."""
+    path = "$." + json.dumps(key)
+    return f"NULLIF(trim(json_extract_string({tags_sql}, {lit(path)}), {lit(WHITESPACE)}), '')"
 
 # --- the tags UDF -----------------------------------------------------------------------------
 
