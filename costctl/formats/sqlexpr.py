@@ -158,10 +158,14 @@ class Raw:
             return "CAST(NULL AS VARCHAR)"
         assert name is not None
         kind = self.type_of(name)
-        source = self.col(name) if kind == "VARCHAR" else f"CAST({self.col(name)} AS VARCHAR)"
-        trimmed = f"trim({source}, {lit(WHITESPACE)})"
+        c = self.col(name) if kind == "VARCHAR" else f"CAST({self.col(name)} AS VARCHAR)"
         nulls = ", ".join(lit(s) for s in sorted(NULL_STRINGS))
-        return f"(CASE WHEN {trimmed} IN ({nulls}) THEN NULL ELSE {trimmed} END)"
+        trimmed = f"trim({c}, {lit(WHITESPACE)})"
+        slow = f"(CASE WHEN {trimmed} IN ({nulls}) THEN NULL ELSE {trimmed} END)"
+        # trim() with a character list is slow, so only cells that start or end with whitespace take it
+        edges = ", ".join(f"chr({ord(ch)})" for ch in WHITESPACE)
+        return (f"(CASE WHEN {c} IN ({nulls}) THEN NULL WHEN {c}[1] IN ({edges}) OR {c}[-1] IN ({edges}) "
+                f"THEN {slow} ELSE {c} END)")
 
     def money(self, name: str | None, default: float = 0.0) -> str:
         """DOUBLE cost; empty -> ``default``; a non-number or a size beyond MAX_COST raises naming column and row."""
@@ -175,11 +179,13 @@ class Raw:
             return f"(CASE WHEN {x} IS NULL OR isnan({x}) THEN {fallback} WHEN abs({x}) > {MAX_COST!r} " \
                    f"THEN {too_big} ELSE {x} END)"
         t = self.text(name)
+        fast = f"TRY_CAST({self.col(name)} AS DOUBLE)"  # most cells: a plain number, no text rules needed
         v = f"TRY_CAST({t} AS DOUBLE)"
         not_number = self._check("not_number", name, f"({t} IS NOT NULL AND ({v} IS NULL OR isnan({v})))", t)
         too_big = self._check("not_finite", name, f"({t} IS NOT NULL AND NOT isnan({v}) AND abs({v}) > {MAX_COST!r})",
                               t)
-        return (f"(CASE WHEN {t} IS NULL THEN {fallback} WHEN {v} IS NULL OR isnan({v}) THEN {not_number} "
+        return (f"(CASE WHEN {fast} IS NOT NULL AND NOT isnan({fast}) AND abs({fast}) <= {MAX_COST!r} THEN {fast} "
+                f"WHEN {t} IS NULL THEN {fallback} WHEN {v} IS NULL OR isnan({v}) THEN {not_number} "
                 f"WHEN abs({v}) > {MAX_COST!r} THEN {too_big} ELSE {v} END)")
 
     def number(self, name: str | None) -> str:
@@ -208,11 +214,14 @@ class Raw:
             parsed = f"timezone('UTC', CAST({c} AS TIMESTAMP))"
         else:
             t = self.text(name)
+            fast = f"TRY_CAST({c} AS TIMESTAMPTZ)"  # ISO text, with or without offset: no text rules needed
             slash = f"timezone('UTC', try_strptime({t}, ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M']))"
-            parsed = f"(CASE WHEN contains({t}, '/') THEN {slash} ELSE TRY_CAST({t} AS TIMESTAMPTZ) END)"
+            iso = f"TRY_CAST({t} AS TIMESTAMPTZ)"
+            parsed = f"(CASE WHEN contains({t}, '/') THEN {slash} WHEN isfinite({iso}) THEN {iso} END)"
             empty = self._check("empty_date", name, f"({t} IS NULL)", t)
             bad = self._check("bad_date", name, f"({t} IS NOT NULL AND {parsed} IS NULL)", t)
-            return f"(CASE WHEN {t} IS NULL THEN {empty} WHEN {parsed} IS NULL THEN {bad} ELSE {parsed} END)"
+            return (f"(CASE WHEN isfinite({fast}) AND NOT contains({c}, '/') THEN {fast} WHEN {t} IS NULL THEN {empty} "
+                    f"WHEN {parsed} IS NULL THEN {bad} ELSE {parsed} END)")
         empty = self._check("empty_date", name, f"({c} IS NULL)", "NULL")
         return f"(CASE WHEN {c} IS NULL THEN {empty} ELSE {parsed} END)"
 
