@@ -49,8 +49,9 @@ CHARGE_CATEGORY: dict[str, str] = {
 }
 # PricingModel (lowercase) of rows that belong to a commitment (reservation or savings plan).
 COMMITMENT_MODELS = frozenset({"reservation", "savingsplan", "savings plan"})
-# ChargeType (lowercase) of the commitment's own payments, as opposed to the usage it covers.
-COMMITMENT_PAYMENTS = frozenset({"purchase"})
+# ChargeType (lowercase) of the commitment's own payments, as opposed to the usage it covers: the purchase,
+# and the refund when it is returned early (money back on the invoice; its amortization simply stops).
+COMMITMENT_PAYMENTS = frozenset({"purchase", "refund"})
 
 
 def wanted(columns: list[str]) -> list[str]:
@@ -94,7 +95,8 @@ def split_costs(cost: str, charge_type: str, pricing_model: str) -> tuple[str, s
     - usage covered by a reservation or savings plan (and its unused share): billed 0 (the
       commitment was paid at purchase), effective = the row's cost (its amortized share; 0 in an
       actual dataset);
-    - the commitment's purchase itself: billed = cost, effective 0 (it is amortized into usage);
+    - the commitment's purchase, or its refund: billed = cost, effective 0 (what is kept is amortized
+      into usage; a refunded share never is);
     - everything else: both = cost.
 
     Each row evaluates ``cost`` in one of the two expressions at least, so a bad cost always raises.
