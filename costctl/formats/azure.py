@@ -98,7 +98,7 @@ def split_costs(cost: pd.Series, charge_type: pd.Series, pricing_model: pd.Serie
     - everything else: both = cost.
     """
     committed = pricing_model.str.lower().isin(COMMITMENT_MODELS)
-    purchase = charge_type.str.lower() == "purchase"
+    purchase = charge_type.str.lower().isin(("purchase", "refund"))  # a refund returns part of a purchase
     billed = cost.where(~(committed & ~purchase), 0.0)
     effective = cost.where(~(committed & purchase), 0.0)
     return billed, effective
