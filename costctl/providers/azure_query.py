@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ProviderError
+from costctl.formats.azure_sql import CHARGE_CATEGORY  # ChargeType -> ChargeCategory, one table for export and API
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,18 +50,6 @@ COST_COLUMNS = (COST_NAME, "PreTaxCost", COST_ALIAS)
 CURRENCY_COLUMNS = ("Currency", "BillingCurrency", "BillingCurrencyCode")
 MAX_DAYS_PER_QUERY = 365  # "The time period for pulling the data cannot exceed 1 year"
 RETRY_AFTER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
-
-# ChargeType values of Cost Management -> FOCUS ChargeCategory.
-CHARGE_CATEGORIES = {
-    "usage": "Usage",
-    "purchase": "Purchase",
-    "refund": "Credit",
-    "tax": "Tax",
-    "adjustment": "Adjustment",
-    "roundingadjustment": "Adjustment",
-    "unusedreservation": "Usage",
-    "unusedsavingsplan": "Usage",
-}
 
 
 def windows(start: date, end: date, days: int = MAX_DAYS_PER_QUERY) -> Iterator[tuple[date, date]]:
@@ -353,7 +342,7 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 
 def charge_category(charge_type: str) -> str:
-    return CHARGE_CATEGORIES.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
+    return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 
 
 def to_frame(actual: dict[tuple, float], amortized: dict[tuple, float], *, tag_key: str | None,

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ProviderError
+from costctl.formats.gcp_sql import CHARGE_CATEGORY  # cost_type -> ChargeCategory, one table for export and API
 from costctl.providers import gcp_client, gcp_sql
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, at_least
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 GIB = 1 << 30
-CHARGE_CATEGORY = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment", "rounding_error": "Adjustment"}
 CREDIT_DESCRIPTION = "Credits (promotions, discounts, free tier)"
 
 
