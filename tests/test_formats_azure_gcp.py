@@ -118,7 +118,8 @@ GCP_ROWS = [
     gcp_row("2024-05-01T10:00", "2024-05-01T11:00", "Cloud Storage", "proj-b", 2.5, []),
     gcp_row("2024-05-01T00:00", "2024-05-02T00:00", "Invoice", "proj-b", 0.75, None, cost_type="tax"),
     # two days long: split into two daily pieces of half each
-    gcp_row("2024-05-01T00:00", "2024-05-03T00:00", "BigQuery", "proj-a", 4.0, [credit("Free tier", -1.0, "FREE_TIER")]),
+    gcp_row("2024-05-01T00:00", "2024-05-03T00:00", "BigQuery", "proj-a", 4.0,
+            [credit("Free tier", -1.0, "FREE_TIER")]),
 ]
 # by hand: (10 - 1.25 - 0.5) + 2.5 + 0.75 + (4 - 1) = 8.25 + 2.5 + 0.75 + 3 = 14.5
 GCP_NET = 14.5
@@ -155,3 +156,30 @@ def test_gcp_parquet_export_reads_nested_project_location_invoice_and_labels(gcp
     assert frame.iloc[1]["Tags"] == {"team": "ops", "cc": "42"}
     assert list(frame["ChargeCategory"]).count("Tax") == 1
     assert first["ConsumedQuantity"] == 3.0 and first["ConsumedUnit"] == "hour"
+
+
+# --- one table per rule, shared with the API providers -----------------------------------------
+
+
+def test_the_query_api_providers_use_the_export_mappers_charge_tables():
+    from costctl.formats import azure_sql, gcp_sql
+    from costctl.providers import azure_query
+
+    assert azure_query.charge_category("Credit") == azure_sql.CHARGE_CATEGORY["credit"] == "Credit"
+    assert {azure_query.charge_category(t) for t in ("Refund", "Unused Reservation", "Rounding Adjustment")} == {
+        "Credit", "Usage", "Adjustment"}
+    assert gcp_sql.CHARGE_CATEGORY["rounding_error"] == "Adjustment"
+
+
+def test_loading_the_cloud_providers_loads_neither_pandas_nor_duckdb():
+    """A warm ``check`` of a configured azure/gcp provider must stay light: the shared tables load lazily."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import sys\nimport costctl.providers.azure, costctl.providers.azure_query, costctl.providers.gcp\n"
+             "print(','.join(m for m in ('pandas', 'pyarrow', 'duckdb') if m in sys.modules))")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.strip() == ""

@@ -26,7 +26,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ProviderError
-from costctl.formats.azure_sql import CHARGE_CATEGORY  # ChargeType -> ChargeCategory, one table for export and API
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -342,6 +341,9 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 
 def charge_category(charge_type: str) -> str:
+    """FOCUS ChargeCategory of a Cost Management ChargeType (the export mapper's table: one definition)."""
+    from costctl.formats.azure_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
+
     return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 
 

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ProviderError
-from costctl.formats.gcp_sql import CHARGE_CATEGORY  # cost_type -> ChargeCategory, one table for export and API
 from costctl.providers import gcp_client, gcp_sql
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, at_least
@@ -151,6 +150,7 @@ class GcpProvider(Provider):
 
     def _records(self, row: dict[str, Any], estimated_from: date) -> list[dict[str, Any]]:
         from costctl.formats.categories import service_category
+        from costctl.formats.gcp_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
 
         day = row["usage_day"]
         if isinstance(day, str):
