@@ -183,3 +183,35 @@ def test_loading_the_cloud_providers_loads_neither_pandas_nor_duckdb():
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.strip() == ""
+
+
+# --- GCP credits text: SQL first, Python only for what SQL cannot read -------------------------
+
+
+def test_koku_literal_credits_are_summed_in_sql_without_python_per_row(monkeypatch):
+    from conftest import shared_data
+    from costctl.formats import gcp_sql
+
+    calls: list[str] = []
+    reader = gcp_sql.literal_credit_total
+    monkeypatch.setattr(gcp_sql, "literal_credit_total", lambda text: calls.append(text) or reader(text))
+    frame = read_export(shared_data() / "gcp" / "billing_export_2020-11.csv")
+    assert len(frame) == 25
+    # the sample's free-trial credits cancel every cost: a net of 0 needs every credits cell read
+    assert frame["BilledCost"].sum() == pytest.approx(0.0, abs=1e-12) and frame["BilledCost"].abs().max() < 1e-9
+    assert calls == []  # every cell is plain literal text: rewritten to JSON and summed by DuckDB
+
+
+def test_literal_credits_sql_cannot_rewrite_are_read_by_python_once_per_distinct_text(monkeypatch):
+    from costctl.formats import gcp_sql
+
+    calls: list[str] = []
+    reader = gcp_sql.literal_credit_total
+    monkeypatch.setattr(gcp_sql, "literal_credit_total", lambda text: calls.append(text) or reader(text))
+    monkeypatch.setattr(gcp_sql, "_TOTALS", {})
+    quoted = b"\"[{'name': \"\"Bob's credit\"\", 'amount': -0.25}]\""  # double quotes: no exact SQL rewrite
+    rows = [b"2024-05-01T00:00:00Z,2024-05-01T01:00:00Z,1.0,USD," + cell for cell in (quoted, quoted, quoted)]
+    data = b"usage_start_time,usage_end_time,cost,currency,credits\n" + b"\n".join(rows) + b"\n"
+    frame = parse_export(data, "gcp.csv")
+    assert list(frame["BilledCost"]) == pytest.approx([0.75] * 3)
+    assert calls == ["[{'name': \"Bob's credit\", 'amount': -0.25}]"]

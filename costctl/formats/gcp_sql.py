@@ -221,6 +221,21 @@ def literal_credit_total(text: str) -> float | None:
     return total
 
 
+_TOTALS: dict[str, float | None] = {}
+_TOTALS_LIMIT = 100_000
+
+
+def _cached_total(text: str) -> float | None:
+    """``literal_credit_total`` once per text: BilledCost and EffectiveCost both evaluate the credits."""
+    if text in _TOTALS:
+        return _TOTALS[text]
+    total = literal_credit_total(text)
+    if len(_TOTALS) >= _TOTALS_LIMIT:
+        _TOTALS.clear()
+    _TOTALS[text] = total
+    return total
+
+
 def _credits_vector(values: Any) -> Any:
     """Arrow UDF body: read each DISTINCT text of the vector once, then spread the totals back."""
     import pyarrow as pa
@@ -229,8 +244,7 @@ def _credits_vector(values: Any) -> Any:
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     distinct = pc.unique(values)
-    totals = pa.array([None if v is None else literal_credit_total(v) for v in distinct.to_pylist()],
-                      type=pa.float64())
+    totals = pa.array([None if v is None else _cached_total(v) for v in distinct.to_pylist()], type=pa.float64())
     return pc.take(totals, pc.index_in(values, distinct))
 
 
