@@ -174,9 +174,11 @@ def _json_total(text: str) -> str:
 
 def _text_total(text: str) -> str:
     """Sum over credit text: JSON, Python-literal text rewritten to JSON, else the UDF (NULL if unreadable)."""
+    # Plain replace, not a word-bounded regex (4x faster): inside a name or a string the words change
+    # only text, never an amount; glued to other letters they leave JSON that does not parse (-> Python).
     rewritten = f"replace({text}, '''', '\"')"
     for word, json_word in (("None", "null"), ("True", "true"), ("False", "false")):
-        rewritten = f"regexp_replace({rewritten}, '\\b{word}\\b', '{json_word}', 'g')"
+        rewritten = f"replace({rewritten}, '{word}', '{json_word}')"
     plain_literal = f"(NOT contains({text}, '\"') AND NOT contains({text}, '\\'))"
     return (f"(CASE WHEN {text} IS NULL OR {text} = '[]' THEN CAST(0.0 AS DOUBLE) "
             f"WHEN json_valid({text}) THEN {_json_total(text)} "
