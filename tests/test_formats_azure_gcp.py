@@ -215,3 +215,12 @@ def test_literal_credits_sql_cannot_rewrite_are_read_by_python_once_per_distinct
     frame = parse_export(data, "gcp.csv")
     assert list(frame["BilledCost"]) == pytest.approx([0.75] * 3)
     assert calls == ["[{'name': \"Bob's credit\", 'amount': -0.25}]"]
+
+
+def test_bigquery_json_with_mixed_credit_shapes_sums_each_row():
+    """JSON readers type a column of mixed shapes loosely (amount strings and numbers, credits as text)."""
+    row = ('{"usage_start_time": "2020-11-01T00:00:00Z", "usage_end_time": "2020-11-01T01:00:00Z", "cost": 5, '
+           '"currency": "USD", "credits": %s}')
+    cells = ['[{"amount": "-1.5"}, {"amount": -0.5}]', '[{"amount": -1}]', '"[{\\"amount\\": -2}]"', '""', "null"]
+    frame = parse_export("\n".join(row % c for c in cells).encode(), "billing.jsonl")
+    assert list(frame["BilledCost"]) == pytest.approx([3.0, 4.0, 3.0, 5.0, 5.0])

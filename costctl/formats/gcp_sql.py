@@ -21,6 +21,7 @@ import math
 import re
 from typing import Any
 
+from costctl.formats.common import NULL_STRINGS
 from costctl.formats.sqlexpr import Check, Raw, lit, service_category
 from costctl.model import MAX_COST
 
@@ -46,10 +47,9 @@ OTHER_COLUMNS = (
 CHARGE_CATEGORY = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment", "rounding_error": "Adjustment"}
 
 CREDITS_FUNCTION = "costctl_gcp_credits"  # the UDF for Python-literal credit text beyond the SQL rewrite
-_NUMERIC_FIELD = re.compile(
-    r'[(,]\s*"?amount"?\s+(DOUBLE|FLOAT|REAL|DECIMAL|NUMERIC|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|'
-    r"UBIGINT|UINTEGER|USMALLINT|UTINYINT|UHUGEINT)\b", re.IGNORECASE)
-_AMOUNT_FIELD = re.compile(r'[(,]\s*"?amount"?\s', re.IGNORECASE)
+_AMOUNT_FIELD = re.compile(r'[(,]\s*"?amount"?\s+"?([A-Za-z]+)', re.IGNORECASE)  # the amount field's type
+_NUMERIC = frozenset({"DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "BIGINT", "INTEGER", "SMALLINT", "TINYINT",
+                      "HUGEINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT"})
 
 
 def wanted(columns: list[str]) -> list[str]:
@@ -123,11 +123,16 @@ def credits(raw: Raw) -> str:
     kind = raw.type_of(name)
     if kind == "LIST":
         element = declared[:-2].strip()
-        if element.upper().startswith("STRUCT(") and _AMOUNT_FIELD.search(element):
-            if _NUMERIC_FIELD.search(element):
-                total = f"list_sum(list_transform({cell}, lambda c: {_bounded('CAST(c.amount AS DOUBLE)')}))"
+        field = _AMOUNT_FIELD.search(element) if element.upper().startswith("STRUCT(") else None
+        if field is not None:
+            amount_type = field.group(1).upper()
+            if amount_type in _NUMERIC:
+                amount = _bounded("CAST(c.amount AS DOUBLE)")
+            elif amount_type == "JSON":  # JSON readers type mixed number/string amounts as JSON
+                amount = _amount_text("json_extract_string(c.amount, '$')")
             else:
-                total = f"list_sum(list_transform({cell}, lambda c: {_amount_text('CAST(c.amount AS VARCHAR)')}))"
+                amount = _amount_text("CAST(c.amount AS VARCHAR)")
+            total = f"list_sum(list_transform({cell}, lambda c: {amount}))"
             shown = f"CAST({cell} AS VARCHAR)"
         elif element.upper() == "JSON":
             total = (f"list_sum(list_transform({cell}, lambda c: CASE WHEN json_type(c) = 'OBJECT' "
@@ -136,8 +141,14 @@ def credits(raw: Raw) -> str:
         else:
             return "CAST(0.0 AS DOUBLE)"  # a list of plain values holds no credit records
         total = f"coalesce({total}, CAST(0.0 AS DOUBLE))"
-    elif kind in ("VARCHAR", "JSON"):
+    elif kind == "VARCHAR":
         shown = raw.text(name)
+        total = _text_total(shown)
+    elif kind == "JSON":  # a JSON reader's column of mixed shapes: a list, or a string holding credit text
+        nulls = ", ".join(lit(v) for v in sorted(NULL_STRINGS))
+        string = f"trim(json_extract_string({cell}, '$'))"
+        shown = (f"(CASE WHEN json_type({cell}) <> 'VARCHAR' THEN CAST({cell} AS VARCHAR) "
+                 f"WHEN {string} NOT IN ({nulls}) THEN {string} END)")
         total = _text_total(shown)
     else:
         return "CAST(0.0 AS DOUBLE)"  # a number, date or single record is no credit list
