@@ -8,7 +8,9 @@ timestamps in exports are read as UTC, as the record requires.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 from typing import Any
@@ -24,11 +26,24 @@ def connect() -> Any:
     global _connection
     with _lock:
         if _connection is None:
-            _connection = _new_connection()
+            _connection = new_connection()
+            atexit.register(_close)
         return _connection
 
 
-def _new_connection() -> Any:
+def _close() -> None:
+    """Close the shared connection and remove its spill directory (DuckDB leaves the directory behind)."""
+    global _connection
+    if _connection is not None:
+        spill = settings(_connection).get("temp_directory")
+        _connection.close()
+        _connection = None
+        if spill and os.path.basename(spill).startswith("costctl-duckdb-"):
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
+    """A connection set up for export reading (UTC, bounded memory, spill directory, the tags UDF)."""
     import duckdb
 
     from costctl.formats.sqlexpr import register_functions
@@ -36,7 +51,7 @@ def _new_connection() -> Any:
     spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getpid()}")
     con = duckdb.connect(config={
         "threads": max(1, os.cpu_count() or 1),
-        "memory_limit": MEMORY_LIMIT,
+        "memory_limit": memory_limit,
         "temp_directory": spill,
         "preserve_insertion_order": True,  # error rows are numbered in file order
     })

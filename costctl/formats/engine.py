@@ -57,6 +57,7 @@ CSV_SUFFIXES = (".csv", ".csv.gz")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 PRORATED = ("BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity")  # scaled by each day's share
 CHUNK = 1 << 20
+CSV_BUFFER = 4 << 20  # bytes DuckDB buffers per CSV read step (default 32 MB): a 32 MB memory limit still streams
 
 SQL_TYPES = {model.TIMESTAMP: "TIMESTAMPTZ", model.MONEY: "DOUBLE", model.NUMBER: "DOUBLE",
              model.STRING: "VARCHAR", model.TAGS: "VARCHAR", model.FLAG: "BOOLEAN"}
@@ -87,6 +88,7 @@ class Part:
         self.path = path  # the local file DuckDB reads (None for a frame)
         self.mapper = sql_mapper(fmt)
         self.where: str | None = None
+        self.header_width: int | None = None  # CSV: fields in the header (more than read when row 1 is short)
         self.record_sql: str | None = None
         if self.mapper is not None:
             self.record_sql = self._record_sql()
@@ -166,8 +168,9 @@ class Scan:
     Temp files (bytes sources, zip members) live until ``close()`` or garbage collection.
     """
 
-    def __init__(self, con: Any, name: str, parts: list[Part], workdir: str | None) -> None:
+    def __init__(self, con: Any, name: str, parts: list[Part], workdir: str | None, owns_con: bool = False) -> None:
         self.con = con
+        self._owns_con = owns_con  # a cursor made for this scan is closed with it
         self.name = name
         self.parts = parts
         self.workdir = workdir
@@ -303,7 +306,10 @@ class Scan:
         return None
 
     def close(self) -> None:
-        """Remove the scan's temp files (the relation cannot be executed afterwards)."""
+        """Remove the scan's temp files and its cursor (the relation cannot be executed afterwards)."""
+        if self._owns_con:
+            self._owns_con = False
+            self.con.close()
         if self._cleanup is not None:
             self._cleanup()
 
@@ -337,6 +343,10 @@ def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatErr
     counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
     if line and counts:
         row = int(line.group(1)) - 1
+        width = getattr(part, "header_width", None)
+        if width is not None and width != int(counts.group(1)) and int(counts.group(2)) == width:
+            return ExportFormatError(f"{name}: row 1 has {counts.group(1)} fields but the header and row {row} "
+                                     f"have {width}; fix row 1 or re-export the file")
         return ExportFormatError(f"{name}: row {row} has {counts.group(2)} fields but the header has "
                                  f"{counts.group(1)}; fix that row (a missing or extra comma, or an unquoted "
                                  "comma in a value) or re-export the file")
@@ -344,6 +354,9 @@ def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatErr
         where = f" (row {int(line.group(1)) - 1})" if line else ""
         return ExportFormatError(f"{name}: not UTF-8 text{where}; export as UTF-8 CSV")
     lower = message.lower()
+    if "out of memory" in lower:
+        return ExportFormatError(f"{name}: not enough memory to read the export ({first}); free memory or raise "
+                                 "COSTCTL_DUCKDB_MEMORY (default 512MB)")
     if any(word in lower for word in ("gzip", "zlib", "compress", "inflate")):
         return ExportFormatError(f"{name}: truncated or corrupt gzip ({first}); download the file again")
     if part is not None and part.kind == "parquet":
@@ -401,8 +414,10 @@ def scan(source: str | bytes | os.PathLike[str], name: str | None = None, con: A
         parts = _parts(cursor, path, name, workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
+        if con is None:
+            cursor.close()
         raise
-    return Scan(cursor, name, parts, workdir)
+    return Scan(cursor, name, parts, workdir, owns_con=con is None)
 
 
 def scan_frame(frame: pd.DataFrame, source: str, con: Any = None) -> Scan:
@@ -416,7 +431,8 @@ def scan_frame(frame: pd.DataFrame, source: str, con: Any = None) -> Scan:
     columns = {str(c): str(t) for c, t in zip(relation.columns, relation.dtypes, strict=True)}
     fmt = detect_format(list(columns), source)
     raw = Raw(columns, source)
-    return Scan(cursor, source, [Part(source, fmt, raw, f"SELECT * FROM {view}", "frame", None)], None)
+    return Scan(cursor, source, [Part(source, fmt, raw, f"SELECT * FROM {view}", "frame", None)], None,
+                owns_con=con is None)
 
 
 def _safe_name(name: str) -> str:
@@ -515,7 +531,8 @@ def _unique(names: list[str]) -> list[str]:
     """Duplicate header names get .1, .2 (as pandas named them), so every column stays addressable."""
     seen: dict[str, int] = {}
     out = []
-    for name in names:
+    for index, name in enumerate(names):
+        name = name or f"Unnamed: {index}"  # an empty header cell (a trailing comma), named as pandas did
         if name in seen:
             seen[name] += 1
             candidate = f"{name}.{seen[name]}"
@@ -534,6 +551,7 @@ def _csv_part(con: Any, path: Path, name: str) -> Part:
     gz = name.lower().endswith(".gz")
     header, first_row = _csv_header(path, name, gz)
     fmt = detect_format(header, name)
+    width = len(header)
     if first_row is not None and len(first_row) < len(header):
         # Some exporters drop trailing empty columns on every row (koku's CUR samples): the first row
         # sets the layout, those trailing columns are absent, and strict mode holds every row to it.
@@ -542,10 +560,12 @@ def _csv_part(con: Any, path: Path, name: str) -> Part:
     columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header) + "}"
     reader = (f"read_csv({lit(str(path))}, columns={columns}, header=true, auto_detect=false, strict_mode=true, "
               f"null_padding=false, delim=',', quote='\"', escape='\"', encoding='utf-8', "
-              f"compression={lit('gzip' if gz else 'none')})")
+              f"compression={lit('gzip' if gz else 'none')}, buffer_size={CSV_BUFFER})")
     raw_sql = f"SELECT {', '.join(ident(c) for c in chosen)} FROM {reader}"
     raw = Raw(dict.fromkeys(chosen, "VARCHAR"), name)
-    return Part(name, fmt, raw, raw_sql, "csv", str(path))
+    part = Part(name, fmt, raw, raw_sql, "csv", str(path))
+    part.header_width = width
+    return part
 
 
 def _flat_columns(relation: Any) -> dict[str, tuple[str, str]]:
@@ -601,6 +621,8 @@ def _json_part(con: Any, path: Path, name: str) -> Part:
     gz = name.lower().endswith(".gz")
     if path.stat().st_size == 0:
         raise ExportFormatError(f"{name}: empty file; re-export it")
-    reader = (f"read_json({lit(str(path))}, format='auto', records=true, sample_size=-1, "
+    # The schema comes from the first 20480 records (DuckDB's default sample), so building a scan does not
+    # read a large file; BigQuery writes every field on every row, so later rows bring no new columns.
+    reader = (f"read_json({lit(str(path))}, format='auto', records=true, "
               f"compression={lit('gzip' if gz else 'none')})")
     return _typed_part(con, path, name, reader, "json")

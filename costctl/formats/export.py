@@ -54,7 +54,8 @@ def map_frame(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     fmt = detect_format(raw.columns, source)
     if sql_mapper(fmt) is None:
         return finish(MAPPERS[fmt][1](raw, source), source)
-    return scan_frame(raw, source).df()
+    with scan_frame(raw, source) as export:
+        return export.df()
 
 
 def columns_for(columns: Iterable[str], source: str = "export") -> tuple[str, list[str]]:

@@ -11,7 +11,7 @@ pass; the message carries a check id (``costctl:check:RAW:K:``) that the engine 
 ``Check`` registered here, then re-runs a small query to find the first bad row for the message.
 
 Nothing here imports duckdb: the functions build strings; ``register_functions`` adds the one
-Python UDF (tag text that is not plain JSON) to a connection the engine owns.
+Python UDFs (tag text, service categories: per distinct value) to a connection the engine owns.
 """
 
 from __future__ import annotations
@@ -22,11 +22,12 @@ import json
 from typing import Any
 
 from costctl.errors import ExportFormatError
-from costctl.formats.categories import AZURE_CONSUMED_SERVICES, KEYWORDS
+from costctl.formats import categories
 from costctl.formats.common import NULL_STRINGS, parse_tags
 from costctl.model import MAX_COST
 
-TAGS_FUNCTION = "costctl_tags"  # the UDF name registered on the engine's connection
+TAGS_FUNCTION = "costctl_tags"  # the UDF names registered on the engine's connection
+CATEGORY_FUNCTION = "costctl_category"
 ERROR_PREFIX = "costctl:check:"
 WHITESPACE = " \t\r\n\x0b\x0c"  # what str.strip() removes from export cells (ASCII part)
 
@@ -58,7 +59,8 @@ def _base_type(type_name: str) -> str:
 class Check:
     """One value rule a mapper's SQL enforces with ``error()``: what is bad, and how the engine words it.
 
-    ``kind``: ``not_number`` / ``not_finite`` (costs), ``empty_date`` / ``bad_date`` (timestamps).
+    ``kind``: ``not_number`` / ``not_finite`` (costs), ``empty_date`` / ``bad_date`` (timestamps),
+    ``end_before_start`` (the engine's check of the charge period).
     ``bad`` is a SQL predicate over the raw row, ``value`` the SQL of the cell shown in the message
     (text as written; for typed numbers ``numeric`` is true and the value is shown as a float).
     """
@@ -87,6 +89,8 @@ class Check:
                     "fix or remove that row")
         if self.kind == "empty_date":
             return f"{source}: {where}: empty date; every row needs one"
+        if self.kind == "end_before_start":
+            return f"{source}: {where}: the charge period ends before it starts (end {shown}); fix or remove that row"
         return f"{source}: {where}: unreadable date {shown}; use ISO 8601 dates (or M/D/YYYY)"
 
 
@@ -250,18 +254,15 @@ class Raw:
 def service_category(service_sql: str, consumed_service_sql: str = "NULL") -> str:
     """SQL for ``categories.service_category``: Azure provider table first, then ordered keywords, else Other.
 
-    Both lookups are correlated subqueries over VALUES tables built from the Python tables (one
-    definition); DuckDB decorrelates them into joins over the DISTINCT service names, so the
-    keyword search runs once per distinct name, not once per row.
+    The rule runs in Python (``categories`` is its one definition) through the ``costctl_category``
+    UDF, once per DISTINCT (consumed service, service name) pair of each vector, cached across
+    vectors. A CASE of 250 branches cost ~1 µs a row, and a correlated subquery over VALUES tables
+    made DuckDB hold the whole input for the join back, which breaks streaming of large exports.
+    NULL and '' mean the same for both arguments, so they travel as one key joined by chr(1).
     """
-    azure = ", ".join(f"({lit(k)}, {lit(v)})" for k, v in AZURE_CONSUMED_SERVICES.items())
-    keywords = ", ".join(f"({i}, {lit(k)}, {lit(v)})" for i, (k, v) in enumerate(KEYWORDS))
-    consumed = f"lower(trim(CAST({consumed_service_sql} AS VARCHAR), {lit(WHITESPACE)}))"
-    service = f"lower(CAST({service_sql} AS VARCHAR))"
-    by_provider = f"(SELECT a.c FROM (VALUES {azure}) AS a(k, c) WHERE a.k = {consumed})"
-    by_keyword = (f"(SELECT w.c FROM (VALUES {keywords}) AS w(p, k, c) WHERE contains({service}, w.k) "
-                  "ORDER BY w.p LIMIT 1)")
-    return f"coalesce({by_provider}, {by_keyword}, 'Other')"
+    consumed = f"coalesce(CAST({consumed_service_sql} AS VARCHAR), '')"
+    service = f"coalesce(CAST({service_sql} AS VARCHAR), '')"
+    return f"{CATEGORY_FUNCTION}({consumed} || chr(1) || {service})"
 
 
 # --- the tags UDF -----------------------------------------------------------------------------
@@ -283,22 +284,44 @@ def tags_json(value: str | None) -> str:
     return cached
 
 
-def _tags_vector(values: Any) -> Any:
-    """Arrow UDF body: parse each DISTINCT value of the vector once, then spread the results back."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+_CATEGORY_CACHE: dict[str, str] = {}
 
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    distinct = pc.unique(values)
-    mapped = pa.array([tags_json(v) for v in distinct.to_pylist()], type=pa.string())
-    return pc.take(mapped, pc.index_in(values, distinct))
+
+def category_of_key(key: str | None) -> str:
+    """``categories.service_category`` of a 'consumed<chr(1)>service' key (see ``service_category``)."""
+    if key is None:
+        return "Other"
+    cached = _CATEGORY_CACHE.get(key)
+    if cached is None:
+        consumed, _, service = key.partition("\x01")
+        cached = categories.service_category(service, consumed or None)
+        if len(_CATEGORY_CACHE) >= _TAG_CACHE_LIMIT:
+            _CATEGORY_CACHE.clear()
+        _CATEGORY_CACHE[key] = cached
+    return cached
+
+
+def _per_distinct(function: Any) -> Any:
+    """An Arrow UDF body applying ``function`` once per DISTINCT value of each vector, spread back by index."""
+
+    def vector(values: Any) -> Any:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        distinct = pc.unique(values)
+        mapped = pa.array([function(v) for v in distinct.to_pylist()], type=pa.string())
+        return pc.take(mapped, pc.index_in(values, distinct))
+
+    return vector
 
 
 def register_functions(con: Any) -> None:
-    """Add the ``costctl_tags`` UDF to a DuckDB connection (idempotent)."""
+    """Add the ``costctl_tags`` and ``costctl_category`` UDFs to a DuckDB connection (idempotent)."""
     import duckdb
 
-    with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
-        con.create_function(TAGS_FUNCTION, _tags_vector, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("VARCHAR"),
-                            type="arrow", null_handling="special", side_effects=False)
+    for name, function in ((TAGS_FUNCTION, tags_json), (CATEGORY_FUNCTION, category_of_key)):
+        with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
+            con.create_function(name, _per_distinct(function), [duckdb.sqltype("VARCHAR")],
+                                duckdb.sqltype("VARCHAR"), type="arrow", null_handling="special", side_effects=False)
