@@ -7,10 +7,8 @@ import pytest
 
 from costctl.errors import ExportFormatError
 from costctl.formats import detect_format, map_frame, parse_export
-from costctl.formats.azure import split_costs
 from costctl.formats.categories import service_category
 from costctl.formats.common import parse_tags, timestamps
-from costctl.formats.gcp import credit_total
 from costctl.formats.periods import split_daily
 
 
@@ -160,12 +158,14 @@ def test_cur_line_item_types_map_to_focus_charge_categories():
 
 
 def test_azure_costs_are_split_between_billed_and_effective_by_commitment():
-    cost = pd.Series([10.0, 3.0, 2.0, 1.0])
-    charge = pd.Series(["Purchase", "Usage", "Usage", "UnusedReservation"], dtype="string")
-    model = pd.Series(["Reservation", "Reservation", "OnDemand", "Reservation"], dtype="string")
-    billed, effective = split_costs(cost, charge, model)
-    assert list(billed) == [10.0, 0.0, 2.0, 0.0]
-    assert list(effective) == [0.0, 3.0, 2.0, 1.0]
+    data = (b"Date,MeterCategory,SubscriptionId,Cost,BillingCurrency,ChargeType,PricingModel\n"
+            b"2024-01-01,Virtual Machines,s1,10,USD,Purchase,Reservation\n"
+            b"2024-01-01,Virtual Machines,s1,3,USD,Usage,Reservation\n"
+            b"2024-01-01,Virtual Machines,s1,2,USD,Usage,OnDemand\n"
+            b"2024-01-01,Virtual Machines,s1,1,USD,UnusedReservation,Reservation\n")
+    frame = parse_export(data, "azure.csv")
+    assert list(frame["BilledCost"]) == [10.0, 0.0, 2.0, 0.0]
+    assert list(frame["EffectiveCost"]) == [0.0, 3.0, 2.0, 1.0]
 
 
 def test_azure_mca_export_with_lowercase_names_maps_region_and_category():
@@ -195,11 +195,32 @@ def test_focus_1_3_service_provider_name_fills_provider_name():
     assert frame["Tags"].iloc[0] == {"a": "b"}
 
 
-def test_gcp_credits_are_summed_from_literal_json_and_lists():
-    assert credit_total("[{'amount': -1.5, 'name': None}, {'amount': -0.5}]") == -2.0
-    assert credit_total('[{"amount": -1.0}]') == -1.0
-    assert credit_total([{"amount": -3}]) == -3.0
-    assert credit_total("[]") == 0.0
+GCP_CSV_HEADER = b"usage_start_time,usage_end_time,cost,currency,credits\n"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (b"\"[{'amount': -1.5, 'name': None}, {'amount': -0.5}]\"", -2.0),
+        (b'"[{""amount"": -1.0}]"', -1.0),
+        (b"[]", 0.0),
+        (b"", 0.0),
+        (b"\"[{'name': \"\"Bob's credit\"\", 'amount': -2.25}]\"", -2.25),  # literal with quotes: the UDF
+        (b"\"[{'amount': '-3'}, {'amount': None}, {'amount': ''}]\"", -3.0),
+        (b"\"[{'name': 'None of them', 'amount': -4}]\"", -4.0),
+        (b'"{""amount"": 1}"', 0.0),  # a record, not a list: no credits
+    ],
+)
+def test_gcp_credits_are_summed_from_literal_and_json_text(cell, expected):
+    data = GCP_CSV_HEADER + b"2020-11-01T00:00:00Z,2020-11-01T01:00:00Z,10.0,USD," + cell + b"\n"
+    frame = parse_export(data, "gcp.csv")
+    assert frame["BilledCost"].iloc[0] == pytest.approx(10.0 + expected)
+
+
+def test_gcp_credits_are_summed_from_a_real_list():
+    data = b'{"usage_start_time": "2020-11-01T00:00:00Z", "usage_end_time": "2020-11-01T01:00:00Z", "cost": 5, ' \
+           b'"currency": "USD", "credits": [{"amount": -3}, {"name": "no amount"}]}\n'
+    assert parse_export(data, "gcp.jsonl")["BilledCost"].iloc[0] == pytest.approx(2.0)
 
 
 def test_gcp_tax_cost_type_and_labels_over_project_labels():

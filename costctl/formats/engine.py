@@ -177,6 +177,10 @@ class Scan:
         self._relation: Any = None
         self._frames: dict[int, pd.DataFrame] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True) if workdir else None
+        for mapper in {p.mapper for p in parts if p.mapper is not None}:  # a mapper's own UDFs (GCP credits)
+            register = getattr(mapper, "register_functions", None)
+            if register is not None:
+                register(con)
 
     @property
     def formats(self) -> tuple[str, ...]:

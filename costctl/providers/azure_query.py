@@ -50,18 +50,6 @@ CURRENCY_COLUMNS = ("Currency", "BillingCurrency", "BillingCurrencyCode")
 MAX_DAYS_PER_QUERY = 365  # "The time period for pulling the data cannot exceed 1 year"
 RETRY_AFTER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
 
-# ChargeType values of Cost Management -> FOCUS ChargeCategory.
-CHARGE_CATEGORIES = {
-    "usage": "Usage",
-    "purchase": "Purchase",
-    "refund": "Credit",
-    "tax": "Tax",
-    "adjustment": "Adjustment",
-    "roundingadjustment": "Adjustment",
-    "unusedreservation": "Usage",
-    "unusedsavingsplan": "Usage",
-}
-
 
 def windows(start: date, end: date, days: int = MAX_DAYS_PER_QUERY) -> Iterator[tuple[date, date]]:
     """Split ``[start, end)`` into consecutive ``[lo, hi)`` windows of at most ``days`` days."""
@@ -353,7 +341,10 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 
 def charge_category(charge_type: str) -> str:
-    return CHARGE_CATEGORIES.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
+    """FOCUS ChargeCategory of a Cost Management ChargeType (the export mapper's table: one definition)."""
+    from costctl.formats.azure_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
+
+    return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 
 
 def to_frame(actual: dict[tuple, float], amortized: dict[tuple, float], *, tag_key: str | None,

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 GIB = 1 << 30
-CHARGE_CATEGORY = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment", "rounding_error": "Adjustment"}
 CREDIT_DESCRIPTION = "Credits (promotions, discounts, free tier)"
 
 
@@ -151,6 +150,7 @@ class GcpProvider(Provider):
 
     def _records(self, row: dict[str, Any], estimated_from: date) -> list[dict[str, Any]]:
         from costctl.formats.categories import service_category
+        from costctl.formats.gcp_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
 
         day = row["usage_day"]
         if isinstance(day, str):
