@@ -11,7 +11,7 @@ import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from costctl.errors import ConfigError, CostctlError, ProviderError, UsageError
+from costctl.errors import ConfigError, CostctlError, ExportFormatError, ProviderError, SchemaError, UsageError
 from costctl.records import Block
 from costctl.values import Value
 
@@ -104,6 +104,11 @@ def _fetch(env: Env, provider: Provider, start: date, end: date) -> Block:
     try:
         frame = provider.fetch(start, end)
         model.validate(frame)
+    except (SchemaError, ExportFormatError) as exc:
+        # A bad record (a NaN amount, a broken export) is this provider's failed fetch: named, nothing
+        # cached, and in a multi-provider check or export only this provider's result is lost.
+        what = "answer rejected, nothing cached: " if isinstance(exc, SchemaError) else ""
+        raise ProviderError(f"{provider.name}: {what}{' '.join(str(exc).split())}") from exc
     except CostctlError:
         raise
     except Exception as exc:  # an SDK error a provider did not translate: still one line
