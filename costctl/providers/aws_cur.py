@@ -53,14 +53,16 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 def list_objects(aws: AwsSession, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every object under the prefix, following continuation tokens."""
+    from costctl.providers import aws_answers
+
     objects: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:
-        answer = aws.call("s3", "ListObjectsV2", **params)
-        objects.extend(answer.get("Contents", []))
-        if not answer.get("IsTruncated"):
+        page, token = aws_answers.object_page(aws.call("s3", "ListObjectsV2", **params))
+        objects.extend(page)
+        if token is None:
             return objects
-        params["ContinuationToken"] = answer["NextContinuationToken"]
+        params["ContinuationToken"] = token
 
 
 def read_object(aws: AwsSession, bucket: str, key: str) -> bytes:
