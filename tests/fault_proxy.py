@@ -76,6 +76,19 @@ class FaultProxy(LocalHttp):
             conn.close()
 
 
+# Upstream headers that describe the original body and would betray the replaced one.
+BODY_HEADERS = ("content-type", "content-md5", "x-ms-content-crc64", "content-range", "etag")
+
+
+def _fault_headers(upstream: list[tuple[str, str]], fault: dict[str, str], length: int) -> list[tuple[str, str]]:
+    """The upstream's headers (SDKs check some, e.g. Content-Range of a blob download) fitted to the
+    replaced body, with the fault's own (Content-Type) on top."""
+    kept = [(k, v) for k, v in upstream if k.lower() not in BODY_HEADERS and not k.lower().startswith("x-amz-checksum")]
+    if any(k.lower() == "content-range" for k, _ in upstream):
+        kept.append(("Content-Range", f"bytes 0-{max(length - 1, 0)}/{length}"))
+    return kept + list(fault.items())
+
+
 class _Handler(BaseHTTPRequestHandler):
     fake: FaultProxy
     protocol_version = "HTTP/1.1"
@@ -91,7 +104,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             status = fault.status
             payload = fault.body(payload) if callable(fault.body) else fault.body
-            headers = list(fault.headers.items())
+            headers = _fault_headers(headers, fault.headers, len(payload))
         self.send_response(status)
         for key, value in headers:
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
