@@ -148,18 +148,25 @@ class AwsProvider(Provider):
         return self.remember("account-names", ACCOUNT_NAMES_TTL, self._list_accounts)
 
     def _list_accounts(self) -> dict[str, str]:
+        """Every page of ListAccounts. A caller that may not list accounts (the first request fails)
+        gets ids instead of names; a malformed page, or a later page that fails, fails the fetch:
+        a partial or empty map would be remembered and cached with the records."""
+        from costctl.providers import aws_answers
+
         names: dict[str, str] = {}
         token = None
-        try:
-            while True:
+        while True:
+            try:
                 answer = self.aws.call("organizations", "ListAccounts", **({"NextToken": token} if token else {}))
-                names.update({a["Id"]: a.get("Name") or a["Id"] for a in answer.get("Accounts", [])})
-                token = answer.get("NextToken")
-                if not token:
-                    return names
-        except ProviderError as exc:
-            self.log.info("aws %s: account names unavailable, showing ids (%s)", self.name, exc)
-            return {}
+            except ProviderError as exc:
+                if token:
+                    raise ProviderError(f"account names: a ListAccounts page failed: {exc}") from None
+                self.log.info("aws %s: account names unavailable, showing ids (%s)", self.name, exc)
+                return {}
+            page, token = aws_answers.account_page(answer)
+            names.update(page)
+            if not token:
+                return names
 
     # -- test-auth ----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ProviderError
+from costctl.providers.answers import amount
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -324,11 +325,9 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
         # A TagKey grouping answers TagKey + TagValue columns (by design, says the service team);
         # accept a column named after the key too.
         tag_col = tag_key if tag_key in columns else _pick(columns, ("TagValue",), where, "tag")
-    for row in rows:
-        try:
-            cost = float(row[cost_col])
-        except (TypeError, ValueError):
-            raise ProviderError(f"{where}: column {cost_col} holds {row[cost_col]!r}, expected a number") from None
+    for number, row in enumerate(rows, start=1):
+        # A NaN or infinite cost (JSON allows neither, parsers accept both) is a bad answer, not a number.
+        cost = amount(row[cost_col], f"{where}: the Query API", f"row {number} column {cost_col}")
         tag_value = None
         if tag_col is not None:
             tag_value = row.get(tag_col) or None

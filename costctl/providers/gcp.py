@@ -133,7 +133,7 @@ class GcpProvider(Provider):
         estimated_from = today_utc() - timedelta(days=self.restatement_days)
         for number, row in enumerate(rows, start=1):
             try:
-                records.extend(self._records(row, estimated_from))
+                records.extend(self._records(row, estimated_from, number))
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProviderError(
                     f"{self.name}: BigQuery answer row {number} is malformed ({gcp_client.short(exc)}); "
@@ -148,9 +148,10 @@ class GcpProvider(Provider):
             self.log.warning("%s: dropped %d row(s) outside %s .. %s", self.name, int((~inside).sum()), start, end)
         return frame.loc[inside].reset_index(drop=True)
 
-    def _records(self, row: dict[str, Any], estimated_from: date) -> list[dict[str, Any]]:
+    def _records(self, row: dict[str, Any], estimated_from: date, number: int = 0) -> list[dict[str, Any]]:
         from costctl.formats.categories import service_category
         from costctl.formats.gcp_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
+        from costctl.providers import gcp_answers
 
         day = row["usage_day"]
         if isinstance(day, str):
@@ -159,7 +160,9 @@ class GcpProvider(Provider):
             raise ValueError(f"usage_day is {day!r}")
         begin = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         month = row.get("invoice_month")
-        cost, credits = float(row["cost"]), float(row["credits"] or 0.0)
+        if row["cost"] is None:
+            raise ValueError("cost is empty")
+        cost, credits = gcp_answers.cost(row, "cost", number), gcp_answers.cost(row, "credits", number)
         if not row.get("currency"):
             raise ValueError("currency is empty")
         tags = {key: str(row[f"label_{i}"]) for i, key in enumerate(self.label_keys)
