@@ -89,6 +89,19 @@ def _subcommand(args: Sequence[str]) -> str | None:
     return None
 
 
+def _unexpected(exc: Exception, hint: str = "") -> str:
+    """The line for an exception nothing else handled.
+
+    An OS error (disk full, read-only filesystem, permissions) says what happened to which path,
+    never "internal error: OSError [Errno 28]": the operator can fix it, it is not a bug.
+    """
+    if isinstance(exc, OSError) and exc.errno is not None:
+        from costctl.oserrors import describe
+
+        return describe(exc)
+    return f"internal error: {type(exc).__name__}: {exc}{hint}"
+
+
 def _main_check(args: list[str], debug: bool) -> None:
     """Run ``check`` as a monitoring plugin: whatever goes wrong answers ``COSTCTL UNKNOWN - reason``, exit 3.
 
@@ -118,7 +131,7 @@ def _main_check(args: list[str], debug: bool) -> None:
     except Exception as exc:
         if debug:
             raise
-        unknown(f"internal error: {type(exc).__name__}: {exc}")
+        unknown(_unexpected(exc))
     # A finished check returns its State (non-zero ones also arrive as exit codes); a bare 0
     # means --help or --version, which the guidelines answer with UNKNOWN.
     sys.exit(int(rc) if isinstance(rc, State) or (isinstance(rc, int) and rc) else 3)
@@ -166,6 +179,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"costctl: error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-              file=sys.stderr)
+        print(f"costctl: error: {_unexpected(exc, ' (run with --debug for a traceback)')}", file=sys.stderr)
         sys.exit(ExitStatus.ERROR)

@@ -142,8 +142,35 @@ class Config(Value):
         return self.data.get(name)
 
 
-def _home(env: Mapping[str, str]) -> str:
-    return os.path.expanduser(env.get("HOME", "~"))
+def _home(env: Mapping[str, str]) -> str | None:
+    """The user's home directory: ``$HOME`` if absolute, else the password database's; None if neither.
+
+    An empty or relative ``$HOME`` (cron jobs and agents sometimes run with ``HOME=``) must never
+    make the cache or config relative to whatever directory costctl happens to run in.
+    """
+    home = env.get("HOME")
+    if home and os.path.isabs(home):
+        return home
+    try:
+        import pwd
+
+        home = pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError, OSError):
+        return None
+    return home if home and os.path.isabs(home) else None
+
+
+def xdg_base(env: Mapping[str, str], variable: str, fallback: str) -> str | None:
+    """``$XDG_CONFIG_HOME`` / ``$XDG_CACHE_HOME``, or ``~/<fallback>``; None without any absolute base.
+
+    The XDG Base Directory spec: "If an implementation encounters a relative path in any of these
+    variables it should consider the path invalid and ignore it."
+    """
+    value = env.get(variable)
+    if value and os.path.isabs(value):
+        return value
+    home = _home(env)
+    return os.path.join(home, fallback) if home else None
 
 
 def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -162,8 +189,9 @@ def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] 
         if not os.path.isfile(path):
             raise ConfigError(f"config file {path} does not exist (named by $COSTCTL_CONFIG)")
         return path
-    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
-    for candidate in (os.path.join(xdg, "costctl", "config.yaml"), SYSTEM_CONFIG):
+    xdg = xdg_base(env, "XDG_CONFIG_HOME", ".config")
+    candidates = ([os.path.join(xdg, "costctl", "config.yaml")] if xdg else []) + [SYSTEM_CONFIG]
+    for candidate in candidates:
         if os.path.isfile(candidate):
             return candidate
     return None
@@ -356,5 +384,11 @@ def redacted(config: Config) -> dict[str, Any]:
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> str:
+    """``$XDG_CACHE_HOME/costctl`` (``~/.cache/costctl``), always an absolute path."""
     env = os.environ if env is None else env
-    return os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(_home(env), ".cache"), "costctl")
+    base = xdg_base(env, "XDG_CACHE_HOME", ".cache")
+    if base is None:
+        raise ConfigError("no place for the cache: $HOME is empty or relative, the user has no home directory "
+                          "and $XDG_CACHE_HOME is not an absolute path; set cache.path in the config or an "
+                          "absolute $XDG_CACHE_HOME")
+    return os.path.join(base, "costctl")
