@@ -159,21 +159,25 @@ def check(values: Mapping[str, Any] | None, fields: Mapping[str, Field], path: s
             out[key] = spec.default() if callable(spec.default) else spec.default
             continue
         raw = values[key]
+        shown = "a value that is not shown (a secret)" if spec.secret else _describe(raw)
         try:
             value = _convert(spec.kind, raw)
         except ValueError:
-            raise ConfigError(f"{where}: expected {_KIND_WORDS[spec.kind]}, got {_describe(raw)}") from None
+            raise ConfigError(f"{where}: expected {_KIND_WORDS[spec.kind]}, got {shown}") from None
         if spec.items and isinstance(value, list):
             try:
                 value = [_convert(spec.items, item) for item in value]
             except ValueError:
                 raise ConfigError(f"{where}: expected a list of {spec.items} values") from None
         if spec.choices is not None and value not in spec.choices:
-            raise ConfigError(f"{where}: expected one of {', '.join(spec.choices)}, got {_describe(raw)}")
+            raise ConfigError(f"{where}: expected one of {', '.join(spec.choices)}, got {shown}")
         if spec.validator is not None:
             try:
                 value = spec.validator(value)
             except ValueError as exc:
-                raise ConfigError(f"{where}: {exc}") from None
+                message = str(exc)
+                if spec.secret and isinstance(value, str) and value:  # a validator may quote what it got
+                    message = message.replace(value, "***").replace(repr(value), "'***'")
+                raise ConfigError(f"{where}: {message}") from None
         out[key] = value
     return out

@@ -12,7 +12,7 @@ no empty HELP/TYPE blocks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway
 from prometheus_client.core import GaugeMetricFamily
@@ -113,5 +113,26 @@ def write_textfile(path: str, registry: CollectorRegistry, follow_symlinks: bool
 
 
 def push(url: str, job: str, registry: CollectorRegistry, grouping: Mapping[str, str], timeout: float) -> None:
-    """PUT the registry to a Pushgateway (replacing the group's previous metrics)."""
-    push_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout)
+    """PUT the registry to a Pushgateway (replacing the group's previous metrics).
+
+    ``http://user:password@host:9091`` sends HTTP basic auth (prometheus_client would take the
+    userinfo for part of the host name); the credentials never appear in messages.
+    """
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        push_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout)
+        return
+    from prometheus_client.exposition import basic_auth_handler
+
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+
+    def handler(url: str, method: str, timeout: float | None, headers: list[tuple[str, str]],
+                data: bytes) -> Callable[[], None]:
+        return basic_auth_handler(url, method, timeout, headers, data, unquote(user), unquote(password))
+
+    plain = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    push_to_gateway(plain, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout,
+                    handler=handler)
