@@ -184,6 +184,55 @@ def _embedded(value: str) -> Iterable[str]:
         yield match.group(3)
 
 
+def identity(value: Any) -> Any:
+    """What names a data source in a setting, without its credentials (for cache fingerprints).
+
+    Unlike ``text``, the credential parts are dropped, not masked with their shape: a URL keeps
+    scheme, host, port and path (a signed query goes entirely, other queries lose their secret
+    parameters); a connection string keeps its non-secret ``key=value`` pairs (AccountName,
+    BlobEndpoint); in a mapping, a secret-named key that is not a connection string is dropped.
+    """
+    if isinstance(value, Mapping):
+        return {k: identity(v) for k, v in value.items() if not is_secret_key(k) or names_a_source(v)}
+    if isinstance(value, list | tuple):
+        return [identity(v) for v in value]
+    if not isinstance(value, str):
+        return value
+    if "://" in value and not names_a_source(value):
+        return _url_identity(value)
+    if names_a_source(value):
+        return ";".join(pair for pair in value.split(";")
+                        if pair.strip() and not is_secret_key(pair.partition("=")[0])
+                        and pair.partition("=")[0].strip().lower() not in _CONNECTION_SECRETS)
+    return value
+
+
+_CONNECTION_SECRETS = frozenset({"accountkey", "sharedaccesskey", "sharedaccesssignature", "password", "pwd",
+                                 "sig", "user id", "uid"})
+
+
+def names_a_source(value: Any) -> bool:
+    """A connection string (``Key=value;Key=value``): it names a source besides its credentials."""
+    return isinstance(value, str) and ";" in value and "=" in value and "://" not in value.partition("=")[0]
+
+
+def _url_identity(value: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(value)
+        host = parts.netloc.rpartition("@")[2]
+        pairs = [item.partition("=") for item in parts.query.split("&")] if parts.query else []
+        if any(name.lower() in SIGNED_QUERY_MARKERS for name, _, _ in pairs):
+            query = ""
+        else:
+            query = "&".join(f"{n}{eq}{v}" for n, eq, v in pairs
+                             if n.lower() not in SECRET_PARAMS and not is_secret_key(n))
+        return urlunsplit((parts.scheme, host, parts.path, query, ""))
+    except ValueError:
+        return MASK
+
+
 def mapping(value: Any, secret_keys: Iterable[str] = (), secret: bool = False) -> Any:
     """A copy of a config mapping for display: secret values as ``***``, URLs and strings masked.
 

@@ -42,16 +42,20 @@ def parse_duration(value: Any) -> float:
 class Field(Value):
     """One configuration key: its kind, default, and how to present it."""
 
-    __slots__ = ("kind", "default", "required", "secret", "choices", "items", "help", "validator")
+    __slots__ = ("kind", "default", "required", "secret", "choices", "items", "help", "validator", "data")
     frozen = True
 
     def __init__(self, kind: str, default: Any = None, required: bool = False, secret: bool = False,
                  choices: tuple[str, ...] | None = None, items: str | None = None, help: str = "",  # noqa: A002
-                 validator: Callable[[Any], Any] | None = None) -> None:
+                 validator: Callable[[Any], Any] | None = None, data: bool = True) -> None:
         self.kind = kind  # str, int, float, bool, duration, list, map, any
         self.default = default
         self.required = required
-        self.secret = secret
+        self.secret = secret  # never shown, never part of a cache key
+        # False for settings that change how data is fetched (credentials, retries, timeouts,
+        # freshness), not what it is: they stay out of a provider's cache fingerprint, so editing
+        # them never re-fetches days already cached.
+        self.data = data
         self.choices = choices
         self.items = items  # kind of list items
         self.help = help
