@@ -18,9 +18,11 @@ the --debug traceback) and to the plugin output of ``check``; ``config show`` pr
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import re
 
 MASK = "***"
 
@@ -46,8 +48,11 @@ _patterns: tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]] | None = Non
 
 
 def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The patterns, compiled on first use: a warm ``check`` never imports ``re``."""
     global _patterns
     if _patterns is None:
+        import re
+
         _patterns = (
             re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+"),  # a URL
             re.compile(r"(?i)\b(AccountKey|SharedAccessKey|SharedAccessSignature|Password|Pwd|sig|"
@@ -158,9 +163,9 @@ def secrets_in(value: Any, secret: bool = False) -> Iterable[str]:
 
 def _embedded(value: str) -> Iterable[str]:
     """The credential parts of a URL or connection string held by an ordinary setting."""
-    from urllib.parse import unquote, urlsplit
-
     if "://" in value:
+        from urllib.parse import unquote, urlsplit
+
         try:
             parts = urlsplit(value)
         except ValueError:
@@ -180,8 +185,9 @@ def _embedded(value: str) -> Iterable[str]:
                             piece = item.partition("=")[2]
                             yield piece
                             yield unquote(piece)
-    for match in _compiled()[1].finditer(value):
-        yield match.group(3)
+    if "=" in value:
+        for match in _compiled()[1].finditer(value):
+            yield match.group(3)
 
 
 def identity(value: Any) -> Any:
