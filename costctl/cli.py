@@ -112,9 +112,9 @@ def _unexpected(exc: Exception, hint: str = "") -> str:
     An OS error (disk full, read-only filesystem, permissions) says what happened to which path,
     never "internal error: OSError [Errno 28]": the operator can fix it, it is not a bug.
     """
-    if isinstance(exc, OSError) and exc.errno is not None:
-        from costctl.oserrors import describe
+    from costctl.oserrors import describe, errno_of
 
+    if errno_of(exc) is not None:  # an OSError, or SQLite's "database or disk is full"
         return describe(exc)
     return f"internal error: {type(exc).__name__}: {exc}{hint}"
 

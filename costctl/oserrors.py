@@ -31,22 +31,45 @@ _REASONS: dict[int, tuple[str, str]] = {
 STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
-def describe(exc: OSError, path: str | None = None, action: str = "write") -> str:
+# SQLite (the cache's database) reports the same conditions as text, not as an errno.
+_SQLITE_ERRNOS = (
+    ("database or disk is full", errno.ENOSPC),
+    ("disk i/o error", errno.EIO),
+    ("readonly database", errno.EROFS),
+)
+
+
+def errno_of(exc: BaseException) -> int | None:
+    """The errno of an OSError, or the one a SQLite error stands for (disk full, I/O, read-only)."""
+    if isinstance(exc, OSError):
+        return exc.errno
+    if type(exc).__module__ == "sqlite3":  # without importing sqlite3
+        text = str(exc).lower()
+        return next((code for words, code in _SQLITE_ERRNOS if words in text), None)
+    return None
+
+
+def describe(exc: BaseException, path: str | None = None, action: str = "write") -> str:
     """``cannot write PATH: no space left on its filesystem (...); free space ...`` as one line.
 
-    ``path`` defaults to the error's own file name; ``action`` is the verb (write, read, create).
+    ``exc`` is an OSError or a ``sqlite3`` error (``database or disk is full``...); ``path``
+    defaults to the error's own file name; ``action`` is the verb (write, read, create).
     """
-    where = path if path is not None else exc.filename
-    reason = _REASONS.get(exc.errno) if exc.errno is not None else None
+    where = path if path is not None else getattr(exc, "filename", None)
+    code = errno_of(exc)
+    reason = _REASONS.get(code) if code is not None else None
+    if code == errno.EROFS and not isinstance(exc, OSError):  # SQLite says "readonly" for both causes
+        reason = ("the database is read-only (a read-only filesystem, or no write permission)",
+                  "remount it read-write or fix its permissions")
     if reason is not None:
         what, fix = reason
     else:
-        what, fix = (exc.strerror or str(exc) or type(exc).__name__), ""
+        what, fix = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__), ""
     head = f"cannot {action} {where}" if where not in (None, "") else f"cannot {action}"
     line = f"{head}: {what}" + (f"; {fix}" if fix else "")
     return " ".join(line.split())
 
 
 def is_storage_error(exc: BaseException) -> bool:
-    """True for disk full, quota exceeded and read-only filesystem."""
-    return isinstance(exc, OSError) and exc.errno in STORAGE_ERRNOS
+    """True for disk full, quota exceeded and read-only filesystem (also as SQLite reports them)."""
+    return errno_of(exc) in STORAGE_ERRNOS

@@ -41,3 +41,28 @@ def test_an_unlisted_errno_falls_back_to_the_system_text():
 def test_storage_errors_are_recognised():
     assert is_storage_error(_err(errno.ENOSPC)) and is_storage_error(_err(errno.EROFS))
     assert not is_storage_error(_err(errno.EACCES)) and not is_storage_error(ValueError())
+
+
+def test_sqlite_disk_full_and_read_only_read_like_the_os_errors():
+    import sqlite3
+
+    full = sqlite3.OperationalError("database or disk is full")
+    assert describe(full, "/var/cache/costctl") == describe(_err(errno.ENOSPC), "/var/cache/costctl")
+    assert is_storage_error(full)
+    readonly = describe(sqlite3.OperationalError("attempt to write a readonly database"), "/c", "update")
+    assert readonly.startswith("cannot update /c: the database is read-only")
+    assert not is_storage_error(sqlite3.OperationalError("no such table: x"))
+
+
+def test_a_sqlite_disk_full_escaping_to_the_cli_is_one_line(run, monkeypatch):
+    import sqlite3
+
+    from costctl import loader
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(loader, "load", full)
+    result = run("--demo", "costs", "--days", "2")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("costctl: error: cannot write: no space left on its filesystem")
