@@ -31,7 +31,7 @@ def test_detect_format_recognizes_each_signature(columns, expected):
 
 
 def test_detect_format_refuses_unknown_columns_listing_the_signatures():
-    with pytest.raises(ExportFormatError, match="looked for FOCUS .*AWS CUR .*Azure .*GCP"):
+    with pytest.raises(ExportFormatError, match="costctl reads FOCUS .*AWS CUR .*Azure .*GCP"):
         detect_format(["amount", "day"])
 
 
