@@ -99,11 +99,16 @@ def make_provider(env: Env, name: str) -> Provider:
 def _fetch(env: Env, provider: Provider, start: date, end: date) -> Block:
     """One upstream fetch, validated at the boundary and stamped with its source."""
     env.setup_logging()  # providers log retries and warnings; a warm run never gets here
-    from costctl import model
+    from costctl import deadline, model
 
     try:
-        frame = provider.fetch(start, end)
+        # Cut a fetch short a little before the command's deadline, so the command still answers
+        # (from the cache, or with this provider's error) within its --timeout.
+        with deadline.watch(keep=deadline.reserve()):
+            frame = provider.fetch(start, end)
         model.validate(frame)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{provider.name}: {exc}") from None
     except CostctlError:
         raise
     except Exception as exc:  # an SDK error a provider did not translate: still one line
