@@ -88,9 +88,11 @@ def budget(configured: float, keep: float | None = None) -> float:
     return max(0.0, min(configured, left - (reserve() if keep is None else keep)))
 
 
-def capped(configured: float, keep: float | None = None) -> bool:
-    """True when the deadline, not ``configured``, limits a wait (for messages saying which)."""
-    return budget(configured, keep) < configured
+def retry_budget(configured: float) -> float:
+    """How long a retry loop may go on: ``configured``, or less so that it ends ``reserve()``
+    before a fetch is cut short (``watch(keep=reserve())``), leaving its last attempt time to
+    fail with the real cause instead of "no complete answer"."""
+    return budget(configured, keep=2 * reserve())
 
 
 def read_timeout(configured: float, floor: float = 0.5) -> float:
