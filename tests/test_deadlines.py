@@ -137,3 +137,15 @@ def test_a_dripping_bigquery_ends_costs_at_its_deadline(tmp_path: Path) -> None:
     # The query job was sent (on a fast machine its result pages are what drips; on a slow one
     # the deadline may already end the first request).
     assert ("POST", "/bigquery/v2/projects/billing-proj/jobs") in fake.requests, fake.requests
+
+
+def test_a_wait_no_alarm_can_interrupt_still_ends_the_command_after_a_grace(tmp_path: Path, fake_plugin: Path) -> None:
+    config = write_config(tmp_path / "config.yaml", "stuck", {"type": "fake", "log": str(tmp_path / "log"),
+                                                              "delay": 300.0, "uninterruptible": True})
+    result = run(config, "costs", "--days", "3", "--timeout", "3",
+                 extra_env={"PYTHONPATH": f"{fake_plugin}{os.pathsep}{REPO}"})
+    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert (tmp_path / "log").exists()  # the fetch began, with SIGALRM blocked: only the watchdog can end it
+    # The watchdog's line (the alarm's would name the provider instance)
+    assert result.stderr.strip().splitlines()[-1] == "costctl: error: no complete answer within the 3 s deadline " \
+                                                     "(--timeout)"
