@@ -17,7 +17,8 @@ import click
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
-from costctl.loader import Dataset, SourceStatus
+from costctl.loader import SourceStatus
+from costctl.query import Dataset
 from costctl.values import Value
 
 pass_env = click.make_pass_decorator(Env)
@@ -74,15 +75,35 @@ def apply_as_of(env: Env, as_of: str | None) -> None:
 
 
 class Loaded(Value):
-    """Records plus the range they cover and how each source went."""
+    """Records plus the range they cover and how each source went.
 
-    __slots__ = ("data", "start", "end", "statuses")
+    With ``--file`` and no range, the range is the files' span, known once the first query has
+    read them (``base``: the unfiltered records), so a report reads its file once.
+    """
 
-    def __init__(self, data: Dataset, start: date, end: date, statuses: list[SourceStatus]) -> None:
+    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback")
+
+    def __init__(self, data: Dataset, start: date | None, end: date | None, statuses: list[SourceStatus],
+                 base: Dataset | None = None, fallback: date | None = None) -> None:
         self.data = data
-        self.start = start
-        self.end = end  # exclusive
+        self._start = start
+        self._end = end  # exclusive
         self.statuses = statuses
+        self.base = base
+        self._fallback = fallback
+
+    def _span(self) -> tuple[date, date]:
+        span = self.base.span() if self.base is not None else None
+        today = self._fallback or date.today()
+        return span if span is not None else (today, today)
+
+    @property
+    def start(self) -> date:
+        return self._start if self._start is not None else self._span()[0]
+
+    @property
+    def end(self) -> date:
+        return self._end if self._end is not None else self._span()[1]
 
 
 def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], start: date | None,
@@ -96,19 +117,14 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
     if files:
         if providers:
             raise UsageError("--file and --provider cannot be combined")
-        data, first, last = loader.load_files(files, start, end)
-        if start is None or end is None:
-            start, end = first or env.today(), last or env.today()
-        statuses: list[SourceStatus] = []
-    else:
-        if start is None or end is None:
-            raise UsageError("a date range is required")
-        names = loader.select_sources(env, providers)
-        data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
-    if filters:
-        data = Dataset(frame=filters.apply_frame(data.frame())) if files else Dataset(
-            block=filters.apply_block(data.block()))
-    return Loaded(data=data, start=start, end=end, statuses=statuses)
+        base = loader.open_files(files)
+        data = base.between(start, end) if start is not None and end is not None else base
+        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today())
+    if start is None or end is None:
+        raise UsageError("a date range is required")
+    names = loader.select_sources(env, providers)
+    data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
+    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses)
 
 
 def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], days: int | None,

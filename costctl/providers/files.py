@@ -95,6 +95,20 @@ class FilesProvider(Provider):
                 "M").dt.start_time.dt.tz_localize("UTC").dt.as_unit("ns")
         return frame
 
+    # Export files are read whole whatever range is asked: the loader caches every day they hold.
+    reads_whole_source: ClassVar[bool] = True
+
+    def scan_sql(self) -> str:
+        """Every record of every file as a DuckDB source (nothing is read until it is queried)."""
+        from costctl.query import Dataset
+
+        return str(Dataset.from_frame(self.read_all()).source)
+
+    def fetch_sql(self, start: date, end: date) -> str:
+        """``fetch`` for the columnar loader: all the files' records (the cache keeps the days
+        it needs), so one read of the files serves every later range."""
+        return self.scan_sql()
+
     def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
         import pandas as pd
 
