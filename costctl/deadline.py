@@ -72,11 +72,12 @@ def remaining() -> float | None:
 
 
 def reserve() -> float:
-    """What a fetch leaves of the deadline for the command to answer from the cache: a tenth,
-    between 1 and 5 seconds (1 s of a 10 s check, 3 s of 30 s, 5 s of the default 300 s), and
-    at most half of a deadline shorter than 2 s."""
+    """What a fetch leaves of the deadline for the command to answer from the cache: a fifth,
+    between 2 and 5 seconds (2 s of a 10 s check, 5 s of 30 s or of the default 300 s), and at
+    most half of a deadline shorter than 4 s. Answering from the cache after a failed refresh
+    reads rows (DuckDB, pandas: ~1-2 s to import on a busy host), hence not less."""
     limit = _seconds or 0.0
-    return min(5.0, max(min(1.0, 0.5 * limit), 0.1 * limit))
+    return min(5.0, max(min(2.0, 0.5 * limit), 0.2 * limit))
 
 
 def budget(configured: float, keep: float | None = None) -> float:

@@ -70,7 +70,7 @@ def test_a_throttled_refresh_with_a_warm_cache_answers_from_the_cache_within_che
     assert rest[0].startswith("payer: refresh failed, answered from the cache: throttled by Cost Explorer "
                               "(ThrottlingException) for "), rest
     assert "stopped to answer within the 10 s deadline (--timeout)" in rest[0]
-    assert sum(1 for r in ce.requests if r.endswith("GetCostAndUsage")) > 2  # it did retry, within the budget
+    assert sum(1 for r in ce.requests if r.endswith("GetCostAndUsage")) >= 3  # the warm-up, then it retried
 
 
 def test_a_throttled_fetch_with_a_cold_cache_is_unknown_naming_the_throttling(ce: CostExplorer, tmp_path: Path) -> None:
@@ -87,21 +87,21 @@ def test_a_throttled_fetch_with_a_cold_cache_is_unknown_naming_the_throttling(ce
 def test_a_dripping_cost_explorer_ends_costs_at_its_deadline(ce: CostExplorer, tmp_path: Path, where: str) -> None:
     ce.mode = "drip"
     config = write_config(tmp_path / "config.yaml", "prod-aws", {**aws_settings(ce), "max_retry_time": "30s"})
-    timeout = ("--timeout", "3")
+    timeout = ("--timeout", "5")
     args = [*timeout, "costs", "--days", "3"] if where == "global" else ["costs", "--days", "3", *timeout]
     result = run(config, *args)
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
     assert result.stderr.strip().splitlines() == [
-        "costctl: error: prod-aws: no complete answer within the 3 s deadline (--timeout)"]
+        "costctl: error: prod-aws: no complete answer within the 5 s deadline (--timeout)"]
 
 
 def test_a_dripping_cost_explorer_makes_check_unknown(ce: CostExplorer, tmp_path: Path) -> None:
     ce.mode = "drip"
     config = write_config(tmp_path / "config.yaml", "prod-aws", aws_settings(ce))
-    result = run(config, "check", "-t", "3", "-c", "1000")
+    result = run(config, "check", "-t", "5", "-c", "1000")
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.stdout.startswith("COSTCTL UNKNOWN - day ")
-    assert "prod-aws: no complete answer within the 3 s deadline (--timeout)" in result.stdout.splitlines()[0]
+    assert "prod-aws: no complete answer within the 5 s deadline (--timeout)" in result.stdout.splitlines()[0]
 
 
 def test_a_dripping_azure_query_api_ends_costs_at_its_deadline(tmp_path: Path) -> None:
@@ -110,13 +110,13 @@ def test_a_dripping_azure_query_api_ends_costs_at_its_deadline(tmp_path: Path) -
         config = write_config(tmp_path / "config.yaml", "az", {
             "type": "azure", "scope": f"subscriptions/{SUB}", "credential": "managed_identity",
             "endpoint": server.url, "max_retry_time": "30s"})
-        result = run(config, "costs", "--days", "3", "--timeout", "3",
+        result = run(config, "costs", "--days", "3", "--timeout", "5",
                      extra_env={"IDENTITY_ENDPOINT": server.token_url, "IDENTITY_HEADER": IDENTITY_HEADER})
     finally:
         server.stop()
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
     assert result.stderr.strip().splitlines() == [
-        "costctl: error: az: no complete answer within the 3 s deadline (--timeout)"]
+        "costctl: error: az: no complete answer within the 5 s deadline (--timeout)"]
     assert any("/providers/Microsoft.CostManagement/query" in r for r in server.requests), server.requests
 
 
@@ -130,10 +130,10 @@ def test_a_dripping_bigquery_ends_costs_at_its_deadline(tmp_path: Path) -> None:
     with dripping_bigquery(fake) as endpoint:
         config = write_config(tmp_path / "config.yaml", "gcp-billing", {
             "type": "gcp", "table": TABLE, "anonymous": True, "api_endpoint": endpoint, "max_retry_time": "30s"})
-        result = run(config, "--timeout", "3", "costs", "--days", "3")
+        result = run(config, "--timeout", "5", "costs", "--days", "3")
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
     assert result.stderr.strip().splitlines() == [
-        "costctl: error: gcp-billing: no complete answer within the 3 s deadline (--timeout)"]
+        "costctl: error: gcp-billing: no complete answer within the 5 s deadline (--timeout)"]
     # The query job was sent (on a fast machine its result pages are what drips; on a slow one
     # the deadline may already end the first request).
     assert ("POST", "/bigquery/v2/projects/billing-proj/jobs") in fake.requests, fake.requests
@@ -142,10 +142,10 @@ def test_a_dripping_bigquery_ends_costs_at_its_deadline(tmp_path: Path) -> None:
 def test_a_wait_no_alarm_can_interrupt_still_ends_the_command_after_a_grace(tmp_path: Path, fake_plugin: Path) -> None:
     config = write_config(tmp_path / "config.yaml", "stuck", {"type": "fake", "log": str(tmp_path / "log"),
                                                               "delay": 300.0, "uninterruptible": True})
-    result = run(config, "costs", "--days", "3", "--timeout", "3",
+    result = run(config, "costs", "--days", "3", "--timeout", "5",
                  extra_env={"PYTHONPATH": f"{fake_plugin}{os.pathsep}{REPO}"})
     assert (result.returncode, result.stdout) == (1, ""), result.stderr
     assert (tmp_path / "log").exists()  # the fetch began, with SIGALRM blocked: only the watchdog can end it
     # The watchdog's line (the alarm's would name the provider instance)
-    assert result.stderr.strip().splitlines()[-1] == "costctl: error: no complete answer within the 3 s deadline " \
+    assert result.stderr.strip().splitlines()[-1] == "costctl: error: no complete answer within the 5 s deadline " \
                                                      "(--timeout)"

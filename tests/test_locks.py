@@ -97,7 +97,7 @@ def test_a_waiter_names_the_live_holder_and_check_answers_from_the_cache(setup, 
         assert f"warning: fake: gave up after 1 s waiting for {who}" in waiter.stderr
         assert "(cache.lock_timeout)" in waiter.stderr
         # check waits only within its -t (cache.lock_timeout is 600 s here) and answers from the cache.
-        check = subprocess.run(costctl("--config", str(quick), "--refresh", "check", "-t", "6", "-c", "1000",
+        check = subprocess.run(costctl("--config", str(quick), "--refresh", "check", "-t", "10", "-c", "1000",
                                        "--as-of", "2026-11-05", "-v"),
                                env=env_for(site), capture_output=True, text=True, timeout=90)
         assert check.returncode == 0, check.stdout + check.stderr
