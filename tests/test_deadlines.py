@@ -104,6 +104,15 @@ def test_a_dripping_cost_explorer_makes_check_unknown(ce: CostExplorer, tmp_path
     assert "prod-aws: no complete answer within the 5 s deadline (--timeout)" in result.stdout.splitlines()[0]
 
 
+def test_a_dripping_cost_explorer_is_exported_down_within_the_deadline(ce: CostExplorer, tmp_path: Path) -> None:
+    ce.mode = "drip"
+    config = write_config(tmp_path / "config.yaml", "prod-aws", aws_settings(ce))
+    result = run(config, "export-prometheus", "--timeout", "5")
+    assert result.returncode == 0, result.stderr  # a cron run that still publishes the others' metrics
+    assert 'costctl_up{provider="prod-aws"} 0.0' in result.stdout
+    assert "warning: prod-aws: no complete answer within the 5 s deadline (--timeout)" in result.stderr
+
+
 def test_a_dripping_azure_query_api_ends_costs_at_its_deadline(tmp_path: Path) -> None:
     server = Drip().start()
     try:
