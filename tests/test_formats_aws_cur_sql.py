@@ -233,8 +233,19 @@ def test_the_mapping_from_a_glue_schema_writes_only_ansi_sql_around_the_sqlexpr_
         def tags(self, name):
             return ident(f"tags {name}")
 
-    for helper in ("merge_tags", "tag_object", "strip_tag_prefixes", "tag_value", "service_category"):
-        monkeypatch.setattr(aws_cur_sql, helper, lambda *args, helper=helper: ident(helper))
+        def merge_tags(self, *objects):
+            return ident("merge_tags")
+
+        def tag_object(self, pairs):
+            return ident("tag_object")
+
+        def strip_tag_prefixes(self, tags_sql, prefixes):
+            return ident("strip_tag_prefixes")
+
+        def tag_value(self, tags_sql, key):
+            return ident("tag_value")
+
+    monkeypatch.setattr(aws_cur_sql, "service_category", lambda *args: ident("service_category"))
     mapping = aws_cur_sql.columns(Opaque(ATHENA_CUR_COLUMNS, "athena:cur"))
     used = set()
     for expression in mapping.values():

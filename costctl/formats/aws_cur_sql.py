@@ -22,7 +22,7 @@ from costctl.formats.aws_cur import (
     V2_NAMES,
     ZERO_EFFECTIVE,
 )
-from costctl.formats.sqlexpr import Raw, lit, merge_tags, service_category, strip_tag_prefixes, tag_object, tag_value
+from costctl.formats.sqlexpr import Raw, lit, service_category
 
 # Legacy name -> CUR 2.0 name, for the lookup under both spellings.
 _V2_OF: dict[str, str] = {legacy: v2 for v2, legacy in V2_NAMES.items()}
@@ -119,9 +119,9 @@ def cur_tags(raw: Raw) -> str:
     value wins over the same key in the map; an empty tag column adds nothing.
     """
     base_column = raw.resolve("resourceTags", "resource_tags")
-    base = strip_tag_prefixes(raw.tags(base_column), USER_PREFIXES) if base_column else None
+    base = raw.strip_tag_prefixes(raw.tags(base_column), USER_PREFIXES) if base_column else None
     pairs = [(tag_key(c), raw.text(c)) for c in raw.columns if c.startswith(TAG_COLUMN_PREFIXES)]
-    return merge_tags(base, tag_object(pairs) if pairs else None)
+    return raw.merge_tags(base, raw.tag_object(pairs) if pairs else None)
 
 
 def tag_key(column: str) -> str:
@@ -139,7 +139,7 @@ def _product_map(raw: Raw):
     tags = raw.tags(column) if column else None
 
     def get(key: str) -> str:
-        return "CAST(NULL AS VARCHAR)" if tags is None else tag_value(tags, key)
+        return "CAST(NULL AS VARCHAR)" if tags is None else raw.tag_value(tags, key)
 
     return get
 

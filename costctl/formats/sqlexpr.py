@@ -253,6 +253,24 @@ class Raw:
             return "'{}'"  # a number or date is not a tag set (parse_tags gives {} for those too)
         return f"(CASE WHEN {t} IS NULL OR {t} IN ('{{}}', '[]') THEN '{{}}' ELSE {TAGS_FUNCTION}({t}) END)"
 
+    # --- tag sets built from several columns: module functions here, other dialects override them --------
+
+    def tag_object(self, pairs: list[tuple[str, str]]) -> str:
+        """``tag_object`` in this raw table's SQL dialect (a Trino table overrides the four tag-set helpers)."""
+        return tag_object(pairs)
+
+    def merge_tags(self, *objects: str | None) -> str:
+        """``merge_tags`` in this raw table's SQL dialect."""
+        return merge_tags(*objects)
+
+    def strip_tag_prefixes(self, tags_sql: str, prefixes: tuple[str, ...]) -> str:
+        """``strip_tag_prefixes`` in this raw table's SQL dialect."""
+        return strip_tag_prefixes(tags_sql, prefixes)
+
+    def tag_value(self, tags_sql: str, key: str) -> str:
+        """``tag_value`` in this raw table's SQL dialect."""
+        return tag_value(tags_sql, key)
+
 
 def service_category(service_sql: str, consumed_service_sql: str = "NULL") -> str:
     """SQL for ``categories.service_category``: Azure provider table first, then ordered keywords, else Other.
