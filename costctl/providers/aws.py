@@ -1,10 +1,11 @@
-"""The ``aws`` provider: Cost Explorer (or CUR / Data Exports in S3) to normalized records.
+"""The ``aws`` provider: Cost Explorer, CUR / Data Exports in S3, or those queried with Athena -> records.
 
-This module only wires the pieces together: settings (``fields``), the date range Cost Explorer
-can still answer, account names, and ``test-auth``. Credentials live in ``aws_session``, retries
-and error messages in ``aws_retry``, the Cost Explorer request plan in ``aws_ce``, S3 exports in
-``aws_cur``. boto3 is imported only inside those modules' functions, so loading the plugin (and
-``costctl check`` from a warm cache) never pays for it.
+This module only wires the pieces together: settings (``fields``), the date range Cost Explorer can
+still answer, account names, and ``test-auth``. Credentials live in ``aws_session``, retries and
+error messages in ``aws_retry``, the Cost Explorer request plan in ``aws_ce``, S3 exports in
+``aws_cur``, Athena queries over them in ``aws_athena``. boto3 is imported only inside those
+modules' functions, so loading the plugin (and ``costctl check`` from a warm cache) never pays for
+it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers import aws_ce, aws_retry
+from costctl.providers import aws_athena, aws_ce, aws_retry
 from costctl.providers.aws_session import AwsSession
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field
@@ -59,7 +60,8 @@ class AwsProvider(Provider):
             "str", default="amortized", choices=("amortized", "net_amortized"),
             help="Cost Explorer metric mapped to EffectiveCost (UnblendedCost is always BilledCost)",
         ),
-        "tag_keys": Field("list", default=list, items="str", help="tag keys to pull into Tags (at most 2)"),
+        "tag_keys": Field("list", default=list, items="str",
+                          help="tag keys to pull into Tags (at most 2 with Cost Explorer; any number with athena)"),
         "group_plan": Field(
             "str", default="service_account_region", choices=("service_account", "service_account_region"),
             help="service_account: 1 request per page, no region; service_account_region: 1 + min(accounts, "
@@ -68,6 +70,11 @@ class AwsProvider(Provider):
         "cur_s3_uri": Field(
             "str", validator=_s3_uri,
             help="s3://bucket/prefix of a CUR or Data Exports export; when set, read it instead of Cost Explorer",
+        ),
+        "athena": Field(
+            "map", validator=lambda value: aws_athena.validate(value),
+            help="query CUR / Data Exports in place with Athena: {database, table, workgroup, output_location, "
+                 "catalog, max_scan_gb, resources, max_query_time} (docs/aws.md)",
         ),
         "max_retry_time": Field("duration", default=60.0, help="give up retrying throttled calls after this long",
                                 data=False),
@@ -83,15 +90,28 @@ class AwsProvider(Provider):
         self.settings.setdefault("lookback_months", 14)
         self.tag_keys: list[str] = list(self.settings.get("tag_keys") or [])
         try:
-            self.plan = aws_ce.make_plan(self.settings["group_plan"], self.tag_keys)
+            # Athena groups by any number of tag keys; Cost Explorer's two-key limit is the plan's
+            self.plan = aws_ce.make_plan(self.settings["group_plan"], [] if self.settings.get("athena")
+                                         else self.tag_keys)
         except ValueError as exc:
             raise ConfigError(f"providers.{name}.tag_keys: {exc}") from None
+        if self.settings.get("athena") and self.settings.get("cur_s3_uri"):
+            raise ConfigError(f"providers.{name}: athena and cur_s3_uri both set; keep one (athena queries the "
+                              "export in place, cur_s3_uri downloads it)")
+        if self.settings.get("athena"):
+            try:
+                self.settings["athena"] = aws_athena.validate(self.settings["athena"])
+            except ValueError as exc:
+                raise ConfigError(f"providers.{name}.athena: {exc}") from None
         self.requests_by_service: collections.Counter[str] = collections.Counter()
         self.aws = AwsSession(self.settings, aws_retry.Counter(self._count_request, self._count_retry))
 
     def _count_request(self, service: str) -> None:
         self.stats.requests += 1
         self.requests_by_service[service] += 1
+
+    def _count_scanned(self, scanned: int) -> None:
+        self.stats.bytes_scanned += scanned
 
     def _count_retry(self) -> None:
         self.stats.retries += 1
@@ -111,6 +131,12 @@ class AwsProvider(Provider):
             from costctl.providers import aws_cur
 
             return aws_cur.fetch(self.aws, self.settings["cur_s3_uri"], start, end)
+        if self.settings.get("athena"):
+            if granularity != "daily":
+                raise ProviderError(f"aws {self.name}: athena mode gives daily rows; {granularity} is not available")
+            end = min(end, self.today() + timedelta(days=1))  # no cost after today: no need to ask
+            return aws_athena.fetch(self.aws, self.settings["athena"], self.tag_keys, start, end,
+                                    on_scanned=self._count_scanned)
         clipped = self.clip(start, end, granularity)
         if clipped is None:
             return model.empty_frame()
@@ -178,7 +204,10 @@ class AwsProvider(Provider):
         except ProviderError as exc:
             return AuthResult(ok=False, checks=[("credentials (sts:GetCallerIdentity)", False, str(exc))])
         checks: list[tuple[str, bool, str]] = [("credentials (sts:GetCallerIdentity)", True, identity)]
-        required = [self._check_ce() if not self.settings.get("cur_s3_uri") else self._check_s3()]
+        if self.settings.get("athena"):
+            required = [self._check_athena()]
+        else:
+            required = [self._check_ce() if not self.settings.get("cur_s3_uri") else self._check_s3()]
         checks.extend(required)
         try:
             count = len(self.aws.call("organizations", "ListAccounts", MaxResults=20).get("Accounts", []))
@@ -208,6 +237,13 @@ class AwsProvider(Provider):
         except ProviderError as exc:
             return what, False, str(exc)
         return what, True, f"{count} object(s) under {self.settings['cur_s3_uri']}"
+
+    def _check_athena(self) -> tuple[str, bool, str]:
+        what = "Athena table (glue:GetTable, athena:GetWorkGroup)"
+        try:
+            return what, True, aws_athena.check(self.aws, self.settings["athena"])
+        except ProviderError as exc:
+            return what, False, str(exc)
 
     def close(self) -> None:
         self.aws.close()

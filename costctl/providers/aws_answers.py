@@ -90,3 +90,100 @@ def object_page(answer: Any) -> tuple[list[dict[str, Any]], str | None]:
     if truncated:
         token = field(answer, "NextContinuationToken", str, S3_LIST)
     return objects, token
+
+
+GLUE = "Glue GetTable"
+ATHENA_START = "Athena StartQueryExecution"
+ATHENA_STATE = "Athena GetQueryExecution"
+ATHENA_RESULTS = "Athena GetQueryResults"
+QUERY_STATES = ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+
+
+def glue_table(answer: Any) -> tuple[dict[str, str], dict[str, str], str]:
+    """A GetTable answer: columns and partition keys (name -> Glue type) and the S3 location."""
+    table = field(answer, "Table", dict, GLUE)
+    storage = field(table, "StorageDescriptor", dict, GLUE, "Table")
+    listed = field(storage, "Columns", list, GLUE, "Table.StorageDescriptor")
+    keys = table.get("PartitionKeys", [])
+    if not isinstance(keys, list):
+        raise bad(GLUE, "Table.PartitionKeys not being a list")
+    out: list[dict[str, str]] = [{}, {}]
+    for target, entries, where in ((0, listed, "Table.StorageDescriptor.Columns"), (1, keys, "Table.PartitionKeys")):
+        for i, column in enumerate(entries):
+            name = field(column, "Name", str, GLUE, f"{where}[{i}]")
+            out[target][name] = field(column, "Type", str, GLUE, f"{where}[{i}]")
+    if not out[0]:
+        raise bad(GLUE, "a table without columns")
+    location = field(storage, "Location", str, GLUE, "Table.StorageDescriptor")
+    return out[0], out[1], location
+
+
+def started_query(answer: Any) -> str:
+    """StartQueryExecution's QueryExecutionId."""
+    query_id = field(answer, "QueryExecutionId", str, ATHENA_START)
+    if not query_id:
+        raise bad(ATHENA_START, "an empty QueryExecutionId")
+    return query_id
+
+
+def query_execution(answer: Any) -> tuple[str, str, int]:
+    """GetQueryExecution: (state, reason, bytes scanned so far); the state must be one Athena defines."""
+    execution = field(answer, "QueryExecution", dict, ATHENA_STATE)
+    status = field(execution, "Status", dict, ATHENA_STATE, "QueryExecution")
+    state = field(status, "State", str, ATHENA_STATE, "QueryExecution.Status")
+    if state not in QUERY_STATES:
+        raise bad(ATHENA_STATE, f"QueryExecution.Status.State = {state!r:.40}, not one of {', '.join(QUERY_STATES)}")
+    reason = status.get("StateChangeReason") or ""
+    scanned = 0
+    if state == "SUCCEEDED":
+        stats = field(execution, "Statistics", dict, ATHENA_STATE, "QueryExecution")
+        scanned = field(stats, "DataScannedInBytes", int, ATHENA_STATE, "QueryExecution.Statistics")
+        if scanned < 0:
+            raise bad(ATHENA_STATE, f"DataScannedInBytes = {scanned}, below 0")
+    return state, str(reason), scanned
+
+
+def result_page(answer: Any, columns: list[str], first: bool) -> tuple[list[list[str | None]], str | None]:
+    """One GetQueryResults page: its data rows (the header row of the first page checked and dropped)
+    as lists of text or None, and the next page's token. Columns must be exactly the query's."""
+    result = field(answer, "ResultSet", dict, ATHENA_RESULTS)
+    meta = field(result, "ResultSetMetadata", dict, ATHENA_RESULTS, "ResultSet")
+    info = field(meta, "ColumnInfo", list, ATHENA_RESULTS, "ResultSet.ResultSetMetadata")
+    names = [c.get("Name") if isinstance(c, dict) else None for c in info]
+    if names != columns:
+        raise bad(ATHENA_RESULTS, f"columns {names!r:.80}, expected {columns!r:.80}")
+    rows = []
+    for i, row in enumerate(field(result, "Rows", list, ATHENA_RESULTS, "ResultSet")):
+        data = field(row, "Data", list, ATHENA_RESULTS, f"ResultSet.Rows[{i}]")
+        if len(data) != len(columns):
+            raise bad(ATHENA_RESULTS, f"row {i} with {len(data)} value(s), expected {len(columns)}")
+        values: list[str | None] = []
+        for j, datum in enumerate(data):
+            if not isinstance(datum, dict):
+                raise bad(ATHENA_RESULTS, f"ResultSet.Rows[{i}].Data[{j}] not being an object")
+            value = datum.get("VarCharValue")
+            if value is not None and not isinstance(value, str):
+                raise bad(ATHENA_RESULTS, f"ResultSet.Rows[{i}].Data[{j}].VarCharValue not being a string")
+            values.append(value)
+        rows.append(values)
+    if first:
+        if not rows or rows[0] != columns:
+            raise bad(ATHENA_RESULTS, "a first page without the header row of the query's columns")
+        rows = rows[1:]
+    token = answer.get("NextToken")
+    if token is not None and not isinstance(token, str):
+        raise bad(ATHENA_RESULTS, f"NextToken = {token!r:.40}, not a string")
+    return rows, token or None
+
+
+def result_count(rows: list[list[str | None]], columns: list[str]) -> None:
+    """Every row states how many rows the query produced (``row_count``); all pages together must hold them."""
+    from costctl.providers.answers import same_count
+
+    if not rows:
+        return
+    index = columns.index("row_count")
+    stated = {row[index] for row in rows}
+    if len(stated) != 1 or not str(next(iter(stated))).isdigit():
+        raise bad(ATHENA_RESULTS, f"row_count values {sorted(map(str, stated))[:3]!r:.60}, expected one count")
+    same_count(int(str(next(iter(stated)))), len(rows), ATHENA_RESULTS, "row(s)")

@@ -34,11 +34,18 @@ PERMISSIONS = {
     "AssumeRole": "sts:AssumeRole",
     "ListObjectsV2": "s3:ListBucket",
     "GetObject": "s3:GetObject",
+    "GetTable": "glue:GetTable",
+    "StartQueryExecution": "athena:StartQueryExecution",
+    "GetQueryExecution": "athena:GetQueryExecution",
+    "GetQueryResults": "athena:GetQueryResults",
+    "StopQueryExecution": "athena:StopQueryExecution",
+    "GetWorkGroup": "athena:GetWorkGroup",
 }
 
 # Names for messages ("throttled by Cost Explorer"), by botocore service name.
 SERVICE_NAMES = {"ce": "Cost Explorer", "organizations": "AWS Organizations", "s3": "S3", "sts": "STS",
-                 "ec2": "EC2", "cloudwatch": "CloudWatch", "rds": "RDS", "elbv2": "Elastic Load Balancing"}
+                 "ec2": "EC2", "cloudwatch": "CloudWatch", "rds": "RDS", "elbv2": "Elastic Load Balancing",
+                 "athena": "Athena", "glue": "Glue"}
 
 # First wait in seconds; doubled each attempt, plus up to one wait of jitter. Tests lower it.
 INITIAL_WAIT = 1.0
@@ -152,6 +159,11 @@ def translate(exc: BaseException, operation: str) -> ProviderError:
             return ProviderError(f"Cost Explorer no longer keeps this range ({message}); lower lookback_months")
         if code == "AWSOrganizationsNotInUseException":
             return ProviderError("this account is not in an AWS Organization; account names fall back to ids")
+        if code == "EntityNotFoundException":
+            return ProviderError(f"Glue {operation}: {message or code}; check athena.database and athena.table "
+                                 "(and that the caller's region holds the Glue catalog)")
+        if code == "InvalidRequestException" and "workgroup" in message.lower() and "not found" in message.lower():
+            return ProviderError(f"Athena workgroup not found ({message}); check athena.workgroup")
         if code in ("NoSuchBucket", "NoSuchKey"):
             return ProviderError(f"S3 {operation}: {code} ({message}); check cur_s3_uri")
         return ProviderError(f"AWS {operation} failed: {code or 'error'}: {message or exc}")

@@ -1,0 +1,458 @@
+"""The ``athena`` mode of the ``aws`` provider: CUR / Data Exports aggregated in place by Athena.
+
+A large CUR is not downloaded: costctl reads the table's schema from Glue (``GetTable``), maps it
+with the same SQL mapper as the files path (``aws_cur_sql.columns`` over a ``TrinoRaw``, so the
+amortization, credit, tax and Savings Plan / RI rules are one definition), and sends Athena ONE
+aggregating query per fetched range: daily rows grouped by the record's dimensions, with the
+billing-period partitions pruned. Only the aggregate (a few thousand rows) travels back.
+
+Flow: ``settings`` (validated ``athena:`` mapping) -> ``table_of`` (Glue) -> ``build_query`` ->
+``estimate_scan`` (refuse above ``max_scan_gb``) -> ``run`` (start, poll with backoff, page the
+results, every answer shape-checked in ``aws_answers``) -> ``to_frame``.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from costctl.errors import ConfigError, ExportFormatError, ProviderError
+from costctl.schema import Field
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from costctl.providers.aws_session import AwsSession
+
+log = logging.getLogger(__name__)
+
+GB = 10**9  # Athena bills per decimal TB; max_scan_gb is decimal too
+POLL_INITIAL = 0.25  # seconds of the first wait between GetQueryExecution calls; doubled up to POLL_MAX
+POLL_MAX = 5.0
+PAGE_SIZE = 1000  # GetQueryResults' maximum
+RUNNING = ("QUEUED", "RUNNING")
+
+
+def _glue_name(value: Any) -> str:
+    from costctl.formats.sqlexpr_trino import safe_identifier
+
+    if not safe_identifier(str(value)):
+        raise ValueError(f"{value!r} is not a Glue name (letters, digits, _ and -)")
+    return str(value)
+
+
+def _s3_prefix(value: Any) -> str:
+    if not str(value).startswith("s3://") or len(str(value)) <= len("s3://"):
+        raise ValueError(f"expected s3://bucket/prefix/, got {value!r}")
+    return str(value)
+
+
+FIELDS: dict[str, Field] = {
+    "database": Field("str", required=True, validator=_glue_name, help="Glue database of the CUR table"),
+    "table": Field("str", required=True, validator=_glue_name, help="Glue table of the CUR / Data Export"),
+    "workgroup": Field("str", default="primary", help="Athena workgroup that runs (and pays for) the query"),
+    "output_location": Field("str", validator=_s3_prefix,
+                             help="s3:// prefix for query results (default: the workgroup's)"),
+    "catalog": Field("str", default="AwsDataCatalog", help="Athena data catalog holding the database"),
+    "max_scan_gb": Field("float", default=50.0,
+                         help="refuse a query whose partitions hold more than this many GB (0: no limit)"),
+    "resources": Field("bool", default=False, help="also group by resource id (many more rows)"),
+    "max_query_time": Field("duration", default=600.0, help="give up on a query still running after this long"),
+}
+
+
+def validate(value: Any) -> dict[str, Any]:
+    """The ``athena:`` mapping checked against ``FIELDS`` (defaults filled in)."""
+    from costctl import schema
+
+    try:
+        checked = schema.check(value, FIELDS, "")
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    if checked["max_scan_gb"] < 0:
+        raise ValueError(f"max_scan_gb: expected 0 (no limit) or more, got {checked['max_scan_gb']:g}")
+    return checked
+
+
+# --- the table ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Table:
+    """A Glue table: its columns and partition keys (name -> Glue type) and its S3 location."""
+
+    name: str  # database.table, for messages
+    columns: dict[str, str]
+    partitions: dict[str, str]
+    location: str
+
+    @property
+    def layout(self) -> str:
+        """``cur2`` (``billing_period`` partitions) or ``legacy`` (``year``/``month``)."""
+        keys = {k.lower() for k in self.partitions}
+        if "billing_period" in keys:
+            return "cur2"
+        if {"year", "month"} <= keys:
+            return "legacy"
+        raise ProviderError(
+            f"athena table {self.name}: partitioned by {', '.join(self.partitions) or 'nothing'}, not by "
+            "billing_period (Data Exports / CUR 2.0) or year/month (legacy CUR); create the table as AWS's "
+            "CUR Athena integration does (docs/aws.md)")
+
+
+def table_of(aws: AwsSession, settings: dict[str, Any]) -> Table:
+    """The table as Glue describes it (one GetTable call)."""
+    from costctl.providers import aws_answers
+
+    answer = aws.call("glue", "GetTable", DatabaseName=settings["database"], Name=settings["table"])
+    columns, partitions, location = aws_answers.glue_table(answer)
+    return Table(f"{settings['database']}.{settings['table']}", columns, partitions, location)
+
+
+# --- the query ----------------------------------------------------------------------------------
+
+# Columns the aggregate needs (legacy spelling; looked up under both): without them there is no record.
+NEEDED = (("cost", "lineItem/UnblendedCost"), ("usage start", "lineItem/UsageStartDate"),
+          ("usage end", "lineItem/UsageEndDate"), ("line item type", "lineItem/LineItemType"),
+          ("usage account", "lineItem/UsageAccountId"))
+
+
+@dataclass
+class Query:
+    """One generated query and how to read its answer."""
+
+    sql: str
+    dims: list[str]  # output columns that are grouped by
+    attrs: list[str]  # output columns that depend on the group (MAX)
+    measures: list[str]  # summed costs
+    tag_keys: list[str]
+    partitions: list[dict[str, str]]  # partition key -> value, for the scan estimate
+    columns: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.columns = ["usage_day", *self.dims, *self.attrs, *self.measures, "estimated", "row_count"]
+
+
+def months(start: date, end: date) -> list[date]:
+    """First days of the months that ``[start, end)`` touches (the billing periods to read)."""
+    out = []
+    month = date(start.year, start.month, 1)
+    while month < end:
+        out.append(month)
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return out
+
+
+def _partition_filter(table: Table, periods: list[date]) -> tuple[str, list[dict[str, str]]]:
+    from costctl.formats.sqlexpr import ident, lit
+
+    keys = {k.lower(): k for k in table.partitions}
+    numeric = {k: table.partitions[k].lower() in ("int", "bigint", "smallint", "tinyint", "integer")
+               for k in table.partitions}
+    if table.layout == "cur2":
+        key = keys["billing_period"]
+        values = [f"{p.year:04d}-{p.month:02d}" for p in periods]
+        return f"{ident(key)} IN ({', '.join(lit(v) for v in values)})", [{key: v} for v in values]
+    year, month = keys["year"], keys["month"]
+    parts, chosen = [], []
+    for p in periods:
+        if numeric[year] and numeric[month]:
+            parts.append(f"({ident(year)} = {p.year} AND {ident(month)} = {p.month})")
+        else:  # AWS writes month=6; a table made by hand may say 06
+            months_text = ", ".join(lit(v) for v in dict.fromkeys((str(p.month), f"{p.month:02d}")))
+            parts.append(f"({ident(year)} = {lit(str(p.year))} AND {ident(month)} IN ({months_text}))")
+        chosen.append({year: str(p.year), month: str(p.month)})
+    return "(" + " OR ".join(parts) + ")", chosen
+
+
+def build_query(table: Table, settings: dict[str, Any], tag_keys: list[str], start: date, end: date) -> Query:
+    """The aggregating Trino query for ``[start, end)``: daily rows per record dimension.
+
+    The mapped rows are split into UTC days exactly as ``formats.engine`` splits a file's rows
+    (days from the start's midnight to the end, each piece's share of the row's duration), and a
+    day outside the row's billing period is left out as ``aws_cur.fetch`` leaves it out.
+    """
+    from costctl.formats import aws_cur_sql
+    from costctl.formats.aws_cur import V2_NAMES
+    from costctl.formats.sqlexpr import ident
+    from costctl.formats.sqlexpr_trino import TrinoRaw, glue_type
+
+    raw = TrinoRaw({name: glue_type(kind) for name, kind in table.columns.items()}, f"athena table {table.name}")
+    v2_of = {legacy: v2 for v2, legacy in V2_NAMES.items()}
+    for what, legacy in NEEDED:
+        v2 = v2_of[legacy]
+        if raw.resolve(legacy, v2) is None:
+            raise ProviderError(f"athena table {table.name}: no {what} column {v2} (or {legacy}); the CUR / Data "
+                                "Export must include it (recreate the export with that column)")
+    try:
+        exprs = aws_cur_sql.columns(raw)
+    except ExportFormatError as exc:
+        raise ProviderError(str(exc)) from None
+    where, partitions = _partition_filter(table, months(start, end))
+    lo, hi = f"TIMESTAMP '{start.isoformat()} 00:00:00'", f"TIMESTAMP '{end.isoformat()} 00:00:00'"
+
+    dims = {"sub_account_id": exprs["SubAccountId"], "service": exprs["ServiceName"], "region": exprs["RegionId"]}
+    if settings.get("resources"):
+        dims["resource"] = exprs["ResourceId"]
+    for index, key in enumerate(tag_keys):
+        dims[f"tag_{index}"] = raw.tag_value(exprs["Tags"], key)
+    dims["charge_category"] = exprs["ChargeCategory"]
+    dims["currency"] = exprs["BillingCurrency"]
+    attrs = {"billing_account_id": exprs["BillingAccountId"], "sub_account_name": exprs["SubAccountName"]}
+    measures = {"billed_cost": exprs["BilledCost"], "effective_cost": exprs["EffectiveCost"],
+                "list_cost": exprs["ListCost"]}
+    period = exprs.get("BillingPeriodStart")
+    estimated = exprs.get("x_Estimated", "false")
+
+    mapped = [f"{exprs['ChargePeriodStart']} AS charge_start", f"{exprs['ChargePeriodEnd']} AS charge_end",
+              f"{period or 'CAST(NULL AS TIMESTAMP)'} AS billing_period",
+              *(f"{sql} AS {ident(name)}" for name, sql in {**dims, **attrs, **measures}.items()),
+              f"(CASE WHEN {estimated} THEN 1 ELSE 0 END) AS estimated"]
+    piece_start = "(CASE WHEN split_day IS NULL THEN charge_start ELSE greatest(charge_start, split_day) END)"
+    piece_end = ("(CASE WHEN split_day IS NULL THEN charge_end "
+                 "ELSE least(charge_end, split_day + INTERVAL '1' DAY) END)")
+    share = ("(CASE WHEN split_day IS NULL THEN 1.0 ELSE (to_unixtime(piece_end) - to_unixtime(piece_start)) "
+             "/ (to_unixtime(charge_end) - to_unixtime(charge_start)) END)")
+    in_period = ("(billing_period IS NULL OR (piece_start >= billing_period "
+                 "AND piece_start < date_add('month', 1, billing_period)))")
+    names = list(dims) + list(attrs) + list(measures)
+    select = ",\n  ".join(
+        ["CAST(date_trunc('day', piece_start) AS DATE) AS usage_day", *(ident(d) for d in dims),
+         *(f"max({ident(a)}) AS {ident(a)}" for a in attrs),
+         *(f"sum({ident(m)} * share) AS {ident(m)}" for m in measures),
+         "max(estimated) AS estimated", "count(*) OVER () AS row_count"])
+    sql = (
+        "WITH mapped AS (\n"
+        "SELECT\n  " + ",\n  ".join(mapped) + "\n"
+        f"FROM {ident(settings['catalog'])}.{ident(settings['database'])}.{ident(settings['table'])}\n"
+        f"WHERE {where}\n"
+        f"  AND {exprs['ChargePeriodStart']} < {hi} AND {exprs['ChargePeriodEnd']} >= {lo}\n"
+        "), pieces AS (\n"
+        f"SELECT charge_start, charge_end, billing_period, {', '.join(ident(n) for n in names)}, estimated, "
+        f"split_day,\n  {piece_start} AS piece_start,\n  {piece_end} AS piece_end\n"
+        "FROM mapped CROSS JOIN UNNEST(CASE WHEN charge_end - charge_start > INTERVAL '1' DAY "
+        "THEN sequence(date_trunc('day', charge_start), charge_end, INTERVAL '1' DAY) "
+        "ELSE ARRAY[CAST(NULL AS TIMESTAMP)] END) AS split (split_day)\n"
+        "WHERE split_day IS NULL OR split_day < charge_end\n"
+        "), shared AS (\n"
+        f"SELECT pieces.*, {share} AS share FROM pieces\n"
+        f"WHERE piece_start >= {lo} AND piece_start < {hi} AND {in_period}\n"
+        ")\n"
+        f"SELECT\n  {select}\nFROM shared\n"
+        f"GROUP BY {', '.join(str(i) for i in range(1, len(dims) + 2))}\n"
+        f"ORDER BY {', '.join(str(i) for i in range(1, len(dims) + 2))}"
+    )
+    return Query(sql, list(dims), list(attrs), list(measures), list(tag_keys), partitions)
+
+
+# --- the scan estimate ----------------------------------------------------------------------------
+
+def estimate_scan(aws: AwsSession, table: Table, query: Query) -> int | None:
+    """Bytes of the data files in the partitions the query reads, from an S3 listing of the table's
+    location (Hive-style ``key=value/`` folders, as Data Exports and the CUR Athena integration write
+    them). An upper bound: Athena reads only the needed columns of Parquet. None when the location
+    holds no such folders (partitions registered elsewhere): then the whole location is counted."""
+    from costctl.providers import aws_cur
+
+    bucket, prefix = aws_cur.split_uri(table.location)
+    prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+    objects = aws_cur.list_objects(aws, bucket, prefix)
+    wanted = [{k.lower(): v.lstrip("0") or "0" for k, v in p.items()} for p in query.partitions]
+    total, partitioned = 0, False
+    for obj in objects:
+        values = {}
+        for segment in obj["Key"][len(prefix):].split("/")[:-1]:
+            key, eq, value = segment.partition("=")
+            if eq:
+                values[key.lower()] = value.lstrip("0") or "0"
+        if not values:
+            continue
+        partitioned = True
+        if any(all(values.get(k) == v for k, v in p.items()) for p in wanted):
+            total += int(obj.get("Size") or 0)
+    if not partitioned:
+        return sum(int(o.get("Size") or 0) for o in objects) if objects else 0
+    return total
+
+
+def check_scan(aws: AwsSession, table: Table, query: Query, settings: dict[str, Any]) -> None:
+    """Refuse, before Athena bills anything, a query whose partitions exceed ``max_scan_gb``."""
+    limit = float(settings.get("max_scan_gb") or 0)
+    if limit <= 0:
+        return
+    size = estimate_scan(aws, table, query)
+    log.debug("athena %s: partitions hold %s bytes", table.name, size)
+    if size is not None and size > limit * GB:
+        raise ProviderError(
+            f"athena query over {table.name} would scan up to {size / GB:.1f} GB (the partitions' files), more "
+            f"than athena.max_scan_gb ({limit:g}); raise athena.max_scan_gb or fetch fewer days")
+
+
+# --- running it -----------------------------------------------------------------------------------
+
+@dataclass
+class Answer:
+    rows: list[list[str | None]]
+    scanned: int
+    query_id: str
+
+
+def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
+    """Start the query, wait for it with backoff inside the command's deadline, read every page."""
+    from costctl.providers import aws_answers
+
+    params: dict[str, Any] = {
+        "QueryString": query.sql,
+        "QueryExecutionContext": {"Database": settings["database"], "Catalog": settings["catalog"]},
+        "WorkGroup": settings["workgroup"],
+    }
+    if settings.get("output_location"):
+        params["ResultConfiguration"] = {"OutputLocation": settings["output_location"]}
+    query_id = aws_answers.started_query(aws.call("athena", "StartQueryExecution", **params))
+    state, reason, scanned = _wait(aws, settings, query_id)
+    if state != "SUCCEEDED":
+        raise ProviderError(_failure(settings, query_id, state, reason))
+    rows: list[list[str | None]] = []
+    token = None
+    first = True
+    while True:
+        request: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": PAGE_SIZE}
+        if token:
+            request["NextToken"] = token
+        page, token = aws_answers.result_page(aws.call("athena", "GetQueryResults", **request), query.columns, first)
+        rows.extend(page)
+        first = False
+        if not token:
+            break
+    aws_answers.result_count(rows, query.columns)
+    return Answer(rows, scanned, query_id)
+
+
+def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str, str, int]:
+    """Poll GetQueryExecution (tenacity: exponential backoff from POLL_INITIAL to POLL_MAX) until the
+    query ends, giving up at ``max_query_time`` or before the command's deadline (then the query is
+    stopped, so it bills no further)."""
+    import contextlib
+
+    from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
+
+    from costctl import deadline
+    from costctl.providers import aws_answers
+
+    limit = deadline.retry_budget(float(settings.get("max_query_time") or 600.0))
+
+    def poll() -> tuple[str, str, int]:
+        return aws_answers.query_execution(aws.call("athena", "GetQueryExecution", QueryExecutionId=query_id))
+
+    retrying = Retrying(wait=wait_exponential(multiplier=POLL_INITIAL, max=POLL_MAX), stop=stop_after_delay(limit),
+                        retry=retry_if_result(lambda r: r[0] in RUNNING),
+                        retry_error_callback=lambda last: last.outcome.result())
+    state = retrying(poll)
+    if state[0] in RUNNING:
+        with contextlib.suppress(ProviderError):
+            aws.call("athena", "StopQueryExecution", QueryExecutionId=query_id)
+        raise ProviderError(f"Athena query {query_id} still {state[0]} after {limit:.0f} s; it was stopped. Raise "
+                            "athena.max_query_time (and -t), or check the workgroup's queue in the Athena console")
+    return state
+
+
+def _failure(settings: dict[str, Any], query_id: str, state: str, reason: str) -> str:
+    """One line for a query that FAILED or was CANCELLED, naming the setting to fix when it is known."""
+    text = " ".join(reason.split())[:200] or "no reason given"
+    lower = text.lower()
+    if "access denied" in lower and ("output" in lower or "s3" in lower):
+        where = settings.get("output_location") or f"the output location of workgroup {settings['workgroup']}"
+        return (f"Athena cannot write query results to {where} (access denied): grant s3:PutObject and "
+                f"s3:GetObject there, or set athena.output_location to a bucket the caller may write ({text})")
+    if "column" in lower and ("cannot be resolved" in lower or "not found" in lower):
+        return (f"athena table {settings['database']}.{settings['table']} lacks a column the query needs ({text}); "
+                "check that the table is a CUR / Data Export table")
+    if "table_not_found" in lower or ("table" in lower and "does not exist" in lower):
+        return (f"athena table {settings['catalog']}.{settings['database']}.{settings['table']} not found ({text}); "
+                "check athena.catalog, athena.database and athena.table")
+    return f"Athena query {query_id} {state}: {text}"
+
+
+# --- the answer as records ------------------------------------------------------------------------
+
+def to_frame(answer: Answer, query: Query) -> pd.DataFrame:
+    """The normalized frame: one row per answer row, its day as the charge period."""
+    import pandas as pd
+
+    from costctl import model
+    from costctl.formats import categories
+    from costctl.providers.answers import amount, bad
+
+    index = {name: i for i, name in enumerate(query.columns)}
+    records = []
+    for number, row in enumerate(answer.rows):
+        day_text = row[index["usage_day"]]
+        try:
+            day = date.fromisoformat(str(day_text)[:10])
+        except ValueError:
+            raise bad("Athena GetQueryResults", f"row {number + 1}: usage_day = {day_text!r:.40}, not a date") \
+                from None
+        costs = {}
+        for name in query.measures:
+            value = row[index[name]]
+            costs[name] = None if value is None and name == "list_cost" else \
+                amount(value if value is not None else "0", "Athena GetQueryResults", f"row {number + 1}: {name}")
+        service = row[index["service"]]
+        start = datetime(day.year, day.month, day.day)
+        records.append({
+            "ChargePeriodStart": start,
+            "ChargePeriodEnd": start + timedelta(days=1),
+            "BillingPeriodStart": datetime(day.year, day.month, 1),
+            "BilledCost": costs["billed_cost"],
+            "EffectiveCost": costs["effective_cost"],
+            "ListCost": costs["list_cost"] if costs["list_cost"] is None or math.isfinite(costs["list_cost"])
+            else None,
+            "BillingCurrency": row[index["currency"]] or "USD",
+            "ProviderName": "AWS",
+            "BillingAccountId": row[index["billing_account_id"]],
+            "SubAccountId": row[index["sub_account_id"]],
+            "SubAccountName": row[index["sub_account_name"]],
+            "ServiceName": service,
+            "ServiceCategory": categories.service_category(service),
+            "RegionId": row[index["region"]],
+            "ResourceId": row[index["resource"]] if "resource" in index else None,
+            "ChargeCategory": row[index["charge_category"]],
+            "Tags": {key: row[index[f"tag_{i}"]] for i, key in enumerate(query.tag_keys) if row[index[f"tag_{i}"]]},
+            "x_Estimated": row[index["estimated"]] == "1",
+        })
+    if not records:
+        return model.empty_frame()
+    frame = model.normalize(pd.DataFrame.from_records(records))
+    model.validate(frame)
+    return frame
+
+
+def fetch(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start: date, end: date,
+          on_scanned: Any = None) -> pd.DataFrame:
+    """Records of ``[start, end)`` from one Athena query (``on_scanned(bytes)`` reports the scan)."""
+    from costctl import model
+
+    if start >= end:
+        return model.empty_frame()
+    table = table_of(aws, settings)
+    query = build_query(table, settings, tag_keys, start, end)
+    check_scan(aws, table, query, settings)
+    log.debug("athena %s: %s .. %s\n%s", table.name, start, end, query.sql)
+    answer = run(aws, settings, query)
+    if on_scanned is not None:
+        on_scanned(answer.scanned)
+    log.info("athena %s: query %s scanned %d bytes, %d row(s)", table.name, answer.query_id, answer.scanned,
+             len(answer.rows))
+    return to_frame(answer, query)
+
+
+def check(aws: AwsSession, settings: dict[str, Any]) -> str:
+    """For ``test-auth``: the table's schema maps (GetTable) and the workgroup exists (GetWorkGroup)."""
+    table = table_of(aws, settings)
+    today = date.today()
+    build_query(table, settings, [], today.replace(day=1), today)
+    aws.call("athena", "GetWorkGroup", WorkGroup=settings["workgroup"])
+    return f"{table.name} ({table.layout}, {len(table.columns)} columns), workgroup {settings['workgroup']}"
+
