@@ -43,6 +43,11 @@ costctl_up{provider="p2"} 0.0
 # TYPE costctl_upstream_requests gauge
 costctl_upstream_requests{provider="p1"} 2.0
 costctl_upstream_requests{provider="p2"} 1.0
+# HELP costctl_upstream_bytes_scanned Bytes the upstream query engine scanned for this run (Athena, BigQuery); 0 \
+when all came from the cache.
+# TYPE costctl_upstream_bytes_scanned gauge
+costctl_upstream_bytes_scanned{provider="p1"} 1.5e+09
+costctl_upstream_bytes_scanned{provider="p2"} 0.0
 # HELP costctl_run_duration_seconds Duration of the costctl run that wrote these metrics.
 # TYPE costctl_run_duration_seconds gauge
 costctl_run_duration_seconds 1.5
@@ -54,7 +59,7 @@ costctl_last_success_timestamp_seconds 1.7736e+09
 
 
 def frozen_snapshot() -> Snapshot:
-    p1 = ProviderSnapshot("p1", requests=2, newest_end=1773561600,
+    p1 = ProviderSnapshot("p1", requests=2, bytes_scanned=1_500_000_000, newest_end=1773561600,
                           latest_day={("111", "(other)", "EUR"): 0.5, ("111", "VM", "EUR"): 12.3400009999999},
                           month_to_date={("111", "VM", "EUR"): 100.0}, forecast={"EUR": 310.0})
     p2 = ProviderSnapshot("p2", up=False, error="p2: down", requests=1)

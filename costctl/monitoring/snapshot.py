@@ -34,6 +34,7 @@ class ProviderSnapshot:
     up: bool = True
     error: str | None = None
     requests: int = 0
+    bytes_scanned: int = 0  # what the upstream engine scanned (Athena, BigQuery bill by it)
     newest_end: int | None = None
     latest_day: dict[Key, float] = field(default_factory=dict)
     month_to_date: dict[Key, float] = field(default_factory=dict)
@@ -122,5 +123,6 @@ def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str
             continue
         snap = summarize_provider(name, ledger, day, top_services)
         snap.up, snap.error, snap.requests = status.ok, status.error, status.requests
+        snap.bytes_scanned = status.bytes_scanned
         snaps.append(snap)
     return Snapshot(day, snaps, started, time.time())

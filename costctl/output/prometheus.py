@@ -50,6 +50,9 @@ class SnapshotCollector(Collector):
                                labels=["provider"])
         requests = GaugeMetricFamily("costctl_upstream_requests", "Upstream API requests made by this run.",
                                      labels=["provider"])
+        scanned = GaugeMetricFamily("costctl_upstream_bytes_scanned", "Bytes the upstream query engine scanned for "
+                                    "this run (Athena, BigQuery); 0 when all came from the cache.",
+                                    labels=["provider"])
         for p in snap.providers:
             for (account, service, currency), value in p.latest_day.items():
                 day.add_metric([p.name, account, service, currency], _money(value))
@@ -61,7 +64,8 @@ class SnapshotCollector(Collector):
                 newest.add_metric([p.name], float(p.newest_end))
             up.add_metric([p.name], 1.0 if p.up else 0.0)
             requests.add_metric([p.name], float(p.requests))
-        yield from (day, mtd, forecast, newest, up, requests)
+            scanned.add_metric([p.name], float(p.bytes_scanned))
+        yield from (day, mtd, forecast, newest, up, requests, scanned)
         if snap.budgets:
             yield from budget_families(snap)
         yield GaugeMetricFamily("costctl_run_duration_seconds", "Duration of the costctl run that wrote these "
