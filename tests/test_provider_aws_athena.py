@@ -318,3 +318,75 @@ def test_test_auth_checks_the_table_and_workgroup(s3: Any, athena: FakeAthena, e
     assert result.ok, result.checks
     assert "cur.cur2 (cur2" in result.checks[1][2]
     assert athena.started == [], "test-auth runs no (billed) query"
+
+
+# --- through the loader and the CLI: the cache decides what is asked for ----------------------------------
+
+def write_config(tmp_path: Path, **athena_settings: Any) -> Path:
+    import yaml
+
+    path = tmp_path / "config.yaml"
+    settings = {"type": "aws", "tag_keys": ["team"], "restatement_days": 3, "ttl": "1h",
+                "athena": {"database": "cur", "table": "cur2", **athena_settings}}
+    path.write_text(yaml.safe_dump({"providers": {"cur": settings}, "cache": {"path": str(tmp_path / "cache")}}))
+    return path
+
+
+def test_a_second_run_inside_the_ttl_starts_no_query_and_after_it_only_the_restatement_window(
+        s3: Any, athena: FakeAthena, exports: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from costctl.context import Env
+    from costctl.loader import load
+
+    put_cur2(s3, athena, exports)
+    today = date(2025, 2, 20)
+    monkeypatch.setattr(AwsProvider, "today", lambda self: today)
+    config = write_config(tmp_path)
+    noon = datetime(2025, 2, 20, 12, tzinfo=UTC)
+    start = date(2025, 1, 1)
+
+    def run(when: datetime) -> pd.DataFrame:
+        data, statuses = load(Env(config_path=str(config), clock=lambda: when), ["cur"], start, today)
+        assert statuses[0].ok, statuses[0].error
+        return data.frame()
+
+    first = run(noon)
+    assert len(athena.started) == 1
+    run(noon + timedelta(minutes=30))
+    assert len(athena.started) == 1, "inside the TTL the cache answers"
+    again = run(noon + timedelta(hours=2))
+    assert len(athena.started) == 2
+    sql = athena.started[1]
+    assert "TIMESTAMP '2025-02-17 00:00:00'" in sql and "TIMESTAMP '2025-02-20 00:00:00'" in sql
+    assert "\"billing_period\" IN ('2025-02')" in sql
+    expected = files_path(list(exports["cur2"].values()), start, today)
+    for frame in (first, again):
+        assert round(float(frame["BilledCost"].sum()), 2) == round(float(expected["BilledCost"].sum()), 2)
+
+
+def test_costs_with_verbose_reports_the_bytes_scanned(s3: Any, athena: FakeAthena, exports: dict, tmp_path: Path,
+                                                       run: Any) -> None:
+    put_cur2(s3, athena, exports)
+    config = write_config(tmp_path)
+    result = run("--config", str(config), "-v", "costs", "--provider", "cur", "--start", "2025-02-01", "--end",
+                 "2025-02-03", "--metric", "billed", "--granularity", "total", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    scanned = exports["cur2"]["2025-02"].stat().st_size
+    assert f"{scanned} bytes scanned" in result.stderr
+    expected = files_path(list(exports["cur2"].values()), date(2025, 2, 1), date(2025, 2, 4))
+    assert abs(sum(r["cost"] for r in result.json()) - float(expected["BilledCost"].sum())) < 0.005
+
+
+def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeAthena, exports: dict) -> None:
+    from costctl import deadline
+
+    put_cur2(s3, athena, exports)
+    athena.running_polls = 10**6
+    deadline.start(1.0)
+    try:
+        with pytest.raises(ProviderError, match="stopped"):
+            provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 3))
+    finally:
+        deadline.start(None)
+    assert "StopQueryExecution" in athena.calls
