@@ -213,3 +213,19 @@ def test_show_redacts_nested_secrets_such_as_a_connection_string():
     shown = config.redacted(config.parse(text, env={}))
     assert shown["providers"]["az"]["exports"]["connection_string"] == "***"
     assert shown["providers"]["az"]["exports"]["container"] == "costs"
+
+
+def test_the_example_athena_block_is_valid_and_bad_athena_keys_name_their_path():
+    """The commented ``athena:`` block of config.example.yaml, switched on, parses; a wrong key is named in full."""
+    import re
+
+    example = (Path(__file__).parents[1] / "config.example.yaml").read_text()
+    block = re.search(r"^    # athena:.*?(?=^    max_retry_time)", example, re.S | re.M).group(0)
+    on = "\n".join(re.sub(r"\s+#.*$", "", re.sub(r"^(\s*)# ?", r"\1", line)) for line in block.splitlines())
+    text = "providers:\n  cur:\n    type: aws\n" + on + "\n"
+    cfg = config.parse(text, env={})
+    assert cfg.providers["cur"]["athena"]["max_scan_gb"] == 50.0
+    with pytest.raises(ConfigError, match=r"providers\.cur\.athena: max_scan_gb"):
+        config.parse(text.replace("max_scan_gb: 50", "max_scan_gb: lots"), env={})
+    with pytest.raises(ConfigError, match=r"providers\.cur\.athena: tabel: unknown key"):
+        config.parse(text.replace("table:", "tabel:"), env={})
