@@ -133,7 +133,9 @@ class TrinoRaw(Raw):
 
     def strip_tag_prefixes(self, tags_sql: TagSet, prefixes: tuple[str, ...]) -> TagSet:  # type: ignore[override]
         """Key K of the stripped set is the source's ``<prefix>K`` for any prefix, or ``K`` itself when K
-        starts with none of them (a key that does is always stripped, as ``sqlexpr``'s regex does)."""
+        starts with none of them (a key that does is always stripped, as ``sqlexpr``'s regex does).
+        A map holding both ``user_K`` and ``K`` is ambiguous (DuckDB keeps the later entry, Trino
+        maps have no order): here the prefixed one wins."""
         if not prefixes:
             return tags_sql
 
