@@ -1,0 +1,200 @@
+"""Athena mode against the S3 download path (issue #16), over the same CUR 2.0 Parquet export in moto S3.
+
+One CUR 2.0 Parquet export (``bench/gen_exports.py``, default 1,000,000 rows over January and
+February 2025, ``--rows 10000000`` for the issue's 10M) is split by billing period and put into a
+moto_server bucket twice over: as a Data Exports delivery (``data/BILLING_PERIOD=YYYY-MM/*.parquet``
+plus a manifest per period, what ``cur_s3_uri`` reads) that is also the location of a Glue table in
+the Athena + Glue stand-in (``tests/fake_athena.py``). Then, each in its own process (so peak RSS is
+costctl's alone), alternating for ``--reps`` rounds (default 3), medians shown:
+
+  files   ``AwsProvider(cur_s3_uri=...).fetch(2025-01-01, 2025-03-01)``: lists, downloads and parses
+          every line item, splits multi-day rows, returns the record
+  athena  ``AwsProvider(athena=...).fetch(...)``: GetTable, one aggregating query, paged results
+
+and prints rows transferred to costctl, wall time and peak RSS, with athena/files ratios. The totals
+of both are compared to the cent (BilledCost and EffectiveCost); a difference prints MISMATCH and the
+script exits 1.
+
+What the stand-in's numbers mean: the stand-in runs in this (parent) process and executes the query
+with DuckDB over files it downloads from moto, on the same machine. So the athena wall time includes
+the stand-in's own download and query, which real Athena does elsewhere in parallel; "rows
+transferred" and costctl's peak RSS are what the mode changes for the machine running costctl.
+
+    python bench/athena.py                       # 1M rows, 3 rounds
+    python bench/athena.py --rows 10000000 --reps 1 --out /tmp/exports   # the issue's size
+
+Nothing is written into the repository; ``--out DIR`` keeps the generated export for the next run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO / "bench"), str(REPO / "tests")]
+BUCKET = "bench-cur"
+RANGE = ("2025-01-01", "2025-03-01")
+
+
+def prepare(rows: int, out: Path) -> dict[str, Path]:
+    """The generated export, one Parquet file per billing period (reused when present)."""
+    import duckdb
+    import gen_exports
+
+    periods = {p: out / f"cur2-{rows}-{p}.parquet" for p in ("2025-01", "2025-02")}
+    if all(p.exists() for p in periods.values()):
+        return periods
+    whole = out / gen_exports.default_name("cur2", rows)
+    if not whole.exists():
+        gen_exports.generate("cur2", rows, whole)
+    con = duckdb.connect()
+    for period, path in periods.items():
+        month = int(period[-2:])
+        con.execute(f"COPY (SELECT * FROM '{whole}' WHERE month(bill_billing_period_start_date) = {month}) "
+                    f"TO '{path}' (FORMAT parquet, COMPRESSION snappy)")
+    return periods
+
+
+def upload(moto: str, periods: dict[str, Path]) -> dict[str, str]:
+    """Data files and manifests into moto S3; the Glue schema (name -> Glue type) of the files."""
+    import boto3
+    import duckdb
+
+    s3 = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    for period, path in periods.items():
+        key = f"cur2/data/billing_period={period}/part-0.snappy.parquet"
+        s3.upload_file(str(path), BUCKET, key)
+        year, month = int(period[:4]), int(period[5:])
+        end = f"{year + (month == 12):04d}-{month % 12 + 1:02d}-01"
+        manifest = {"billingPeriod": {"start": f"{period}-01T00:00:00.000Z", "end": f"{end}T00:00:00.000Z"},
+                    "dataFiles": [f"s3://{BUCKET}/{key}"]}
+        s3.put_object(Bucket=BUCKET, Key=f"cur2/metadata/billing_period={period}/bench-Manifest.json",
+                      Body=json.dumps(manifest).encode())
+    relation = duckdb.connect().sql(f"SELECT * FROM '{next(iter(periods.values()))}'")
+    types = {}
+    for name, dtype in zip(relation.columns, relation.dtypes, strict=True):
+        text = str(dtype)
+        types[name] = ("map<string,string>" if text.startswith("MAP(") else text.lower().replace(" ", "")
+                       if text.startswith("DECIMAL") else {"DOUBLE": "double", "TIMESTAMP": "timestamp",
+                                                             "BIGINT": "bigint", "BOOLEAN": "boolean"}
+                       .get(text, "string"))
+    return types
+
+
+def child(mode: str) -> None:
+    """One fetch in this process; prints a JSON line with what it measured."""
+    import resource
+    from datetime import date
+
+    from costctl.providers.aws import AwsProvider
+
+    settings = {"type": "aws", "tag_keys": ["team"]}
+    if mode == "files":
+        settings["cur_s3_uri"] = f"s3://{BUCKET}/cur2/"
+    else:
+        settings["athena"] = {"database": "bench", "table": "cur2", "max_scan_gb": 0}
+    began = time.perf_counter()
+    provider = AwsProvider(mode, settings, store={})
+    frame = provider.fetch(date.fromisoformat(RANGE[0]), date.fromisoformat(RANGE[1]))
+    seconds = time.perf_counter() - began
+    transferred = len(frame) if mode == "athena" else None  # files: every line item (counted by the parent)
+    print(json.dumps({"mode": mode, "seconds": seconds, "rows": transferred, "records": len(frame),
+                      "billed": float(frame["BilledCost"].sum()), "effective": float(frame["EffectiveCost"].sum()),
+                      "scanned": provider.stats.bytes_scanned,
+                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+
+
+def measure(mode: str, env: dict[str, str], line_items: int) -> dict:
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, "--child", mode], env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{mode} run failed:\n{done.stderr[-2000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["wall"] = time.perf_counter() - began
+    if result["rows"] is None:
+        result["rows"] = line_items
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=None, help="keep the generated export here")
+    parser.add_argument("--child", choices=("files", "athena"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(args.child)
+        return 0
+
+    from fake_athena import FakeAthena
+
+    from moto_server import running
+
+    out = args.out or Path(tempfile.mkdtemp(prefix="costctl-bench-athena-"))
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"generating {args.rows:,} CUR 2.0 rows in {out} ...", file=sys.stderr)
+    periods = prepare(args.rows, out)
+    import pyarrow.parquet as pq
+
+    line_items = sum(pq.ParquetFile(p).metadata.num_rows for p in periods.values())
+    home = Path(tempfile.mkdtemp(prefix="costctl-bench-home-"))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
+           "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "HOME": str(home),
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+    with running() as moto:
+        types = upload(moto, periods)
+        fake = FakeAthena(moto).start()
+        try:
+            fake.add_table("bench", "cur2", types, {"billing_period": "string"}, f"s3://{BUCKET}/cur2/data/",
+                           "parquet")
+            env.update(AWS_ENDPOINT_URL_S3=moto, AWS_ENDPOINT_URL_ATHENA=fake.url, AWS_ENDPOINT_URL_GLUE=fake.url)
+            results: dict[str, list[dict]] = {"files": [], "athena": []}
+            for rep in range(args.reps):
+                for mode in ("files", "athena"):
+                    results[mode].append(measure(mode, env, line_items))
+                    r = results[mode][-1]
+                    print(f"round {rep + 1} {mode:6}: {r['wall']:.1f} s wall ({r['seconds']:.1f} s fetch), "
+                          f"{r['rss_mib']:.0f} MiB, {r['rows']:,} rows", file=sys.stderr)
+        finally:
+            fake.stop()
+    return report(args.rows, results)
+
+
+def report(rows: int, results: dict[str, list[dict]]) -> int:
+    med = {m: {k: statistics.median(r[k] for r in runs) for k in ("wall", "seconds", "rss_mib", "rows")}
+           for m, runs in results.items()}
+    f, a = med["files"], med["athena"]
+    print(f"CUR 2.0 Parquet, {rows:,} line items, {RANGE[0]} .. {RANGE[1]}, tag_keys [team]; medians of "
+          f"{len(results['files'])} round(s)")
+    print(f"{'':8}{'rows to costctl':>18}{'wall s':>10}{'fetch s':>10}{'peak RSS MiB':>14}")
+    for name, m in (("files", f), ("athena", a)):
+        print(f"{name:8}{m['rows']:>18,.0f}{m['wall']:>10.1f}{m['seconds']:>10.1f}{m['rss_mib']:>14.0f}")
+    print(f"{'athena/files':14}{a['rows'] / f['rows']:>12.4f}{a['wall'] / f['wall']:>10.2f}"
+          f"{a['seconds'] / f['seconds']:>10.2f}{a['rss_mib'] / f['rss_mib']:>14.2f}")
+    print(f"athena scanned {results['athena'][-1]['scanned']:,} bytes (stand-in: the partitions' file sizes)")
+    ok = True
+    for key in ("billed", "effective"):
+        x, y = results["files"][-1][key], results["athena"][-1][key]
+        if round(x, 2) != round(y, 2):
+            print(f"MISMATCH {key}: files {x:.2f} athena {y:.2f}")
+            ok = False
+        else:
+            print(f"{key} total {x:,.2f} in both")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
