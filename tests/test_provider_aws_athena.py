@@ -267,6 +267,28 @@ def test_a_query_still_running_at_max_query_time_is_stopped(s3: Any, athena: Fak
     assert next(iter(athena.queries.values()))["state"] == "CANCELLED"
 
 
+def test_a_malformed_query_state_is_a_failed_fetch(s3: Any, athena: FakeAthena, exports: dict,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from costctl.providers.answers import BadAnswer
+
+    put_cur2(s3, athena, exports)
+    original = athena.op_GetQueryExecution
+    answers = iter([lambda a: a["QueryExecution"]["Status"].update(State="DONE"),
+                    lambda a: a["QueryExecution"].pop("Statistics")])
+
+    def damaged(body: dict[str, Any]) -> dict[str, Any]:
+        answer = original(body)
+        if answer["QueryExecution"]["Status"]["State"] == "SUCCEEDED":
+            damage(answer)
+        return answer
+
+    monkeypatch.setattr(athena, "op_GetQueryExecution", damaged)
+    for expected in ("not one of QUEUED", "no QueryExecution.Statistics"):
+        damage = next(answers)
+        with pytest.raises(BadAnswer, match=expected):
+            provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 3))
+
+
 @pytest.mark.parametrize("damage,expected", [
     ("columns", "expected"),
     ("count", "stated"),

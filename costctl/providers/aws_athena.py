@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -307,6 +308,8 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
         "QueryString": query.sql,
         "QueryExecutionContext": {"Database": settings["database"], "Catalog": settings["catalog"]},
         "WorkGroup": settings["workgroup"],
+        # one token for every attempt: a retried start after a lost answer does not run (and bill) twice
+        "ClientRequestToken": str(uuid.uuid4()),
     }
     if settings.get("output_location"):
         params["ResultConfiguration"] = {"OutputLocation": settings["output_location"]}

@@ -160,8 +160,8 @@ def translate(exc: BaseException, operation: str) -> ProviderError:
         if code == "AWSOrganizationsNotInUseException":
             return ProviderError("this account is not in an AWS Organization; account names fall back to ids")
         if code == "EntityNotFoundException":
-            return ProviderError(f"Glue {operation}: {message or code}; check athena.database and athena.table "
-                                 "(and that the caller's region holds the Glue catalog)")
+            return ProviderError(f"Glue {operation}: {(message or code).rstrip('.')}; check athena.database and "
+                                 "athena.table (and that the caller's region holds the Glue catalog)")
         if code == "InvalidRequestException" and "workgroup" in message.lower() and "not found" in message.lower():
             return ProviderError(f"Athena workgroup not found ({message}); check athena.workgroup")
         if code in ("NoSuchBucket", "NoSuchKey"):
