@@ -331,6 +331,16 @@ def test_config_is_validated() -> None:
     assert ok.settings["athena"]["workgroup"] == "primary" and ok.settings["athena"]["catalog"] == "AwsDataCatalog"
 
 
+def test_the_cache_fingerprint_follows_the_table_not_the_workgroup_or_limits() -> None:
+    def fp(**athena: Any) -> str:
+        settings = {"database": "cur", "table": "cur2", **athena}
+        return AwsProvider("a", {"type": "aws", "athena": settings}, store={}).fingerprint()
+
+    base = fp()
+    assert fp(workgroup="finops", max_scan_gb=5, max_query_time="1m", output_location="s3://r/x/") == base
+    assert fp(table="other") != base and fp(resources=True) != base and fp(database="x") != base
+
+
 def test_test_auth_checks_the_table_and_workgroup(s3: Any, athena: FakeAthena, exports: dict, moto: str,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto)

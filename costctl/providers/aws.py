@@ -106,6 +106,14 @@ class AwsProvider(Provider):
         self.requests_by_service: collections.Counter[str] = collections.Counter()
         self.aws = AwsSession(self.settings, aws_retry.Counter(self._count_request, self._count_retry))
 
+    def fingerprint_inputs(self) -> dict[str, Any]:
+        """As the base class, and inside ``athena:`` only what names the data (not workgroup, limits)."""
+        relevant = super().fingerprint_inputs()
+        if isinstance(relevant.get("athena"), dict):
+            relevant["athena"] = {k: v for k, v in relevant["athena"].items()
+                                  if k not in aws_athena.FIELDS or aws_athena.FIELDS[k].data}
+        return relevant
+
     def _count_request(self, service: str) -> None:
         self.stats.requests += 1
         self.requests_by_service[service] += 1

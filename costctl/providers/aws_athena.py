@@ -54,14 +54,16 @@ def _s3_prefix(value: Any) -> str:
 FIELDS: dict[str, Field] = {
     "database": Field("str", required=True, validator=_glue_name, help="Glue database of the CUR table"),
     "table": Field("str", required=True, validator=_glue_name, help="Glue table of the CUR / Data Export"),
-    "workgroup": Field("str", default="primary", help="Athena workgroup that runs (and pays for) the query"),
-    "output_location": Field("str", validator=_s3_prefix,
+    "workgroup": Field("str", default="primary", help="Athena workgroup that runs (and pays for) the query",
+                       data=False),
+    "output_location": Field("str", validator=_s3_prefix, data=False,
                              help="s3:// prefix for query results (default: the workgroup's)"),
     "catalog": Field("str", default="AwsDataCatalog", help="Athena data catalog holding the database"),
-    "max_scan_gb": Field("float", default=50.0,
+    "max_scan_gb": Field("float", default=50.0, data=False,
                          help="refuse a query whose partitions hold more than this many GB (0: no limit)"),
     "resources": Field("bool", default=False, help="also group by resource id (many more rows)"),
-    "max_query_time": Field("duration", default=600.0, help="give up on a query still running after this long"),
+    "max_query_time": Field("duration", default=600.0, data=False,
+                            help="give up on a query still running after this long"),
 }
 
 
