@@ -144,15 +144,16 @@ class FakeAthena(LocalHttp):
         if record["state"] != "SUCCEEDED":
             raise ApiError("InvalidRequestException", f"Query has not yet finished. Current state: {record['state']}")
         columns = record["columns"]
-        rows = [[{"VarCharValue": name} for name in columns]] + [
-            [{} if v is None else {"VarCharValue": v} for v in row] for row in record["rows"]]
-        offset = int(body.get("NextToken") or 0)
+        offset = int(body.get("NextToken") or 0)  # into the header row followed by the data rows
         size = min(int(body.get("MaxResults") or 1000), self.page_size)
+        rows = [columns] if offset == 0 else []
+        rows += record["rows"][max(0, offset - 1):offset + size - 1]
+        total = len(record["rows"]) + 1
         answer: dict[str, Any] = {"ResultSet": {
-            "Rows": [{"Data": r} for r in rows[offset:offset + size]],
+            "Rows": [{"Data": [{} if v is None else {"VarCharValue": v} for v in r]} for r in rows],
             "ResultSetMetadata": {"ColumnInfo": [{"Name": c, "Label": c, "Type": "varchar"} for c in columns]},
         }, "UpdateCount": 0}
-        if offset + size < len(rows):
+        if offset + size < total:
             answer["NextToken"] = str(offset + size)
         return answer
 
