@@ -97,7 +97,7 @@ def child(mode: str) -> None:
 
     from costctl.providers.aws import AwsProvider
 
-    settings = {"type": "aws", "tag_keys": ["team"]}
+    settings = {"type": "aws", "tag_keys": [k for k in os.environ.get("BENCH_TAG_KEYS", "team").split(",") if k]}
     if mode == "files":
         settings["cur_s3_uri"] = f"s3://{BUCKET}/cur2/"
     else:
@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="keep the generated export here")
+    parser.add_argument("--tag-keys", default="team", help="comma-separated tag keys to group by ('' for none)")
     parser.add_argument("--child", choices=("files", "athena"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -152,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull,
            "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "HOME": str(home),
-           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+           "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
+           "BENCH_TAG_KEYS": args.tag_keys}
     os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
     with running() as moto:
         types = upload(moto, periods)
@@ -170,14 +172,14 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['rss_mib']:.0f} MiB, {r['rows']:,} rows", file=sys.stderr)
         finally:
             fake.stop()
-    return report(args.rows, results)
+    return report(args.rows, results, args.tag_keys)
 
 
-def report(rows: int, results: dict[str, list[dict]]) -> int:
+def report(rows: int, results: dict[str, list[dict]], tag_keys: str) -> int:
     med = {m: {k: statistics.median(r[k] for r in runs) for k in ("wall", "seconds", "rss_mib", "rows")}
            for m, runs in results.items()}
     f, a = med["files"], med["athena"]
-    print(f"CUR 2.0 Parquet, {rows:,} line items, {RANGE[0]} .. {RANGE[1]}, tag_keys [team]; medians of "
+    print(f"CUR 2.0 Parquet, {rows:,} line items, {RANGE[0]} .. {RANGE[1]}, tag_keys [{tag_keys}]; medians of "
           f"{len(results['files'])} round(s)")
     print(f"{'':8}{'rows to costctl':>18}{'wall s':>10}{'fetch s':>10}{'peak RSS MiB':>14}")
     for name, m in (("files", f), ("athena", a)):

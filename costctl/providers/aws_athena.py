@@ -14,10 +14,9 @@ results, every answer shape-checked in ``aws_answers``) -> ``to_frame``.
 from __future__ import annotations
 
 import logging
-import math
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ConfigError, ExportFormatError, ProviderError
@@ -383,53 +382,64 @@ def _failure(settings: dict[str, Any], query_id: str, state: str, reason: str) -
 # --- the answer as records ------------------------------------------------------------------------
 
 def to_frame(answer: Answer, query: Query) -> pd.DataFrame:
-    """The normalized frame: one row per answer row, its day as the charge period."""
+    """The normalized frame: one row per answer row, its day as the charge period.
+
+    Built column by column (an answer with resources can hold hundreds of thousands of rows); a day
+    that is not a date or an amount that is not a finite number within ``model.MAX_COST`` is a
+    BadAnswer naming the first such row, as ``answers.amount`` words it.
+    """
+    import numpy as np
     import pandas as pd
 
     from costctl import model
     from costctl.formats import categories
     from costctl.providers.answers import amount, bad
 
-    index = {name: i for i, name in enumerate(query.columns)}
-    records = []
-    for number, row in enumerate(answer.rows):
-        day_text = row[index["usage_day"]]
-        try:
-            day = date.fromisoformat(str(day_text)[:10])
-        except ValueError:
-            raise bad("Athena GetQueryResults", f"row {number + 1}: usage_day = {day_text!r:.40}, not a date") \
-                from None
-        costs = {}
-        for name in query.measures:
-            value = row[index[name]]
-            costs[name] = None if value is None and name == "list_cost" else \
-                amount(value if value is not None else "0", "Athena GetQueryResults", f"row {number + 1}: {name}")
-        service = row[index["service"]]
-        start = datetime(day.year, day.month, day.day)
-        records.append({
-            "ChargePeriodStart": start,
-            "ChargePeriodEnd": start + timedelta(days=1),
-            "BillingPeriodStart": datetime(day.year, day.month, 1),
-            "BilledCost": costs["billed_cost"],
-            "EffectiveCost": costs["effective_cost"],
-            "ListCost": costs["list_cost"] if costs["list_cost"] is None or math.isfinite(costs["list_cost"])
-            else None,
-            "BillingCurrency": row[index["currency"]] or "USD",
-            "ProviderName": "AWS",
-            "BillingAccountId": row[index["billing_account_id"]],
-            "SubAccountId": row[index["sub_account_id"]],
-            "SubAccountName": row[index["sub_account_name"]],
-            "ServiceName": service,
-            "ServiceCategory": categories.service_category(service),
-            "RegionId": row[index["region"]],
-            "ResourceId": row[index["resource"]] if "resource" in index else None,
-            "ChargeCategory": row[index["charge_category"]],
-            "Tags": {key: row[index[f"tag_{i}"]] for i, key in enumerate(query.tag_keys) if row[index[f"tag_{i}"]]},
-            "x_Estimated": row[index["estimated"]] == "1",
-        })
-    if not records:
+    if not answer.rows:
         return model.empty_frame()
-    frame = model.normalize(pd.DataFrame.from_records(records))
+    source = "Athena GetQueryResults"
+    columns = dict(zip(query.columns, zip(*answer.rows, strict=True), strict=True))
+    days = pd.to_datetime(pd.Series(columns["usage_day"], dtype=object), format="%Y-%m-%d", errors="coerce",
+                          utc=True)
+    if days.isna().any():
+        first = int(np.flatnonzero(days.isna().to_numpy())[0])
+        raise bad(source, f"row {first + 1}: usage_day = {columns['usage_day'][first]!r:.40}, not a date")
+    costs = {}
+    for name in query.measures:
+        text = pd.Series(columns[name], dtype=object)
+        values = pd.to_numeric(text, errors="coerce")
+        wrong = (text.notna() & ~(np.isfinite(values) & (values.abs() <= model.MAX_COST))).to_numpy()
+        if wrong.any():
+            first = int(np.flatnonzero(wrong)[0])
+            amount(text.iloc[first], source, f"row {first + 1}: {name}")  # raises, worded as everywhere
+        costs[name] = values if name == "list_cost" else values.fillna(0.0)
+    services = list(columns["service"])
+    category = {s: categories.service_category(s) for s in set(services)}
+    tag_columns = [columns[f"tag_{i}"] for i in range(len(query.tag_keys))]
+    tags = [{k: v for k, v in zip(query.tag_keys, values, strict=True) if v} for values in zip(*tag_columns,
+                                                                                                 strict=True)] \
+        if tag_columns else [{} for _ in services]
+    frame = pd.DataFrame({
+        "ChargePeriodStart": days,
+        "ChargePeriodEnd": days + pd.Timedelta(days=1),
+        "BillingPeriodStart": days - pd.to_timedelta(days.dt.day - 1, unit="D"),  # the month's first day
+        "BilledCost": costs["billed_cost"],
+        "EffectiveCost": costs["effective_cost"],
+        "ListCost": costs["list_cost"],
+        "BillingCurrency": [c or "USD" for c in columns["currency"]],
+        "ProviderName": "AWS",
+        "BillingAccountId": list(columns["billing_account_id"]),
+        "SubAccountId": list(columns["sub_account_id"]),
+        "SubAccountName": list(columns["sub_account_name"]),
+        "ServiceName": services,
+        "ServiceCategory": [category[s] for s in services],
+        "RegionId": list(columns["region"]),
+        "ResourceId": list(columns["resource"]) if "resource" in columns else None,
+        "ChargeCategory": list(columns["charge_category"]),
+        "Tags": tags,
+        "x_Estimated": [v == "1" for v in columns["estimated"]],
+    })
+    frame = model.normalize(frame)
     model.validate(frame)
     return frame
 
