@@ -21,6 +21,7 @@ the stand-in's own download and query, which real Athena does elsewhere in paral
 transferred" and costctl's peak RSS are what the mode changes for the machine running costctl.
 
     python bench/athena.py                       # 1M rows, 3 rounds
+    python bench/athena.py --days 4 --tag-keys '' # the density of an hourly CUR, no tag grouping
     python bench/athena.py --rows 10000000 --reps 1 --out /tmp/exports   # the issue's size
 
 Nothing is written into the repository; ``--out DIR`` keeps the generated export for the next run.
@@ -44,17 +45,18 @@ BUCKET = "bench-cur"
 RANGE = ("2025-01-01", "2025-03-01")
 
 
-def prepare(rows: int, out: Path) -> dict[str, Path]:
-    """The generated export, one Parquet file per billing period (reused when present)."""
+def prepare(rows: int, out: Path, days: int) -> dict[str, Path]:
+    """The generated export, one Parquet file per billing period it covers (reused when present)."""
     import duckdb
     import gen_exports
 
-    periods = {p: out / f"cur2-{rows}-{p}.parquet" for p in ("2025-01", "2025-02")}
+    months = ("2025-01",) if days <= 31 else ("2025-01", "2025-02")
+    periods = {p: out / f"cur2-{rows}-{days}d-{p}.parquet" for p in months}
     if all(p.exists() for p in periods.values()):
         return periods
-    whole = out / gen_exports.default_name("cur2", rows)
+    whole = out / gen_exports.default_name("cur2", rows, days=days)
     if not whole.exists():
-        gen_exports.generate("cur2", rows, whole)
+        gen_exports.generate("cur2", rows, whole, days=days)
     con = duckdb.connect()
     for period, path in periods.items():
         month = int(period[-2:])
@@ -131,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None, help="keep the generated export here")
+    parser.add_argument("--days", type=int, default=59,
+                        help="days the export covers from 2025-01-01 (59: the generator's default, ~1.7 line items "
+                             "per resource and day; 4: ~25, the density of an hourly CUR)")
     parser.add_argument("--tag-keys", default="team", help="comma-separated tag keys to group by ('' for none)")
     parser.add_argument("--child", choices=("files", "athena"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -145,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="costctl-bench-athena-"))
     out.mkdir(parents=True, exist_ok=True)
     print(f"generating {args.rows:,} CUR 2.0 rows in {out} ...", file=sys.stderr)
-    periods = prepare(args.rows, out)
+    periods = prepare(args.rows, out, args.days)
     import pyarrow.parquet as pq
 
     line_items = sum(pq.ParquetFile(p).metadata.num_rows for p in periods.values())
@@ -172,15 +177,15 @@ def main(argv: list[str] | None = None) -> int:
                           f"{r['rss_mib']:.0f} MiB, {r['rows']:,} rows", file=sys.stderr)
         finally:
             fake.stop()
-    return report(args.rows, results, args.tag_keys)
+    return report(args.rows, results, args.tag_keys, args.days)
 
 
-def report(rows: int, results: dict[str, list[dict]], tag_keys: str) -> int:
+def report(rows: int, results: dict[str, list[dict]], tag_keys: str, days: int) -> int:
     med = {m: {k: statistics.median(r[k] for r in runs) for k in ("wall", "seconds", "rss_mib", "rows")}
            for m, runs in results.items()}
     f, a = med["files"], med["athena"]
-    print(f"CUR 2.0 Parquet, {rows:,} line items, {RANGE[0]} .. {RANGE[1]}, tag_keys [{tag_keys}]; medians of "
-          f"{len(results['files'])} round(s)")
+    print(f"CUR 2.0 Parquet, {rows:,} line items over {days} days, fetched {RANGE[0]} .. {RANGE[1]}, "
+          f"tag_keys [{tag_keys}]; medians of {len(results['files'])} round(s)")
     print(f"{'':8}{'rows to costctl':>18}{'wall s':>10}{'fetch s':>10}{'peak RSS MiB':>14}")
     for name, m in (("files", f), ("athena", a)):
         print(f"{name:8}{m['rows']:>18,.0f}{m['wall']:>10.1f}{m['seconds']:>10.1f}{m['rss_mib']:>14.0f}")
