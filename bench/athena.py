@@ -94,7 +94,6 @@ def upload(moto: str, periods: dict[str, Path]) -> dict[str, str]:
 
 def child(mode: str) -> None:
     """One fetch in this process; prints a JSON line with what it measured."""
-    import resource
     from datetime import date
 
     from costctl.providers.aws import AwsProvider
@@ -112,7 +111,18 @@ def child(mode: str) -> None:
     print(json.dumps({"mode": mode, "seconds": seconds, "rows": transferred, "records": len(frame),
                       "billed": float(frame["BilledCost"].sum()), "effective": float(frame["EffectiveCost"].sum()),
                       "scanned": provider.stats.bytes_scanned,
-                      "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                      "rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS: VmHWM of its own memory map. (``ru_maxrss`` is no good here: Linux carries
+    the parent's high-water mark into a child across fork and exec, and the parent hosts the stand-in.)"""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure(mode: str, env: dict[str, str], line_items: int) -> dict:
