@@ -422,3 +422,19 @@ def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeA
     finally:
         deadline.start(None)
     assert "StopQueryExecution" in athena.calls
+
+
+def test_a_query_cut_short_by_the_deadline_watch_is_stopped(s3: Any, athena: FakeAthena, exports: dict,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from costctl import deadline
+    from costctl.providers import aws_athena
+
+    put_cur2(s3, athena, exports)
+
+    def cut(*args: Any) -> None:
+        raise deadline.DeadlineExceeded(5)
+
+    monkeypatch.setattr(aws_athena, "_wait", cut)
+    with pytest.raises(deadline.DeadlineExceeded):
+        provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 3))
+    assert athena.calls[-1] == "StopQueryExecution"

@@ -315,7 +315,13 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
     if settings.get("output_location"):
         params["ResultConfiguration"] = {"OutputLocation": settings["output_location"]}
     query_id = aws_answers.started_query(aws.call("athena", "StartQueryExecution", **params))
-    state, reason, scanned = _wait(aws, settings, query_id)
+    from costctl import deadline
+
+    try:
+        state, reason, scanned = _wait(aws, settings, query_id)
+    except deadline.DeadlineExceeded:
+        _stop(aws, query_id)  # the command's time is up: the query must not go on billing
+        raise
     if state != "SUCCEEDED":
         raise ProviderError(_failure(settings, query_id, state, reason))
     rows: list[list[str | None]] = []
@@ -338,8 +344,6 @@ def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str
     """Poll GetQueryExecution (tenacity: exponential backoff from POLL_INITIAL to POLL_MAX) until the
     query ends, giving up at ``max_query_time`` or before the command's deadline (then the query is
     stopped, so it bills no further)."""
-    import contextlib
-
     from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
 
     from costctl import deadline
@@ -355,11 +359,18 @@ def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str
                         retry_error_callback=lambda last: last.outcome.result())
     state = retrying(poll)
     if state[0] in RUNNING:
-        with contextlib.suppress(ProviderError):
-            aws.call("athena", "StopQueryExecution", QueryExecutionId=query_id)
+        _stop(aws, query_id)
         raise ProviderError(f"Athena query {query_id} still {state[0]} after {limit:.0f} s; it was stopped. Raise "
                             "athena.max_query_time (and -t), or check the workgroup's queue in the Athena console")
     return state
+
+
+def _stop(aws: AwsSession, query_id: str) -> None:
+    """Best effort: a query left running bills until it ends, but failing to stop it changes no answer."""
+    import contextlib
+
+    with contextlib.suppress(ProviderError):
+        aws.call("athena", "StopQueryExecution", QueryExecutionId=query_id)
 
 
 def _failure(settings: dict[str, Any], query_id: str, state: str, reason: str) -> str:
