@@ -103,7 +103,8 @@ def athena(moto: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def put_cur2(s3: Any, athena: FakeAthena, exports: dict[str, Any]) -> None:
     for period, path in exports["cur2"].items():
-        s3.put_object(Bucket=BUCKET, Key=f"cur2/data/billing_period={period}/part-0.snappy.parquet",
+        # Data Exports write the partition folder in upper case; Glue and Athena name the key in lower case
+        s3.put_object(Bucket=BUCKET, Key=f"cur2/data/BILLING_PERIOD={period}/part-0.snappy.parquet",
                       Body=path.read_bytes())
     s3.put_object(Bucket=BUCKET, Key="cur2/metadata/billing_period=2025-01/costctl-Manifest.json", Body=b"{}")
     athena.add_table("cur", "cur2", {c: glue_type(t) for c, t in exports["schema"].items()},
@@ -250,8 +251,7 @@ def test_errors_are_one_line_naming_the_fix(s3: Any, athena: FakeAthena, exports
 
 def test_a_query_that_fails_in_the_engine_is_one_line(s3: Any, athena: FakeAthena, exports: dict) -> None:
     put_cur2(s3, athena, exports)
-    s3.delete_object(Bucket=BUCKET, Key="cur2/data/billing_period=2025-01/part-0.snappy.parquet")
-    s3.put_object(Bucket=BUCKET, Key="cur2/data/billing_period=2025-01/part-0.snappy.parquet", Body=b"not parquet")
+    s3.put_object(Bucket=BUCKET, Key="cur2/data/BILLING_PERIOD=2025-01/part-0.snappy.parquet", Body=b"not parquet")
     with pytest.raises(ProviderError) as caught:
         provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 3))
     assert "FAILED" in str(caught.value) and "\n" not in str(caught.value)

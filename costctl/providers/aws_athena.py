@@ -251,11 +251,11 @@ def build_query(table: Table, settings: dict[str, Any], tag_keys: list[str], sta
 
 # --- the scan estimate ----------------------------------------------------------------------------
 
-def estimate_scan(aws: AwsSession, table: Table, query: Query) -> int | None:
+def estimate_scan(aws: AwsSession, table: Table, query: Query) -> int:
     """Bytes of the data files in the partitions the query reads, from an S3 listing of the table's
-    location (Hive-style ``key=value/`` folders, as Data Exports and the CUR Athena integration write
-    them). An upper bound: Athena reads only the needed columns of Parquet. None when the location
-    holds no such folders (partitions registered elsewhere): then the whole location is counted."""
+    location (Hive-style ``key=value/`` folders, any case, as Data Exports and the CUR Athena
+    integration write them). An upper bound: Athena reads only the needed columns of Parquet. When
+    the location holds no such folders (partitions registered elsewhere), all of it is counted."""
     from costctl.providers import aws_cur
 
     bucket, prefix = aws_cur.split_uri(table.location)
@@ -286,7 +286,7 @@ def check_scan(aws: AwsSession, table: Table, query: Query, settings: dict[str, 
         return
     size = estimate_scan(aws, table, query)
     log.debug("athena %s: partitions hold %s bytes", table.name, size)
-    if size is not None and size > limit * GB:
+    if size > limit * GB:
         raise ProviderError(
             f"athena query over {table.name} would scan up to {size / GB:.1f} GB (the partitions' files), more "
             f"than athena.max_scan_gb ({limit:g}); raise athena.max_scan_gb or fetch fewer days")
