@@ -410,12 +410,20 @@ def test_costs_with_verbose_reports_the_bytes_scanned(s3: Any, athena: FakeAthen
     assert abs(sum(r["cost"] for r in result.json()) - float(expected["BilledCost"].sum())) < 0.005
 
 
-def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeAthena, exports: dict) -> None:
+def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeAthena, exports: dict,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from costctl import deadline
+    from costctl.providers import aws_athena
 
     put_cur2(s3, athena, exports)
     athena.running_polls = 10**6
-    deadline.start(1.0)
+    wait = aws_athena._wait
+
+    def late_deadline(*args: Any) -> Any:
+        deadline.start(3.0)  # set once the query runs: the stand-in's own work does not eat into it
+        return wait(*args)
+
+    monkeypatch.setattr(aws_athena, "_wait", late_deadline)
     try:
         with pytest.raises(ProviderError, match="stopped"):
             provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 3))

@@ -176,14 +176,14 @@ def result_page(answer: Any, columns: list[str], first: bool) -> tuple[list[list
     return rows, token or None
 
 
-def result_count(rows: list[list[str | None]], columns: list[str]) -> None:
-    """Every row states how many rows the query produced (``row_count``); all pages together must hold them."""
+def result_count(counts: list[str | None]) -> None:
+    """Every row states how many rows the query produced (its ``row_count`` column); all pages together
+    must hold that many."""
     from costctl.providers.answers import same_count
 
-    if not rows:
+    if not counts:
         return
-    index = columns.index("row_count")
-    stated = {row[index] for row in rows}
+    stated = set(counts)
     if len(stated) != 1 or not str(next(iter(stated))).isdigit():
         raise bad(ATHENA_RESULTS, f"row_count values {sorted(map(str, stated))[:3]!r:.60}, expected one count")
-    same_count(int(str(next(iter(stated)))), len(rows), ATHENA_RESULTS, "row(s)")
+    same_count(int(str(next(iter(stated)))), len(counts), ATHENA_RESULTS, "row(s)")

@@ -296,9 +296,15 @@ def check_scan(aws: AwsSession, table: Table, query: Query, settings: dict[str, 
 
 @dataclass
 class Answer:
-    rows: list[list[str | None]]
+    """The query's result, column by column (query column -> values as text or None)."""
+
+    columns: dict[str, list[str | None]]
     scanned: int
     query_id: str
+
+    @property
+    def size(self) -> int:
+        return len(next(iter(self.columns.values()), []))
 
 
 def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
@@ -324,7 +330,10 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
         raise
     if state != "SUCCEEDED":
         raise ProviderError(_failure(settings, query_id, state, reason))
-    rows: list[list[str | None]] = []
+    # Kept column by column, each distinct text once (accounts, services, regions repeat on every day):
+    # an answer of 500,000 rows then holds its values rather than half a million lists of them.
+    columns: list[list[str | None]] = [[] for _ in query.columns]
+    shared: dict[str, str] = {}
     token = None
     first = True
     while True:
@@ -332,12 +341,16 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
         if token:
             request["NextToken"] = token
         page, token = aws_answers.result_page(aws.call("athena", "GetQueryResults", **request), query.columns, first)
-        rows.extend(page)
+        for name, values, column in zip(query.columns, zip(*page, strict=True), columns, strict=False):
+            if name in query.measures:  # amounts rarely repeat
+                column.extend(values)
+            else:
+                column.extend(v if v is None else shared.setdefault(v, v) for v in values)
         first = False
         if not token:
             break
-    aws_answers.result_count(rows, query.columns)
-    return Answer(rows, scanned, query_id)
+    aws_answers.result_count(columns[query.columns.index("row_count")])
+    return Answer(dict(zip(query.columns, columns, strict=True)), scanned, query_id)
 
 
 def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str, str, int]:
@@ -406,10 +419,10 @@ def to_frame(answer: Answer, query: Query) -> pd.DataFrame:
     from costctl.formats import categories
     from costctl.providers.answers import amount, bad
 
-    if not answer.rows:
+    if not answer.size:
         return model.empty_frame()
     source = "Athena GetQueryResults"
-    columns = dict(zip(query.columns, zip(*answer.rows, strict=True), strict=True))
+    columns = answer.columns
     days = pd.to_datetime(pd.Series(columns["usage_day"], dtype=object), format="%Y-%m-%d", errors="coerce",
                           utc=True)
     if days.isna().any():
@@ -470,7 +483,7 @@ def fetch(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start:
     if on_scanned is not None:
         on_scanned(answer.scanned)
     log.info("athena %s: query %s scanned %d bytes, %d row(s)", table.name, answer.query_id, answer.scanned,
-             len(answer.rows))
+             answer.size)
     return to_frame(answer, query)
 
 
