@@ -236,8 +236,13 @@ def translate(exc: BaseException) -> Exception | None:
     """
     from costctl.errors import CacheError, ExportFormatError
 
-    if not type(exc).__module__.startswith("duckdb"):
+    if not type(exc).__module__.lstrip("_").startswith("duckdb"):  # this duckdb build raises _duckdb.*
         return None
+    from costctl.formats.engine import explain
+
+    explained = explain(exc)  # a value check of a live export scan: the message with its row
+    if explained is not None:
+        return explained
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     marker = message.find("costctl: ")
     if marker >= 0:

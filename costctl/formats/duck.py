@@ -1,71 +1,72 @@
-"""The process's one DuckDB connection for reading exports: UTC, bounded memory, spill to disk.
+"""The ingest's view of the process's one DuckDB connection (``costctl.duck``): plus the ingest's UDFs.
 
-Exports can be far larger than memory (a month of CUR for a big organisation is tens of GB), so
-the connection has a memory limit and a temp directory to spill to; DuckDB then streams CSV and
-Parquet through the mapper queries instead of holding them. Everything runs in UTC so that naive
-timestamps in exports are read as UTC, as the record requires.
+Exports can be far larger than memory, so the shared connection has a memory limit and a spill
+directory (``costctl.duck``); DuckDB then streams CSV and Parquet through the mapper queries
+instead of holding them. It runs in UTC, so naive timestamps in exports are read as UTC. The
+ingest adds its Python UDFs (tag text, service categories) to it once, so that a scan's SQL runs
+on that connection too (the report queries of ``costctl.query`` embed it).
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import tempfile
 import threading
 from typing import Any
 
 from costctl.errors import ConfigError
 
-MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
-
 _lock = threading.Lock()
-_connection: Any = None
+_registered: set[int] = set()
 
 
 def connect() -> Any:
-    """The shared connection (created on first use). Callers use ``.cursor()`` for thread safety."""
-    global _connection
+    """The shared connection with the ingest's UDFs. Scans use ``.cursor()`` of it (thread safety)."""
+    import duckdb
+
+    from costctl import duck as shared
+    from costctl.formats.sqlexpr import register_functions
+
+    try:
+        con = shared.connect()
+    except duckdb.Error as exc:
+        raise _config_error(exc, os.environ.get("COSTCTL_DUCKDB_MEMORY", shared.DEFAULT_MEMORY_LIMIT)) from None
     with _lock:
-        if _connection is None:
-            _connection = new_connection()
-            atexit.register(_close)
-        return _connection
+        if id(con) not in _registered:
+            register_functions(con)
+            _registered.add(id(con))
+    return con
 
 
-def _close() -> None:
-    """Close the shared connection and remove its spill directory (DuckDB leaves the directory behind)."""
-    global _connection
-    if _connection is not None:
-        spill = settings(_connection).get("temp_directory")
-        _connection.close()
-        _connection = None
-        if spill and os.path.basename(spill).startswith("costctl-duckdb-"):
-            shutil.rmtree(spill, ignore_errors=True)
+def new_connection(memory_limit: str = "512MB") -> Any:
+    """A separate connection set up like the shared one (UTC, memory limit, spill directory, UDFs).
 
-
-def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
-    """A connection set up for export reading (UTC, bounded memory, spill directory, the tags UDF)."""
+    For tests and tools that need other limits than the process's connection.
+    """
     import duckdb
 
     from costctl.formats.sqlexpr import register_functions
 
-    spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getpid()}")
+    spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getuid()}")
     try:
-        con = duckdb.connect(config={
-            "threads": max(1, os.cpu_count() or 1),
+        con = duckdb.connect(":memory:", config={
             "memory_limit": memory_limit,
             "temp_directory": spill,
-            "preserve_insertion_order": True,  # error rows are numbered in file order
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
         })
     except duckdb.Error as exc:
-        if "memory" in str(exc).lower():
-            raise ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
-                              "(e.g. 512MB or 2GB); fix or unset it") from None
-        raise
+        raise _config_error(exc, memory_limit) from None
     con.execute("SET TimeZone = 'UTC'")
     register_functions(con)
     return con
+
+
+def _config_error(exc: BaseException, memory_limit: str) -> BaseException:
+    if "memory" in str(exc).lower():
+        return ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
+                           "(e.g. 512MB or 2GB); fix or unset it")
+    return exc
 
 
 def settings(con: Any) -> dict[str, str]:
