@@ -179,6 +179,10 @@ class Scan:
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True) if workdir else None
         for part in parts:
             _SCANS[part.raw.key_prefix] = self
+        for mapper in {p.mapper for p in parts if p.mapper is not None}:  # a mapper's own UDFs (GCP credits)
+            register = getattr(mapper, "register_functions", None)
+            if register is not None:
+                register(con)
 
     @property
     def formats(self) -> tuple[str, ...]:
@@ -271,6 +275,17 @@ class Scan:
                 return found
         part = self._part_named_in(message)
         return _reader_error(part.name if part else self.name, part, message)
+
+    def translate_check(self, exc: BaseException) -> ExportFormatError | None:
+        """The message of a value check raised by this scan's SQL (None when the error is not
+        one of its checks): used by queries that read this scan through a view."""
+        message = str(exc)
+        key = check_key(message)
+        return self._check_error(key, message) if key is not None else None
+
+    def names_its_file(self, message: str) -> bool:
+        """True when a DuckDB error message names a file this scan reads."""
+        return any(p.path and p.path in message for p in self.parts) or self.name in message
 
     def _check_error(self, key: str, message: str) -> ExportFormatError | None:
         import duckdb

@@ -2,7 +2,8 @@
 
 ``engine.scan`` does the reading (DuckDB, streamed) and the mapping of every format that has a
 SQL mapper; this module keeps the frame-returning API its callers use, and the pandas mappers
-(``MAPPERS``) of the formats still waiting for their SQL port (FOCUS is SQL-only: ``focus_sql``).
+(``MAPPERS``) of the formats still waiting for their SQL port (FOCUS, Azure and GCP are SQL-only:
+``focus_sql``, ``azure_sql``, ``gcp_sql``).
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ import pandas as pd
 
 from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
-from costctl.formats import aws_cur, azure, gcp
 from costctl.formats.detect import detect_format
 from costctl.formats.periods import split_daily
 
 Mapper = Callable[[pd.DataFrame, str], pd.DataFrame]
 
-MAPPERS: dict[str, tuple[Callable[[list[str]], list[str]], Mapper]] = {
-    "aws_cur": (aws_cur.wanted, aws_cur.map_cur),
-    "aws_cur2": (aws_cur.wanted, aws_cur.map_cur),
-    "azure": (azure.wanted, azure.map_azure),
-    "gcp": (gcp.wanted, gcp.map_gcp),
-}
+# Pandas mappers of formats without a SQL mapper: none left (every format maps in SQL); kept as the
+# engine's fallback hook for a third-party format module.
+MAPPERS: dict[str, tuple[Callable[[list[str]], list[str]], Mapper]] = {}
 
 
 def read_export(path: str | os.PathLike[str]) -> pd.DataFrame:

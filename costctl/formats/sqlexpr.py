@@ -201,13 +201,15 @@ class Raw:
         assert name is not None
         kind = self.type_of(name)
         c = self.col(name) if kind == "VARCHAR" else f"CAST({self.col(name)} AS VARCHAR)"
-        nulls = ", ".join(lit(s) for s in sorted(NULL_STRINGS))
+        # list_contains, not IN (...): DuckDB plans a long IN list as a join that runs for every
+        # mapped column even when a query reads none of them; a scalar function is pruned with it.
+        nulls = "[" + ", ".join(lit(s) for s in sorted(NULL_STRINGS)) + "]"
         trimmed = f"trim({c}, {lit(WHITESPACE)})"
-        slow = f"(CASE WHEN {trimmed} IN ({nulls}) THEN NULL ELSE {trimmed} END)"
+        slow = f"(CASE WHEN list_contains({nulls}, {trimmed}) THEN NULL ELSE {trimmed} END)"
         # trim() with a character list is slow, so only cells that start or end with whitespace take it
-        edges = ", ".join(f"chr({ord(ch)})" for ch in WHITESPACE)
-        return (f"(CASE WHEN {c} IN ({nulls}) THEN NULL WHEN {c}[1] IN ({edges}) OR {c}[-1] IN ({edges}) "
-                f"THEN {slow} ELSE {c} END)")
+        edges = "[" + ", ".join(f"chr({ord(ch)})" for ch in WHITESPACE) + "]"
+        return (f"(CASE WHEN list_contains({nulls}, {c}) THEN NULL WHEN list_contains({edges}, {c}[1]) "
+                f"OR list_contains({edges}, {c}[-1]) THEN {slow} ELSE {c} END)")
 
     def money(self, name: str | None, default: float = 0.0) -> str:
         """DOUBLE cost; empty -> ``default``; a non-number or a size beyond MAX_COST raises naming column and row."""
@@ -302,6 +304,50 @@ def service_category(service_sql: str, consumed_service_sql: str = "NULL") -> st
     service = f"coalesce(CAST({service_sql} AS VARCHAR), '')"
     return f"{CATEGORY_FUNCTION}({consumed} || chr(1) || {service})"
 
+
+
+# --- tag sets built from several columns (the DuckDB JSON functions are confined to these helpers) --------------
+
+def tag_object(pairs: list[tuple[str, str]]) -> str:
+    """JSON object text from (key, value SQL) pairs, leaving out NULL values; '{}' when there are no pairs.
+
+    For exports that spread tags over one column per key (AWS ``resourceTags/user:KEY``): an
+    empty cell means the resource lacks that tag, so it adds no key.
+    """
+    if not pairs:
+        return "'{}'"
+    args = ", ".join(f"{lit(key)}, {value}" for key, value in pairs)
+    # merging into {} drops the NULL members (RFC 7396), so absent tags are absent keys
+    return f"CAST(json_merge_patch('{{}}', json_object({args})) AS VARCHAR)"
+
+
+def merge_tags(*objects: str | None) -> str:
+    """JSON object text of several tag sets (SQL of JSON object text each), a later set winning per key."""
+    parts = [o for o in objects if o is not None]
+    if not parts:
+        return "'{}'"
+    if len(parts) == 1:
+        return parts[0]
+    return f"CAST(json_merge_patch({', '.join(parts)}) AS VARCHAR)"
+
+
+def strip_tag_prefixes(tags_sql: str, prefixes: tuple[str, ...]) -> str:
+    """Tag set (JSON text from ``Raw.tags``) with ``prefixes`` removed from the start of its keys.
+
+    ``Raw.tags`` writes compact JSON, where an unescaped quote right after ``{`` or ``,`` always
+    opens a key (a quote inside a value is escaped), so the prefix is cut only from keys.
+    """
+    if not prefixes:
+        return tags_sql
+    pattern = '([{,])"(' + "|".join(re.escape(p) for p in prefixes) + ")"
+    replacement = "\\1" + '"'  # the character before the key, then the key's opening quote
+    return f"regexp_replace({tags_sql}, {lit(pattern)}, {lit(replacement)}, 'g')"
+
+
+def tag_value(tags_sql: str, key: str) -> str:
+    """VARCHAR value of ``key`` in a tag set (JSON text), NULL when absent or empty."""
+    path = "$." + json.dumps(key)
+    return f"NULLIF(trim(json_extract_string({tags_sql}, {lit(path)}), {lit(WHITESPACE)}), '')"
 
 # --- the tags UDF -----------------------------------------------------------------------------
 
