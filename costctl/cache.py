@@ -341,17 +341,11 @@ class CostCache:
     @contextmanager
     def lock(self, source: str) -> Iterator[None]:
         """Hold the fetch lock of ``source`` (waits for another process up to lock_timeout)."""
-        # diskcache's add() is atomic across processes; the expiry frees a lock whose holder died.
-        deadline = time.monotonic() + self.lock_timeout
-        while not self._db.add(f"lock:{source}", None, expire=self.lock_timeout):
-            if time.monotonic() > deadline:
-                raise CacheError(f"another costctl has been fetching {source} for over {self.lock_timeout:.0f}s; "
-                                 "wait or run `costctl cache clear --provider " + source + "`")
-            time.sleep(0.05)
-        try:
+        # An OS file lock (costctl.locks): the kernel frees it when its holder dies.
+        from costctl.locks import hold
+
+        with hold(os.path.join(self.directory, "locks"), source, self.lock_timeout):
             yield
-        finally:
-            self._db.delete(f"lock:{source}")
 
     # -- auxiliary values and maintenance ---------------------------------------------------
     def store_view(self, prefix: str) -> _PrefixedStore:

@@ -81,19 +81,25 @@ def _fetch(env: Env, provider: Provider, start: date, end: date) -> tuple[str, i
     by ``model.validate`` and registered with DuckDB as an Arrow table.
     """
     env.setup_logging()  # providers log retries and warnings; a warm run never gets here
+    from costctl import deadline
     from costctl.duck import literal
 
     try:
         fetch_sql = getattr(provider, "fetch_sql", None)
         rows = None
-        if fetch_sql is not None:
-            source = fetch_sql(start, end)
-        else:
-            from costctl import model
+        # Cut a fetch short a little before the command's deadline, so the command still answers
+        # (from the cache, or with this provider's error) within its --timeout.
+        with deadline.watch(keep=deadline.reserve()):
+            if fetch_sql is not None:
+                source = fetch_sql(start, end)
+            else:
+                from costctl import model
 
-            frame = provider.fetch(start, end)
-            model.validate(frame)
-            source, rows = Dataset.from_frame(frame).source, len(frame)
+                frame = provider.fetch(start, end)
+                model.validate(frame)
+                source, rows = Dataset.from_frame(frame).source, len(frame)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{provider.name}: {exc}") from None
     except (SchemaError, ExportFormatError) as exc:
         raise rejected(provider.name, exc) from exc
     except CostctlError:
@@ -114,11 +120,15 @@ def rejected(name: str, exc: SchemaError | ExportFormatError) -> ProviderError:
 def _store(cache: Any, name: str, fp: str, lo: date, hi: date, source: str, whole: bool) -> None:
     """Write a fetched range; the export is read (and its values checked) while DuckDB writes,
     so a bad value found then is this provider's failed fetch too, and nothing is cached."""
+    from costctl import deadline
     from costctl.duck import connect
     from costctl.query import translate
 
     try:
-        cache.store(connect(), f"SELECT * FROM {source}", name, fp, lo, hi, keep_all_days=whole)
+        with deadline.watch(keep=deadline.reserve()):
+            cache.store(connect(), f"SELECT * FROM {source}", name, fp, lo, hi, keep_all_days=whole)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{name}: {exc}") from None
     except (SchemaError, ExportFormatError) as exc:
         raise rejected(name, exc) from exc
     except CostctlError:

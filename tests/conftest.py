@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -75,7 +76,8 @@ def fake_plugin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: costctl-fakeprov\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[costctl.providers]\nfake = costctl_fakeprov:FakeProvider\n")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    # This checkout's costctl too: without it a subprocess imports whichever costctl is installed.
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{REPO}")
     registry.available.cache_clear()
     registry.load.cache_clear()
     yield site

@@ -208,8 +208,8 @@ def test_a_failing_provider_is_up_0_and_the_others_still_export(run, fake_config
     (["--pushgateway", "http://[::1"], "--pushgateway: 'http://[::1' is not a valid URL"),
     (["--pushgateway", "localhost:9091"], "--pushgateway: expected an http(s) URL"),
     (["--pushgateway", "http://pg:x"], "is not a valid URL"),
-    (["-t", "nan"], "--timeout: expected more than 0 and at most 3600 seconds, got nan"),
-    (["-t", "0"], "--timeout: expected more than 0"),
+    (["-t", "nan"], "--timeout: expected 0 (none) to 86400 seconds, got nan"),
+    (["-t", "-1"], "--timeout: expected 0 (none) to 86400 seconds, got -1"),
 ])
 def test_bad_options_are_usage_errors(run, fake_config, args, message) -> None:
     result = run("--config", str(fake_config()), "export-prometheus", *args)

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers.azure_auth import CREDENTIALS
+from costctl.providers.azure_auth import CREDENTIALS, transport_timeouts
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, check
 
@@ -148,7 +148,7 @@ class AzureProvider(Provider):
 
         # retry_total=0: throttling and transient errors are retried (and counted) by QueryRunner.
         client = CostManagementClient(self.credential(), base_url=self.endpoint, retry_total=0,
-                                      credential_scopes=[f"{self.endpoint}/.default"])
+                                      credential_scopes=[f"{self.endpoint}/.default"], **transport_timeouts())
         self._clients.append(client)
         return QueryRunner(client=client, scope=self.settings["scope"], stats=self.stats, where=self.where,
                            max_retry_time=float(self.settings.get("max_retry_time") or 300.0),

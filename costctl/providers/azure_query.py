@@ -248,15 +248,21 @@ class QueryRunner:
             self.stats.retries += 1
             self.log.info("%s; retrying in %.0f s", state.outcome.exception(), state.upcoming_sleep)
 
+        from costctl.deadline import retry_budget
+        from costctl.providers.retry import give_up_hint
+
+        budget = retry_budget(self.max_retry_time)  # no longer than the command's deadline leaves
+        began = time.monotonic()
         retrying = Retrying(
-            retry=retry_if_exception_type(_Retryable), wait=wait, stop=stop_before_delay(self.max_retry_time),
+            retry=retry_if_exception_type(_Retryable), wait=wait, stop=stop_before_delay(budget),
             before_sleep=before_sleep, sleep=self.sleep, reraise=True,
         )
         try:
             return retrying(call)
         except _Retryable as exc:
             raise ProviderError(
-                f"{self.where}: {exc}; gave up within max_retry_time={self.max_retry_time:.0f}s, run again later"
+                f"{self.where}: {exc} for {time.monotonic() - began:.0f} s; "
+                f"{give_up_hint(self.max_retry_time, budget)}"
             ) from None
 
 
