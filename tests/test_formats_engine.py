@@ -148,6 +148,12 @@ def test_a_multi_day_row_is_split_pro_rata_into_utc_days():
     assert ((frame["ChargePeriodEnd"] - frame["ChargePeriodStart"]) <= pd.Timedelta(days=1)).all()
 
 
+def test_an_unreadable_date_names_column_row_and_value():
+    text = HEADER + ROW + ROW.replace("2024-09-01T00:00:00Z", "2024-31-01", 1)
+    assert error_of(parse_export, text.encode(), "focus.csv") == (
+        "focus.csv: column ChargePeriodStart row 2: unreadable date '2024-31-01'; use ISO 8601 dates (or M/D/YYYY)")
+
+
 def test_a_row_that_ends_before_it_starts_names_its_row():
     text = HEADER + ROW + ROW.replace("2024-09-02T00:00:00Z", "2024-08-30T00:00:00Z")
     message = error_of(parse_export, text.encode(), "focus.csv")

@@ -79,6 +79,10 @@ def test_bad_and_empty_dates_raise_their_check(cell, kind):
     assert raw_of[0].checks[check_key(str(info.value))].kind == kind
 
 
+def test_mixed_slash_and_iso_dates_in_one_column_are_both_read():
+    assert [d.day for d in evaluate(lambda raw: raw.timestamp("v"), ["12/01/2023", "2023-12-02"])] == [1, 2]
+
+
 def test_typed_timestamps_naive_is_utc():
     assert str(evaluate(lambda raw: raw.timestamp("v"), ["TIMESTAMP '2024-01-01 05:00'"], "TIMESTAMP")[0]) \
         == "2024-01-01 05:00:00+00:00"

@@ -5,7 +5,7 @@ stream (bytes, zip members and gzipped Parquet go through one) -> ``raw`` (read_
 column VARCHAR and strict field counts, read_parquet or read_json, struct columns flattened to
 dotted names) -> format detected from the header alone (``detect``) -> the format's SQL mapper
 (``<format>_sql.columns(raw)``) -> multi-day rows split into UTC days pro rata (the rules of
-``periods``) -> columns cast to the record's types, in ``model.COLUMN_NAMES`` order.
+the pieces scaled by duration) -> columns cast to the record's types, in ``model.COLUMN_NAMES`` order.
 
 Building a ``Scan`` reads only headers; the data is read when ``Scan.relation`` is executed. Value
 errors raised inside the query (``sqlexpr`` checks) and DuckDB's own reader errors are translated
@@ -135,8 +135,8 @@ def _typed(column: model.Column, expr: str | None) -> str:
 def _split_days(mapped: str) -> str:
     """Rows longer than one day -> one row per (partial) UTC day, costs and quantity scaled by duration.
 
-    Same rules as ``periods.split_daily``: the days run from the start's midnight up to the end,
-    each piece is clipped to the row's own period, and the shares of a row add up to one.
+    The days run from the start's midnight up to the end, each piece is clipped to the row's own
+    period, and the shares of a row add up to one (a November tax line becomes 30 rows of 1/30).
     """
     s, e = ident("ChargePeriodStart"), ident("ChargePeriodEnd")
     day = "__costctl_day"
@@ -175,7 +175,6 @@ class Scan:
         self.parts = parts
         self.workdir = workdir
         self._relation: Any = None
-        self._frames: dict[int, pd.DataFrame] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True) if workdir else None
         for part in parts:
             _SCANS[part.raw.key_prefix] = self
@@ -197,54 +196,52 @@ class Scan:
 
     @property
     def relation(self) -> Any:
-        """The record relation (UNION ALL of the parts); parts still mapped in pandas are computed here."""
+        """The record relation (UNION ALL of the parts); parts mapped in pandas are mapped here."""
         if self._relation is None:
-            selects = []
-            for index, part in enumerate(self.parts):
-                if part.record_sql is not None:
-                    selects.append(f"SELECT * FROM ({part.record_sql}) AS part{index}")
-                else:
-                    selects.append(f"SELECT * FROM {self._register_fallback(index, part)}")
+            selects = [f"SELECT * FROM ({self._part_sql(i, p)}) AS part{i}" for i, p in enumerate(self.parts)]
             with self.errors():
                 self._relation = self.con.sql("\nUNION ALL\n".join(selects))
         return self._relation
 
-    def _register_fallback(self, index: int, part: Part) -> str:
-        """A pandas-mapped part as a view with the record's SQL types (Tags as JSON text)."""
-        frame = self._fallback_frame(index, part).copy()
+    def _part_sql(self, index: int, part: Part) -> str:
+        """The record SQL of a part: its SQL mapper's, or a view over its pandas mapper's frame."""
+        if part.record_sql is None:
+            part.record_sql = self._pandas_mapped(index, part)
+        return part.record_sql
+
+    def _pandas_mapped(self, index: int, part: Part) -> str:
+        """Map a part with the pandas mapper of ``export.MAPPERS`` (a format module outside the SQL
+        ones): the frame is normalized, registered as a view and split into days by the same SQL."""
+        from costctl.formats import export
+
+        with self.errors():
+            relation = self.con.sql(part.raw_sql)
+            if part.kind == "csv":
+                raw = relation.df().astype(object).fillna("")  # pandas mappers read CSV cells as '' strings
+            else:
+                arrow = relation.arrow()
+                raw = (arrow.read_all() if hasattr(arrow, "read_all") else arrow).to_pandas()
+        mapped = export.MAPPERS[part.fmt][1](raw, part.name)
+        try:
+            frame = model.normalize(mapped) if not mapped.empty else model.empty_frame()
+        except SchemaError as exc:
+            raise ExportFormatError(f"{part.name}: {exc}") from exc
         frame["Tags"] = frame["Tags"].map(lambda tags: json.dumps(tags, ensure_ascii=False, separators=(",", ":")))
         for column in model.COLUMNS:
             if column.kind == model.STRING:
                 frame[column.name] = frame[column.name].astype(object).where(frame[column.name].notna(), None)
-        view = f"costctl_fallback_{id(self)}_{index}"
+        view = f"costctl_pandas_{id(self)}_{index}"
         self.con.register(view, frame)
         casts = ", ".join(f"CAST({ident(c.name)} AS {SQL_TYPES[c.kind]}) AS {ident(c.name)}" for c in model.COLUMNS)
-        return f"(SELECT {casts} FROM {view})"
-
-    def _fallback_frame(self, index: int, part: Part) -> pd.DataFrame:
-        """The pandas mapper's record frame for a part whose format has no SQL mapper yet."""
-        if index not in self._frames:
-            from costctl.formats import export
-
-            with self.errors():
-                relation = self.con.sql(part.raw_sql)
-                if part.kind == "csv":
-                    raw = relation.df().astype(object).fillna("")  # pandas read CSV cells as '' strings
-                else:
-                    raw = relation.arrow().read_all().to_pandas() if hasattr(relation.arrow(), "read_all") \
-                        else relation.arrow().to_pandas()
-            self._frames[index] = export.finish(export.MAPPERS[part.fmt][1](raw, part.name), part.name)
-        return self._frames[index]
+        return _split_days(f"SELECT {casts} FROM {view}")
 
     def df(self) -> pd.DataFrame:
         """The record as a validated pandas frame (Tags as dicts, parsed once per distinct value)."""
         frames = []
         for index, part in enumerate(self.parts):
-            if part.record_sql is None:
-                frames.append(self._fallback_frame(index, part))
-                continue
+            sql = self._part_sql(index, part)
             with self.errors():
-                frame = self.con.sql(part.record_sql).df()
+                frame = self.con.sql(sql).df()
             frames.append(_to_record(frame, part.name))
         frames = [f for f in frames if len(f)]
         if not frames:
