@@ -100,6 +100,7 @@ import json, sys
 import duckdb
 con = duckdb.connect()
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")  # it would write to stdout, into the report
 rows = con.execute(sys.argv[1], [sys.argv[2]]).fetchall()
 json.dump([{"month": m, "service": s, "cost": c, "currency": cur} for m, s, c, cur in rows], sys.stdout)
 """
