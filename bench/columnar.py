@@ -428,9 +428,10 @@ def print_table(rows: int, fmt: str, export: Path, cells: dict[str, Cell]) -> No
               f"{_fmt_mib(cell.median('rss_mib')):>16}  {notes}")
     wall = {n: c.median("wall") for n, c in cells.items()}
     rss = {n: c.median("rss_mib") for n, c in cells.items()}
-    print(f"  ratios: a/d wall {_ratio(wall.get('file'), wall.get('duckdb'))} (target <= 2x), "
-          f"a/d peak RSS {_ratio(rss.get('file'), rss.get('duckdb'))} (target <= 2x), "
-          f"b/a wall {_ratio(wall.get('cold'), wall.get('file'))} (target <= 1.5x)")
+    if "file" in cells:
+        print(f"  ratios: a/d wall {_ratio(wall.get('file'), wall.get('duckdb'))} (target <= 2x), "
+              f"a/d peak RSS {_ratio(rss.get('file'), rss.get('duckdb'))} (target <= 2x), "
+              f"b/a wall {_ratio(wall.get('cold'), wall.get('file'))} (target <= 1.5x)")
     if wall.get("warm") is not None and wall.get("floor") is not None:
         extra = wall["warm"] - wall["floor"]
         verdict = "meets" if extra <= 1 else "misses"
