@@ -11,6 +11,12 @@ memory is per step:
 
 Prints wall seconds and peak RSS (MiB) per step. Usage: ``python bench/load_costs.py [ROWS]``.
 Figures are documented in docs/benchmarks.md.
+
+Steps 1-3 are superseded by ``bench/columnar.py`` (realistic FOCUS and CUR 2.0 exports, DuckDB as the
+comparator, alternating rounds, medians, GNU time); use that for speed and memory of reports. What
+only this script measures is step 4, the pure-Python read of a warm cache that ``check`` relies on.
+Step 4 reads the cache through ``costctl.loader.load(...).block()``, the pre-columnar API: if the
+rewrite of issue #15 changes that, step 4 reports FAILED until it is adapted.
 """
 
 from __future__ import annotations

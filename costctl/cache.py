@@ -425,12 +425,12 @@ def _is_duckdb_io(exc: BaseException) -> bool:
 
 def _day_figures(con: Any, days: Any, entry: dict[str, Any]) -> tuple[int, int | None, list[list[Any]]]:
     """Rows, newest end and summed costs of one cached day, read from its files."""
-    from costctl.daystore import read_sql
+    from costctl.daystore import read_sql, sum_order
 
     if not entry["files"]:
         return 0, None, []
     found = con.execute(
-        "SELECT BillingCurrency, SubAccountId, SubAccountName, ServiceName, sum(BilledCost), sum(EffectiveCost), "
+        "SELECT BillingCurrency, SubAccountId, SubAccountName, ServiceName, fsum(BilledCost), fsum(EffectiveCost), "
         f"count(*), max(epoch(ChargePeriodEnd)) FROM {read_sql([days.absolute(f) for f in entry['files']])} "
         "GROUP BY ALL").fetchall()
     rows, end, sums = 0, None, []
@@ -439,7 +439,7 @@ def _day_figures(con: Any, days: Any, entry: dict[str, Any]) -> tuple[int, int |
         if newest is not None:
             end = int(newest) if end is None else max(end, int(newest))
         sums.append([currency, account_id, account_name, service, float(billed or 0.0), float(effective or 0.0)])
-    return rows, end, sums
+    return rows, end, sorted(sums, key=sum_order)
 
 
 def is_damage(exc: BaseException) -> bool:

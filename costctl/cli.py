@@ -159,6 +159,36 @@ def _subcommand(args: Sequence[str]) -> str | None:
     return None
 
 
+def _error(message: str) -> None:
+    """The one ``costctl: error:`` line, with every secret masked (``costctl.redact``)."""
+    from costctl import redact
+
+    print(f"costctl: error: {redact.text(message)}", file=sys.stderr)
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """``--debug`` tracebacks go through the same masking as every other line on stderr."""
+    import traceback
+
+    from costctl import redact
+
+    sys.stderr.write(redact.text("".join(traceback.format_exception(kind, value, tb))))  # type: ignore[arg-type]
+    sys.stderr.flush()
+
+
+def _unexpected(exc: Exception, hint: str = "") -> str:
+    """The line for an exception nothing else handled.
+
+    An OS error (disk full, read-only filesystem, permissions) says what happened to which path,
+    never "internal error: OSError [Errno 28]": the operator can fix it, it is not a bug.
+    """
+    from costctl.oserrors import describe, errno_of
+
+    if errno_of(exc) is not None:  # an OSError, or SQLite's "database or disk is full"
+        return describe(exc)
+    return f"internal error: {type(exc).__name__}: {exc}{hint}"
+
+
 def _main_check(args: list[str], debug: bool) -> None:
     """Run ``check`` as a monitoring plugin: whatever goes wrong answers ``COSTCTL UNKNOWN - reason``, exit 3.
 
@@ -169,7 +199,7 @@ def _main_check(args: list[str], debug: bool) -> None:
     from costctl.output.nagios import unknown_output
 
     def unknown(reason: str) -> None:
-        sys.stdout.write(unknown_output(reason))
+        sys.stdout.write(unknown_output(reason))  # status_output masks secrets
         sys.stdout.flush()
         sys.exit(3)
 
@@ -190,7 +220,7 @@ def _main_check(args: list[str], debug: bool) -> None:
     except Exception as exc:
         if debug:
             raise
-        unknown(f"internal error: {type(exc).__name__}: {exc}")
+        unknown(_unexpected(exc))
     # A finished check returns its State (non-zero ones also arrive as exit codes); a bare 0
     # means --help or --version, which the guidelines answer with UNKNOWN.
     sys.exit(int(rc) if isinstance(rc, State) or (isinstance(rc, int) and rc) else 3)
@@ -206,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         gc.freeze()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("COSTCTL_DEBUG"))
+    if debug and argv is None:  # the traceback of an exception leaving the program is printed masked
+        sys.excepthook = _redacting_excepthook
     if _subcommand(args) == "check":
         _main_check(args, debug)
     try:
@@ -218,15 +250,15 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        print(f"costctl: error: {exc.format_message()}{hint}", file=sys.stderr)
+        _error(f"{exc.format_message()}{hint}")
         sys.exit(ExitStatus.USAGE)
     except click.ClickException as exc:
-        print(f"costctl: error: {exc.format_message()}", file=sys.stderr)
+        _error(exc.format_message())
         sys.exit(ExitStatus.ERROR)
     except CostctlError as exc:
         if debug:
             raise
-        print(f"costctl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        _error(" ".join(str(exc).split()))
         sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         print("costctl: error: interrupted", file=sys.stderr)
@@ -241,6 +273,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"costctl: error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-              file=sys.stderr)
+        _error(_unexpected(exc, " (run with --debug for a traceback)"))
         sys.exit(ExitStatus.ERROR)

@@ -19,9 +19,7 @@ Inspecting a day by hand: ``duckdb -c "FROM 'rows/prod-aws/*/2026-11/2026-11-03/
 from __future__ import annotations
 
 import os
-import shutil
 import time
-import urllib.parse
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +31,8 @@ TEMP_PREFIX = ".tmp-"
 
 def source_dir_name(source: str) -> str:
     """A provider instance name as one safe path component (names are config keys: any text)."""
+    import urllib.parse
+
     return urllib.parse.quote(source, safe="-_.") or "_"
 
 
@@ -76,6 +76,8 @@ class DayStore:
         the files just written. DuckDB streams the query into partitioned Parquet, so a fetch
         larger than memory never sits in the process whole.
         """
+        import shutil
+
         from costctl.safedisk import make_private
 
         lowest = min(days) if first is None else min(first, min(days))
@@ -116,12 +118,14 @@ class DayStore:
     def _sums(con: Any, staging: str) -> dict[date, DayFiles]:
         """Per day: rows, newest end, and BilledCost/EffectiveCost per (currency, account id,
         account name, service), in one pass over the staged files."""
-        if not os.path.isdir(staging):
-            return {}
+        import glob
+
         pattern = os.path.join(staging, "*", "*.parquet")
+        if not glob.glob(pattern):  # nothing in range: DuckDB may leave the folder empty
+            return {}
         found = con.execute(
-            "SELECT _day, BillingCurrency, SubAccountId, SubAccountName, ServiceName, sum(BilledCost), "
-            "sum(EffectiveCost), count(*), max(epoch(ChargePeriodEnd)) "
+            "SELECT _day, BillingCurrency, SubAccountId, SubAccountName, ServiceName, fsum(BilledCost), "
+            "fsum(EffectiveCost), count(*), max(epoch(ChargePeriodEnd)) "
             f"FROM read_parquet({literal(pattern)}, hive_partitioning = true, hive_types_autocast = false) "
             "GROUP BY ALL").fetchall()
         out: dict[date, DayFiles] = {}
@@ -133,6 +137,8 @@ class DayStore:
                 entry.end = end if entry.end is None else max(entry.end, end)
             entry.sums.append([currency, account_id, account_name, service, float(billed or 0.0),
                                float(effective or 0.0)])
+        for entry in out.values():
+            entry.sums.sort(key=sum_order)
         return out
 
     def collect(self, source: str, fingerprint: str, day: date, keep: set[str], now: float | None = None) -> int:
@@ -167,6 +173,8 @@ class DayStore:
 
     def sweep_staging(self, now: float | None = None) -> int:
         """Remove staging folders of writers that died (older than an hour)."""
+        import shutil
+
         now = time.time() if now is None else now
         removed = 0
         try:
@@ -199,6 +207,8 @@ class DayStore:
 
     def remove_source(self, source: str | None) -> None:
         """Delete every file of one provider instance (or all)."""
+        import shutil
+
         shutil.rmtree(self.root if source is None else self.source_dir(source), ignore_errors=True)
 
     def size_bytes(self) -> int:
@@ -210,6 +220,11 @@ class DayStore:
                 except OSError:
                     continue
         return total
+
+
+def sum_order(line: list[Any]) -> tuple[str, ...]:
+    """A stable order for summary lines (DuckDB's GROUP BY has none): by their text keys."""
+    return tuple("" if v is None else str(v) for v in line[:4])
 
 
 def read_sql(paths: list[str]) -> str:

@@ -1,43 +1,76 @@
-"""The process's one DuckDB connection: the engine under ingest, the day store and every report.
+"""The process's one DuckDB connection: the ingest engine, the day store and every report share it.
 
-One connection per process, set up once: UTC as the session time zone (the record's timestamps
-are UTC, and a naive timestamp in an export means UTC), a memory limit and a spill directory so
-that an export larger than memory streams through instead of growing the process, and no
-network extensions (costctl reads local files; S3 and Blob objects are downloaded first).
+Exports can be far larger than memory (a month of CUR for a big organisation is tens of GB), so
+the connection has a memory limit and a temp directory to spill to; DuckDB then streams CSV and
+Parquet through the mapper queries instead of holding them. Everything runs in UTC so that naive
+timestamps in exports are read as UTC, as the record requires.
 
-Imported only by code that handles rows: a warm ``check`` never loads DuckDB.
+Imported only by code that handles rows: a warm ``check`` never loads DuckDB (nor this module's
+tempfile and threading imports, which are cheap but not free).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import threading
 from typing import Any
 
-_CONNECTION: Any = None
+MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
 
-# Enough for DuckDB's hash tables on tens of millions of rows, well under a monitoring host's RAM;
-# COSTCTL_DUCKDB_MEMORY overrides it (DuckDB syntax: "512MB", "2GB").
-DEFAULT_MEMORY_LIMIT = "768MB"
+_lock = threading.Lock()
+_connection: Any = None
 
 
 def connect() -> Any:
-    """The shared connection, created on first use."""
-    global _CONNECTION
-    if _CONNECTION is None:
-        import duckdb
+    """The shared connection (created on first use). Callers use ``.cursor()`` for thread safety."""
+    global _connection
+    with _lock:
+        if _connection is None:
+            _connection = new_connection()
+        return _connection
 
-        spill = os.path.join(tempfile.gettempdir(), f"costctl-duckdb-{os.getuid()}")
-        config = {
-            "memory_limit": os.environ.get("COSTCTL_DUCKDB_MEMORY", DEFAULT_MEMORY_LIMIT),
+
+def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
+    """A connection set up for export reading (UTC, bounded memory, spill directory, the tags UDF)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    from costctl.formats.sqlexpr import register_functions
+
+    # A private spill folder (mkdtemp: 0700, unpredictable name), removed when the process ends:
+    # a predictable /tmp path could be pre-created by another user.
+    spill = tempfile.mkdtemp(prefix="costctl-duckdb-")
+    atexit.register(shutil.rmtree, spill, True)
+    try:
+        con = duckdb.connect(config={
+            "threads": max(1, os.cpu_count() or 1),
+            "memory_limit": memory_limit,
             "temp_directory": spill,
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        }
-        con = duckdb.connect(":memory:", config=config)
-        con.execute("SET TimeZone = 'UTC'")
-        _CONNECTION = con
-    return _CONNECTION
+            "preserve_insertion_order": True,  # error rows are numbered in file order
+        })
+    except duckdb.Error as exc:
+        if "memory" in str(exc).lower():
+            from costctl.errors import ConfigError
+
+            raise ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
+                              "(e.g. 512MB or 2GB); fix or unset it") from None
+        raise
+    con.execute("SET TimeZone = 'UTC'")
+    register_functions(con)
+    return con
+
+
+def settings(con: Any) -> dict[str, str]:
+    """The connection's settings that bound memory, for diagnostics and tests."""
+    names = ("memory_limit", "threads", "temp_directory", "TimeZone", "preserve_insertion_order")
+    rows = con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN (" + ", ".join("?" for _ in names) + ")",
+        list(names),
+    ).fetchall()
+    return {name: value for name, value in rows}
 
 
 def quote(name: str) -> str:

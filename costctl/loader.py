@@ -14,7 +14,7 @@ import time
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from costctl.errors import ConfigError, CostctlError, ProviderError, UsageError
+from costctl.errors import ConfigError, CostctlError, ExportFormatError, ProviderError, SchemaError, UsageError
 from costctl.query import Dataset
 from costctl.values import Value
 
@@ -100,12 +100,46 @@ def _fetch(env: Env, provider: Provider, start: date, end: date) -> tuple[str, i
                 source, rows = Dataset.from_frame(frame).source, len(frame)
     except deadline.DeadlineExceeded as exc:
         raise ProviderError(f"{provider.name}: {exc}") from None
+    except (SchemaError, ExportFormatError) as exc:
+        raise rejected(provider.name, exc) from exc
     except CostctlError:
         raise
     except Exception as exc:  # an SDK error a provider did not translate: still one line
         raise ProviderError(f"{provider.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") \
             from exc
     return f"(SELECT * REPLACE ({literal(provider.name)} AS x_Source) FROM {source})", rows
+
+
+def rejected(name: str, exc: SchemaError | ExportFormatError) -> ProviderError:
+    """A bad record (a NaN amount, a broken export) as this provider's failed fetch: named, nothing
+    cached, and in a multi-provider check or export only this provider's result is lost."""
+    what = "answer rejected, nothing cached: " if isinstance(exc, SchemaError) else ""
+    return ProviderError(f"{name}: {what}{' '.join(str(exc).split())}")
+
+
+def _store(cache: Any, name: str, fp: str, lo: date, hi: date, source: str, whole: bool) -> None:
+    """Write a fetched range; the export is read (and its values checked) while DuckDB writes,
+    so a bad value found then is this provider's failed fetch too, and nothing is cached."""
+    from costctl import deadline
+    from costctl.duck import connect
+    from costctl.query import translate
+
+    try:
+        with deadline.watch(keep=deadline.reserve()):
+            cache.store(connect(), f"SELECT * FROM {source}", name, fp, lo, hi, keep_all_days=whole)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{name}: {exc}") from None
+    except (SchemaError, ExportFormatError) as exc:
+        raise rejected(name, exc) from exc
+    except CostctlError:
+        raise
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        if isinstance(error, ExportFormatError):
+            raise rejected(name, error) from exc
+        raise error from exc
 
 
 def load_source(env: Env, name: str, start: date, end: date,
@@ -149,8 +183,7 @@ def load_source(env: Env, name: str, start: date, end: date,
                         env.verbose(what, 2)
                         with env.progress(what):
                             source, _rows = _fetch(env, provider, lo, hi)
-                            cache.store(connect(), f"SELECT * FROM {source}", name, fp, lo, hi,
-                                        keep_all_days=whole)
+                            _store(cache, name, fp, lo, hi, source, whole)
     except (ProviderError, ConfigError) as exc:
         # Name the instance: with two AWS payers, "AccessDenied" alone does not say which one.
         message = str(exc) if str(exc).startswith(f"{name}: ") else f"{name}: {exc}"

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _names = itertools.count()
 _KEEP_ALIVE: list[Any] = []  # Arrow tables registered as views must outlive their queries
+_SCANS: list[Any] = []  # ingest scans behind views: they translate their own read errors
 
 # Always kept by a rollup: amounts in different currencies or of different sources are never summed.
 ROLLUP_ALWAYS = ("BillingCurrency", "ProviderName", "x_Source")
@@ -168,7 +169,7 @@ class Dataset:
         parts = ["date_trunc('day', ChargePeriodStart) AS ChargePeriodStart" if by_day else
                  "min(ChargePeriodStart) AS ChargePeriodStart", "max(ChargePeriodEnd) AS ChargePeriodEnd"]
         parts += [quote(c) for c in keep]
-        parts += [f"sum({quote(c)}) AS {quote(c)}" for c in SUMMED]
+        parts += [f"fsum({quote(c)}) AS {quote(c)}" for c in SUMMED]  # compensated: order-independent
         parts.append("bool_or(x_Estimated) AS x_Estimated")
         if all_tags:
             parts.append("Tags")
@@ -228,6 +229,19 @@ class Dataset:
         return not self.where
 
 
+def keep_scan(scan: Any) -> str:
+    """Expose an ingest engine scan (``costctl.formats.engine.Scan``) as a view; return its name.
+
+    The scan stays alive (its temp files with it) for the process, and its error translation
+    (bad values named by file and row) applies to every query that reads the view.
+    """
+    name = f"costctl_scan_{next(_names)}"
+    with scan.errors():
+        scan.relation.create_view(name)
+    _SCANS.append(scan)
+    return name
+
+
 def translate(exc: BaseException) -> Exception | None:
     """A DuckDB failure while reading records as one of costctl's one-line errors (None: a bug).
 
@@ -238,7 +252,14 @@ def translate(exc: BaseException) -> Exception | None:
 
     if not type(exc).__module__.startswith("duckdb"):
         return None
+    for scan in _SCANS:  # a value check of the ingest engine: it knows the file and finds the row
+        found = scan.translate_check(exc)
+        if found is not None:
+            return found
     message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    for scan in _SCANS:
+        if scan.names_its_file(message):
+            return scan.translate(exc)
     marker = message.find("costctl: ")
     if marker >= 0:
         return ExportFormatError(message[marker + len("costctl: "):])

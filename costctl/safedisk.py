@@ -75,7 +75,7 @@ def check_private(path: str, what: str) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise CacheError(f"cannot inspect the {what} {path}: {exc.strerror or exc}; fix its permissions or set "
+        raise CacheError(f"cannot open the {what} {path}: {exc.strerror or exc}; fix its permissions or set "
                          "cache.path to a directory of your own") from None
     uid = os.geteuid()
     if st.st_uid != uid:

@@ -44,6 +44,15 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
+@pytest.fixture(autouse=True)
+def forget_secrets():
+    """Secrets a config registered for masking (``costctl.redact``) do not outlive the test."""
+    yield
+    from costctl import redact
+
+    redact.forget_all()
+
+
 def shared_data() -> Path:
     """The public samples beside the repo; a missing folder fails in CI and skips elsewhere."""
     import os

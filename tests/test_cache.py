@@ -153,7 +153,7 @@ def test_a_failure_with_nothing_cached_raises(fake_config):
 
 def test_a_provider_answer_that_breaks_the_schema_is_not_cached(fake_config, tmp_path):
     cfg = fake_config()
-    from costctl.errors import SchemaError
+    from costctl.errors import ProviderError
     from costctl.providers import registry
 
     cls = registry.load("fake")
@@ -165,7 +165,7 @@ def test_a_provider_answer_that_breaks_the_schema_is_not_cached(fake_config, tmp
 
     cls.fetch = bad
     try:
-        with pytest.raises(SchemaError, match="Tags"):
+        with pytest.raises(ProviderError, match=r"^fake: answer rejected, nothing cached: .*Tags"):
             load(env_at(cfg, noon(TODAY)), ["fake"], TODAY - timedelta(days=5), TODAY)
     finally:
         cls.fetch = original

@@ -142,6 +142,8 @@ def test_auth(env: Env, targets: tuple[str, ...]) -> None:
     if not chosen:
         raise UsageError(f"no configured provider matches {', '.join(targets) or 'anything'} "
                          f"(configured: {', '.join(instances) or 'none'})")
+    from costctl import redact
+
     failed = False
     for name in chosen:
         provider = make_provider(env, name)
@@ -155,10 +157,10 @@ def test_auth(env: Env, targets: tuple[str, ...]) -> None:
             provider.close()
         failed |= not result.ok
         state = "OK" if result.ok else "FAILED"
-        click.echo(f"{name} ({provider.type_name}): {state}" + (f" as {result.identity}" if result.identity else ""),
-                   file=env.stdout)
+        click.echo(redact.text(f"{name} ({provider.type_name}): {state}"
+                               + (f" as {result.identity}" if result.identity else "")), file=env.stdout)
         for what, ok, detail in result.checks:
-            click.echo(f"  [{'ok' if ok else 'FAIL'}] {what}: {detail}", file=env.stdout)
+            click.echo(redact.text(f"  [{'ok' if ok else 'FAIL'}] {what}: {detail}"), file=env.stdout)
         env.verbose(f"{name}: {provider.stats.requests} upstream request(s)")
     if failed:
         raise click.exceptions.Exit(1)

@@ -101,7 +101,12 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
     except Exception as exc:
         if env.debug:
             raise
-        code = _answer(env, State.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
+        from costctl.oserrors import describe, errno_of
+
+        if errno_of(exc) is not None:  # disk full, read-only: say so, not "internal error"
+            code = _answer(env, State.UNKNOWN, describe(exc))
+        else:
+            code = _answer(env, State.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
     state = State(code)
     if state is not State.OK:
         click.get_current_context().exit(int(state))

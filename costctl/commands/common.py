@@ -39,7 +39,8 @@ def output_options(default: str = "table") -> Callable[[F], F]:
         click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=default,
                      show_default=True, help="Output format: table for people, json/csv for tools."),
         click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
-                     help="Write the data to FILE instead of stdout."),
+                     help="Write the data to FILE instead of stdout (atomically; an existing file keeps its mode)."),
+        follow_symlinks_option,
     )
 
 
@@ -140,53 +141,35 @@ def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, 
     return load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
 
 
+FOLLOW_SYMLINKS = "costctl.follow_symlinks"
+
+
+def _remember_follow(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[FOLLOW_SYMLINKS] = value
+    return value
+
+
+follow_symlinks_option = click.option(
+    "--follow-symlinks", is_flag=True, expose_value=False, callback=_remember_follow,
+    help="Let --output name a symbolic link and replace the file it points to (refused by default: a link "
+         "planted in a shared directory could otherwise make costctl replace any file).")
+
+
 @contextlib.contextmanager
-def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
+def output_stream(env: Env, output: str | None, follow_symlinks: bool | None = None) -> Iterator[IO[str]]:
     """stdout, or the ``--output`` file (written whole only when rendering succeeded).
 
-    A regular file is replaced atomically (temp file, then rename); a symlink's target is the
-    file replaced, so the link stays. A device or pipe (``/dev/stdout``, a FIFO a reader waits on)
-    is written in place: renaming over it would replace ``/dev/null`` with a file.
+    A regular file is replaced atomically through ``costctl.output.atomic`` (no write through a
+    final-component symlink unless ``--follow-symlinks``; the existing file's mode kept); a device
+    or FIFO (``/dev/stdout``, a pipe a reader waits on) is written in place.
     """
     if output is None:
         yield env.stdout
         return
-    import os
-    import stat
-    import tempfile
+    from costctl.output import atomic
 
-    def cannot_write(exc: OSError) -> click.ClickException:
-        return click.ClickException(f"cannot write {output}: {exc.strerror or exc}; "
-                                    "create its directory or choose another --output path")
-
-    target = os.path.realpath(output)
-    try:
-        mode = os.stat(target).st_mode
-    except OSError:  # absent (the usual case), or unreadable: the atomic path reports it
-        mode = 0
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-        try:
-            fh = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
-        except OSError as exc:
-            raise cannot_write(exc) from None
-        with fh:
-            yield fh
-        return
-
-    directory = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
-    except OSError as exc:  # no such directory, permission denied
-        raise cannot_write(exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        try:
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except OSError as exc:  # e.g. a directory of that name in the way
-            raise cannot_write(exc) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    if follow_symlinks is None:
+        ctx = click.get_current_context(silent=True)
+        follow_symlinks = bool(ctx and ctx.meta.get(FOLLOW_SYMLINKS))
+    with atomic.replace(output, follow_symlinks=follow_symlinks) as fh:
+        yield fh

@@ -64,7 +64,10 @@ def _pushgateway_url(url: str) -> str:
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
               help="billed or effective (amortized) cost (default from config: effective).")
 @click.option("--output", "-o", "output", metavar="PATH", default=None,
-              help="Write a node_exporter textfile (atomically, mode 0644); the name must end in .prom.")
+              help="Write a node_exporter textfile (atomically; a new file is 0644, an existing one keeps its "
+                   "mode); the name must end in .prom.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Let --output name a symbolic link and replace the file it points to (refused by default).")
 @click.option("--pushgateway", metavar="URL", default=None, help="Push the same metrics to this Pushgateway.")
 @click.option("--job", default=None, help="Pushgateway job name (default from config: costctl).")
 @click.option("--grouping", multiple=True, metavar="KEY=VALUE", help="Pushgateway grouping label (repeatable).")
@@ -78,7 +81,7 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
                       accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...],
                       tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
                       job: str | None, grouping: tuple[str, ...], top_services: int | None,
-                      timeout: float | None) -> None:
+                      timeout: float | None, follow_symlinks: bool) -> None:
     """Export cost metrics in the Prometheus text format.
 
     Without --output or --pushgateway the exposition goes to stdout.
@@ -116,12 +119,7 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     snapshot.budgets = _budgets(env, providers, files)
     registry = prom.registry_for(snapshot)
     if output is not None:
-        try:
-            prom.write_textfile(output, registry)
-        except OSError as exc:  # no such directory, permission denied, disk full, a directory named so
-            raise click.ClickException(
-                f"cannot write {output}: {exc.strerror or exc}; create the directory or point --output at a "
-                "writable node_exporter --collector.textfile.directory") from None
+        prom.write_textfile(output, registry, follow_symlinks)  # OutputError: one line naming the cause
         env.verbose(f"wrote {output}")
     if pushgateway is not None:
         try:

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from costctl.providers import aws_answers
+
 log = logging.getLogger(__name__)
 
 GRANULARITY = {"daily": "DAILY", "monthly": "MONTHLY", "hourly": "HOURLY"}
@@ -106,7 +108,11 @@ Caller = Callable[..., dict[str, Any]]
 
 
 def pages(call: Caller, request: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every page of one GetCostAndUsage request, following NextPageToken until it is absent."""
+    """Every page of one GetCostAndUsage request, following NextPageToken until it is absent.
+
+    Each page's shape is checked first (``aws_answers``): a page that fails or is malformed fails
+    the whole request rather than making the answer shorter.
+    """
     results: list[dict[str, Any]] = []
     token = None
     while True:
@@ -114,9 +120,13 @@ def pages(call: Caller, request: dict[str, Any]) -> list[dict[str, Any]]:
         if token:
             params["NextPageToken"] = token
         answer = call("ce", "GetCostAndUsage", **params)
+        # A 200 with a broken body reaches us as {}: that is a failed fetch, never "no cost".
+        aws_answers.cost_and_usage(answer, list(request["Metrics"]), len(request.get("GroupBy", [])))
         results.append(answer)
         token = answer.get("NextPageToken")
         if not token:
+            if request["Granularity"] == "DAILY":
+                aws_answers.every_day(results, request["TimePeriod"]["Start"], request["TimePeriod"]["End"])
             return results
 
 

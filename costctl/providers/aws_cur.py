@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ExportFormatError, ProviderError
@@ -53,18 +53,30 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 def list_objects(aws: AwsSession, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every object under the prefix, following continuation tokens."""
+    from costctl.providers import aws_answers
+
     objects: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}
     while True:
-        answer = aws.call("s3", "ListObjectsV2", **params)
-        objects.extend(answer.get("Contents", []))
-        if not answer.get("IsTruncated"):
+        page, token = aws_answers.object_page(aws.call("s3", "ListObjectsV2", **params))
+        objects.extend(page)
+        if token is None:
             return objects
-        params["ContinuationToken"] = answer["NextContinuationToken"]
+        params["ContinuationToken"] = token
 
 
 def read_object(aws: AwsSession, bucket: str, key: str) -> bytes:
-    return aws.call("s3", "GetObject", Bucket=bucket, Key=key)["Body"].read()
+    """The whole object; a body cut short (botocore checks Content-Length) is a failed fetch."""
+    from botocore.exceptions import BotoCoreError
+
+    from costctl.providers.answers import bad
+
+    answer = aws.call("s3", "GetObject", Bucket=bucket, Key=key)
+    try:
+        return answer["Body"].read()
+    except (BotoCoreError, OSError) as exc:
+        raise bad(f"S3 GetObject s3://{bucket}/{key}", f"a body that broke off ({' '.join(str(exc).split())})") \
+            from None
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -78,22 +90,32 @@ def _parse_day(text: str | None) -> date | None:
 
 
 def parse_manifest(bucket: str, key: str, modified: datetime, data: bytes) -> Manifest | None:
-    """A Manifest from its JSON, or None when the object is not a CUR/Data Exports manifest."""
+    """A Manifest from its JSON, or None when the object is not a CUR/Data Exports manifest.
+
+    A manifest that is not JSON (cut short, or an error page) is a failed fetch, not a skipped
+    file: skipping it would silently serve the previous delivery, or no cost, for its month.
+    """
+    from costctl.providers.answers import bad
+
+    source = f"S3 GetObject s3://{bucket}/{key}"
     try:
         doc = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        log.warning("s3://%s/%s: not valid JSON, skipped", bucket, key)
-        return None
-    period = doc.get("billingPeriod") or {}
-    start = _parse_day(period.get("start"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise bad(source, f"a manifest that is not valid JSON ({exc})") from None
+    period = doc.get("billingPeriod") if isinstance(doc, dict) else None
+    start = _parse_day(period.get("start")) if isinstance(period, dict) and isinstance(period.get("start"), str) \
+        else None
     if start is None:
         return None
     files: list[tuple[str, str]] = []
-    for name in doc.get("reportKeys") or []:
-        files.append((bucket, str(name).lstrip("/")))
-    for uri in doc.get("dataFiles") or []:
-        files.append(split_uri(str(uri)))
-    return Manifest(key, modified, start, _parse_day(period.get("end")), tuple(files))
+    for field_name in ("reportKeys", "dataFiles"):
+        listed = doc.get(field_name) or []
+        if not isinstance(listed, list) or not all(isinstance(v, str) and v for v in listed):
+            raise bad(source, f"a manifest whose {field_name} is not a list of names")
+        for name in listed:
+            files.append((bucket, name.lstrip("/")) if field_name == "reportKeys" else split_uri(name))
+    end = period.get("end")
+    return Manifest(key, modified, start, _parse_day(end) if isinstance(end, str) else None, tuple(files))
 
 
 def latest_manifests(manifests: list[Manifest]) -> dict[date, Manifest]:
@@ -112,8 +134,7 @@ def latest_manifests(manifests: list[Manifest]) -> dict[date, Manifest]:
 
 
 def overlaps(m: Manifest, start: date, end: date) -> bool:
-    period_end = m.period_end or _next_month(m.period_start)
-    return m.period_start < end and period_end > start
+    return m.period_start < end and period_end(m) > start
 
 
 def _next_month(day: date) -> date:
@@ -121,7 +142,14 @@ def _next_month(day: date) -> date:
 
 
 def fetch(aws: AwsSession, uri: str, start: date, end: date) -> pd.DataFrame:
-    """Records of ``[start, end)`` from the newest delivery of every overlapping billing period."""
+    """Records of ``[start, end)``: each day from the newest delivery whose billing period holds it.
+
+    A delivery speaks for the days of its billing period only. Rows a data file holds outside that
+    period (a fee spread over a year, a file listed by the wrong manifest) are left out, and said
+    so once per fetch: were they kept, a day's total would depend on which manifests the asked
+    range happened to overlap, so a cached August plus a later June..July would differ from one
+    June..August read (the range a fetch covers is decided by what the cache already holds).
+    """
     import pandas as pd
 
     from costctl import formats, model
@@ -144,20 +172,43 @@ def fetch(aws: AwsSession, uri: str, start: date, end: date) -> pd.DataFrame:
         if not overlaps(m, start, end):
             continue
         log.debug("CUR %s: %s (%d file(s))", period, m.key, len(m.files))
+        lo, hi = pd.Timestamp(m.period_start, tz="UTC"), pd.Timestamp(period_end(m), tz="UTC")
         for file_bucket, key in m.files:
             if not key.lower().endswith(DATA_SUFFIXES):
                 continue
             try:
-                frames.append(formats.parse_export(read_object(aws, file_bucket, key), key))
+                frame = formats.parse_export(read_object(aws, file_bucket, key), key)
             except ExportFormatError as exc:
                 raise ProviderError(f"s3://{file_bucket}/{key}: {exc}") from exc
+            day = frame["ChargePeriodStart"].dt.floor("D")
+            outside = (day < lo) | (day >= hi)
+            if outside.any():
+                log.warning("s3://%s/%s: %d row(s) (%.2f billed) dated outside its billing period %s .. %s are "
+                            "left out; each day is read from the delivery of the billing period that holds it",
+                            file_bucket, key, int(outside.sum()), float(frame.loc[outside, "BilledCost"].sum()),
+                            m.period_start, period_end(m) - timedelta(days=1))
+            frames.append(frame.loc[~outside].assign(_rank=_rank(m)))
     frames = [f for f in frames if len(f)]
     if not frames:
         return model.empty_frame()
     frame = pd.concat(frames, ignore_index=True)
     starts = frame["ChargePeriodStart"]
-    mask = (starts >= pd.Timestamp(start, tz="UTC")) & (starts < pd.Timestamp(end, tz="UTC"))
-    return frame.loc[mask].reset_index(drop=True)
+    frame = frame.loc[(starts >= pd.Timestamp(start, tz="UTC")) & (starts < pd.Timestamp(end, tz="UTC"))]
+    # Billing periods that overlap (a custom-range export beside the monthly one) would count a
+    # day twice: keep, per day, the rows of the newest delivery only.
+    day = frame["ChargePeriodStart"].dt.floor("D")
+    frame = frame.loc[frame["_rank"] == frame.groupby(day)["_rank"].transform("max")]
+    return frame.drop(columns=["_rank"]).reset_index(drop=True)
+
+
+def period_end(m: Manifest) -> date:
+    """The exclusive end of a manifest's billing period (the next month when it does not say)."""
+    return m.period_end if m.period_end and m.period_end > m.period_start else _next_month(m.period_start)
+
+
+def _rank(m: Manifest) -> float:
+    """Orders deliveries newest first, for days two billing periods both hold."""
+    return m.modified.timestamp()
 
 
 def check(aws: AwsSession, uri: str) -> int:

@@ -109,18 +109,30 @@ def runs_of(folder: str, blobs: list[BlobInfo]) -> list[Run]:
     return [r for r in runs.values() if any(is_data(b) or posixpath.basename(b) in MANIFESTS for b in r.blobs)]
 
 
-def manifest_blobs(manifest: dict[str, Any], run: Run, names: set[str]) -> tuple[list[str], datetime | None]:
-    """The data blobs a manifest lists (resolved against the listing) and its submitted time."""
+def manifest_blobs(manifest: dict[str, Any], run: Run, names: set[str],
+                   source: str = "export manifest") -> tuple[list[str], datetime | None]:
+    """The data blobs a manifest lists (resolved against the listing) and its submitted time.
+
+    A manifest without a ``blobs`` list, with an entry that names no blob, or whose ``blobCount``
+    disagrees with its list is cut short or of another shape: a failed fetch, never a run with
+    fewer files (or none, which would make its month cost nothing).
+    """
+    from costctl.providers.answers import bad, field, same_count
+
+    entries = field(manifest, "blobs", list, source)
     listed = []
-    for entry in manifest.get("blobs") or []:
-        name = entry.get("blobName") if isinstance(entry, dict) else None
-        if not name:
-            continue
+    for i, entry in enumerate(entries):
+        name = field(entry, "blobName", str, source, f"blobs[{i}]")
+        if not name.strip("/"):
+            raise bad(source, f"blobs[{i}].blobName being empty")
         name = name.lstrip("/")
         if name not in names:  # some manifests name blobs relative to the run folder
             candidate = f"{run.key}/{posixpath.basename(name)}"
             name = candidate if candidate in names else name
         listed.append(name)
+    stated = manifest.get("blobCount")
+    if isinstance(stated, int) and not isinstance(stated, bool):
+        same_count(stated, len(listed), source, "blob(s) listed")
     submitted = None
     stamp = (manifest.get("runInfo") or {}).get("submittedTime") if isinstance(manifest.get("runInfo"), dict) else None
     if stamp:
@@ -177,7 +189,7 @@ class ExportReader:
             except ValueError as exc:
                 raise ProviderError(f"{self.where}: export manifest {manifest} is not valid JSON ({exc}); "
                                     "re-run the export") from None
-            blobs, submitted = manifest_blobs(payload, run, names)
+            blobs, submitted = manifest_blobs(payload, run, names, f"{self.where}: export manifest {manifest}")
             missing = [b for b in blobs if b not in names]
             if missing:
                 self.log.warning("%s: manifest %s lists missing blob %s; skipping that run",
@@ -267,6 +279,12 @@ class blob_errors:  # noqa: N801 - used as a lower-case context manager like con
             raise ProviderError(f"{self.where}: Blob Storage refused {target} ({status}: {first})")
         if isinstance(exc, ServiceRequestError):
             raise ProviderError(f"{self.where}: cannot reach Blob Storage ({first}); check exports.account_url")
+        if isinstance(exc, AttributeError | TypeError | ValueError):
+            # A 200 whose body the SDK could not read (empty, HTML, cut short): not "no blobs".
+            from costctl.providers.answers import bad
+
+            raise bad(f"{self.where}: Blob Storage", f"a {target} answer the SDK could not read "
+                                                    f"({type(exc).__name__}: {first[:100]})") from None
         return False
 
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ProviderError
+from costctl.providers.answers import amount
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,18 +50,6 @@ COST_COLUMNS = (COST_NAME, "PreTaxCost", COST_ALIAS)
 CURRENCY_COLUMNS = ("Currency", "BillingCurrency", "BillingCurrencyCode")
 MAX_DAYS_PER_QUERY = 365  # "The time period for pulling the data cannot exceed 1 year"
 RETRY_AFTER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
-
-# ChargeType values of Cost Management -> FOCUS ChargeCategory.
-CHARGE_CATEGORIES = {
-    "usage": "Usage",
-    "purchase": "Purchase",
-    "refund": "Credit",
-    "tax": "Tax",
-    "adjustment": "Adjustment",
-    "roundingadjustment": "Adjustment",
-    "unusedreservation": "Usage",
-    "unusedsavingsplan": "Usage",
-}
 
 
 def windows(start: date, end: date, days: int = MAX_DAYS_PER_QUERY) -> Iterator[tuple[date, date]]:
@@ -342,11 +331,9 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
         # A TagKey grouping answers TagKey + TagValue columns (by design, says the service team);
         # accept a column named after the key too.
         tag_col = tag_key if tag_key in columns else _pick(columns, ("TagValue",), where, "tag")
-    for row in rows:
-        try:
-            cost = float(row[cost_col])
-        except (TypeError, ValueError):
-            raise ProviderError(f"{where}: column {cost_col} holds {row[cost_col]!r}, expected a number") from None
+    for number, row in enumerate(rows, start=1):
+        # A NaN or infinite cost (JSON allows neither, parsers accept both) is a bad answer, not a number.
+        cost = amount(row[cost_col], f"{where}: the Query API", f"row {number} column {cost_col}")
         tag_value = None
         if tag_col is not None:
             tag_value = row.get(tag_col) or None
@@ -359,7 +346,10 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 
 def charge_category(charge_type: str) -> str:
-    return CHARGE_CATEGORIES.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
+    """FOCUS ChargeCategory of a Cost Management ChargeType (the export mapper's table: one definition)."""
+    from costctl.formats.azure_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
+
+    return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 
 
 def to_frame(actual: dict[tuple, float], amortized: dict[tuple, float], *, tag_key: str | None,

@@ -99,6 +99,7 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
     """Run one query job (retrying transient failures up to ``max_time`` s) and read all its pages."""
     from google.cloud import bigquery
 
+    from costctl.providers import gcp_answers
     from costctl.providers.retry import bounded_retry
 
     config = bigquery.QueryJobConfig(
@@ -120,6 +121,8 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
         except (ValueError, TypeError, KeyError) as exc:  # the client could not convert a cell
             raise ProviderError(f"BigQuery answer for {table} has a malformed row ({short(exc)}); "
                                 "check that the table is a Cloud Billing export") from exc
+        # A pageToken page that came back empty ends the iteration early: count what arrived.
+        rows = gcp_answers.all_rows(rows, result.total_rows, table)
         return Answer(rows=rows, bytes_processed=int(job.total_bytes_processed or 0), job_id=job.job_id)
 
     def before_sleep(state: Any) -> None:

@@ -30,6 +30,9 @@ class FakeProvider(Provider):
         "fail": Field("bool", default=False),
         "token": Field("str", default=None, secret=True),
         "currency": Field("str", default="USD"),
+        # A cloud answering a NaN amount: "mapper" lets normalize reject it, "frame" returns it unvalidated.
+        "bad_amount": Field("str", default=None, choices=("mapper", "frame")),
+        "bad_amount_if": Field("str", default=None, help="only while this file exists (same settings, same cache)"),
     }
 
     def fetch(self, start: date, end: date, granularity: str = "daily"):
@@ -70,6 +73,13 @@ class FakeProvider(Provider):
             day += timedelta(days=1)
         if not rows:
             return model.empty_frame()
+        trigger = self.settings.get("bad_amount_if")
+        if self.settings.get("bad_amount") and (not trigger or os.path.exists(trigger)):
+            rows[0]["BilledCost"] = float("nan")
+            if self.settings["bad_amount"] == "frame":
+                frame = model.normalize(pd.DataFrame(rows).fillna({"BilledCost": 0.0}))
+                frame.loc[0, "BilledCost"] = float("nan")
+                return frame
         return model.normalize(pd.DataFrame(rows))
 
     def test_auth(self) -> AuthResult:
