@@ -113,6 +113,17 @@ def test_a_dripping_cost_explorer_is_exported_down_within_the_deadline(ce: CostE
     assert "warning: prod-aws: no complete answer within the 5 s deadline (--timeout)" in result.stderr
 
 
+def test_test_auth_against_a_dripping_endpoint_reports_the_provider_failed_within_the_deadline(
+        ce: CostExplorer, tmp_path: Path) -> None:
+    ce.mode = "drip"
+    config = write_config(tmp_path / "config.yaml", "prod-aws", aws_settings(ce))
+    result = run(config, "test-auth", "--timeout", "5")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "prod-aws (aws): FAILED",
+        "  [FAIL] authentication: no complete answer within the 5 s deadline (--timeout)"]
+
+
 def test_a_dripping_azure_query_api_ends_costs_at_its_deadline(tmp_path: Path) -> None:
     server = Drip().start()
     try:
