@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
 from costctl.formats.detect import detect_format
-from costctl.formats.sqlexpr import ERROR_PREFIX, Raw, ident, lit
+from costctl.formats.sqlexpr import Raw, check_key, ident, lit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -177,6 +177,8 @@ class Scan:
         self._relation: Any = None
         self._frames: dict[int, pd.DataFrame] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True) if workdir else None
+        for part in parts:
+            _SCANS[part.raw.key_prefix] = self
         for mapper in {p.mapper for p in parts if p.mapper is not None}:  # a mapper's own UDFs (GCP credits)
             register = getattr(mapper, "register_functions", None)
             if register is not None:
@@ -266,8 +268,9 @@ class Scan:
     def translate(self, exc: BaseException) -> ExportFormatError:
         """The one-line message for a DuckDB error of this scan (value checks get their first bad row)."""
         message = str(exc)
-        if ERROR_PREFIX in message:
-            found = self._check_error(message)
+        key = check_key(message)
+        if key is not None:
+            found = self._check_error(key, message)
             if found is not None:
                 return found
         part = self._part_named_in(message)
@@ -277,34 +280,29 @@ class Scan:
         """The message of a value check raised by this scan's SQL (None when the error is not
         one of its checks): used by queries that read this scan through a view."""
         message = str(exc)
-        return self._check_error(message) if ERROR_PREFIX in message else None
+        key = check_key(message)
+        return self._check_error(key, message) if key is not None else None
 
     def names_its_file(self, message: str) -> bool:
         """True when a DuckDB error message names a file this scan reads."""
         return any(p.path and p.path in message for p in self.parts) or self.name in message
 
-    def _check_error(self, message: str) -> ExportFormatError | None:
+    def _check_error(self, key: str, message: str) -> ExportFormatError | None:
         import duckdb
 
-        key_and_value = message.split(ERROR_PREFIX, 1)[1]
-        match = re.match(r"(\d+:\d+):", key_and_value)
-        if match is None:
-            return None
-        key = match.group(1)
         for part in self.parts:
             check = part.raw.checks.get(key)
             if check is None:
                 continue
-            value: Any = key_and_value[match.end():]
-            row = None
             filters = f"({part.where}) AND {check.bad}" if part.where else check.bad
             diagnostic = (f"SELECT n, CAST({check.value} AS VARCHAR) FROM (SELECT row_number() OVER () AS n, * "
                           f"FROM ({part.raw_sql}) AS raw) AS raw WHERE {filters} LIMIT 1")
-            with contextlib.suppress(duckdb.Error):  # the message stands without a row number
+            with contextlib.suppress(duckdb.Error):  # the message of the query stands, without a row number
                 found = self.con.sql(diagnostic).fetchall()
                 if found:
-                    row, value = int(found[0][0]), found[0][1]
-            return ExportFormatError(check.message(part.name, row, value))
+                    return ExportFormatError(check.message(part.name, int(found[0][0]), found[0][1]))
+            first = message.splitlines()[0] if message else ""
+            return ExportFormatError(first.split("costctl: ", 1)[-1])
         return None
 
     def _part_named_in(self, message: str) -> Part | None:
@@ -328,6 +326,20 @@ class Scan:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_SCANS: weakref.WeakValueDictionary[str, Scan] = weakref.WeakValueDictionary()  # raw id -> its live scan
+
+
+def explain(exc: BaseException) -> ExportFormatError | None:
+    """The one-line message, with the row, for a DuckDB error a live scan's relation raised; else None.
+
+    For code that runs ``Scan.relation`` inside its own query (the ``--file`` path) and only holds the
+    exception: a value check names its scan through the check key in the message.
+    """
+    key = check_key(str(exc))
+    scan = _SCANS.get(key.split(":")[0]) if key else None
+    return scan.translate(exc) if scan is not None else None
 
 
 def _to_record(frame: pd.DataFrame, name: str) -> pd.DataFrame:
