@@ -1,4 +1,4 @@
-"""Disk cache of normalized records, per provider instance and per day.
+"""The cache: which days of which provider instance are held, how fresh, and where their rows are.
 
 Why per day: a Nagios check every five minutes must never ask a cloud again for days it already
 holds (Cost Explorer bills every request), while the last few days must be asked again because
@@ -6,19 +6,24 @@ clouds restate them. A day older than the provider's restatement window is kept 
 a day inside it (or today) expires ``ttl`` seconds after it was fetched. ``plan`` turns the days a
 request lacks into as few contiguous ``[start, end)`` ranges as possible.
 
-Beside each day's rows the cache keeps the day's summary (``costctl.daysummary``), grouped in
-one entry per provider instance and month, written in the same transaction as the rows. A warm
-``check`` reads only those, and reads the days' rows when one is missing (a cache written before
-summaries existed, an evicted entry). Every command that reads a range of rows from the cache
-rewrites the summaries that are missing or disagree with them (``backfill_summaries``).
+Two stores, each for what it is good at:
 
-Values are stored as plain-Python column blocks (``costctl.records``) so reading the cache needs
-neither pandas nor numpy. diskcache is SQLite-backed and safe across processes; a per-provider
-lock keeps two costctl processes from fetching the same provider at the same time.
+* the rows themselves are Parquet files, one per provider instance and day (``costctl.daystore``),
+  read by DuckDB with filters and projections pushed down;
+* diskcache (SQLite) holds the index: per day, when it was fetched, how many rows it has and
+  which file holds them; beside it the day summaries (``costctl.daysummary``, one entry per
+  provider instance and month) that a warm ``check`` reads without touching a row, and small API
+  answers (account names, price lists). Index, summaries and answers are JSON
+  (``costctl.safedisk.JSONOnlyDisk``): nothing in the cache is ever unpickled.
+
+A day's index entry and summary are written in one transaction after its file is renamed into
+place, so a crash leaves either the old day or the new one. The cache directory is created 0700,
+and one owned by another user or writable by others is refused (see docs/security.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -27,13 +32,13 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from costctl.daysummary import is_summary, summarize
+from costctl.daysummary import from_sums, is_summary
 from costctl.errors import CacheDamagedError, CacheError
-from costctl.records import Block
 from costctl.values import Value
 
 EPOCH = date(1970, 1, 1)
-FORMAT = 1  # bump when the stored value layout changes; old entries are then ignored
+EARLIEST = date(2000, 1, 1)  # no bill holds older days (the CLI refuses dates before it too)
+FORMAT = 2  # 2: rows in Parquet, JSON index. Entries of other formats are ignored (re-fetched).
 
 
 class Freshness(Value):
@@ -86,20 +91,31 @@ class CostCache:
                  clock: Callable[[], float] = time.time) -> None:
         import diskcache
 
+        from costctl.daystore import DayStore
+        from costctl.safedisk import JSONOnlyDisk, check_private, make_private, tighten
+
         self.directory = os.fspath(directory)
         self.lock_timeout = lock_timeout
         self.clock = clock
+        self.size_limit = size_limit_mb * 1024 * 1024
+        self.days = DayStore(self.directory)
+        db_file = os.path.join(self.directory, "cache.db")
         try:
-            os.makedirs(self.directory, exist_ok=True)
-            self._db = diskcache.Cache(self.directory, size_limit=size_limit_mb * 1024 * 1024,
+            check_private(self.directory, "cache directory")
+            make_private(self.directory)
+            check_private(self.directory, "cache directory")
+            check_private(db_file, "cache database")
+            self._db = diskcache.Cache(self.directory, disk=JSONOnlyDisk, size_limit=self.size_limit,
                                        eviction_policy="least-recently-stored", tag_index=True)
         except (OSError, sqlite3.Error) as exc:
             if is_damage(exc):
                 raise damaged(self.directory, exc) from None
             raise CacheError(
-                f"cannot open the cache at {self.directory}: {exc}; fix its permissions, "
+                f"cannot open the cache at {self.directory}: {_os_reason(exc)}; fix its permissions, "
                 "set cache.path in the config, or run with --no-cache"
             ) from None
+        for suffix in ("", "-wal", "-shm"):
+            tighten(db_file + suffix, 0o600)
 
     def close(self) -> None:
         self._db.close()
@@ -115,11 +131,13 @@ class CostCache:
 
     @staticmethod
     def _parse_day_key(key: str) -> tuple[str, str, date] | None:
-        parts = key.split(":")
-        if len(parts) != 5 or parts[0] != "day" or parts[1] != str(FORMAT):
+        head, sep, rest = key.partition(f"day:{FORMAT}:")
+        if head or not sep:
             return None
+        source, _, tail = rest.rpartition(":")  # source names may hold ':'; fingerprint and day do not
+        source, _, fingerprint = source.rpartition(":")
         try:
-            return parts[2], parts[3], date.fromisoformat(parts[4])
+            return source, fingerprint, date.fromisoformat(tail)
         except ValueError:
             return None
 
@@ -127,7 +145,7 @@ class CostCache:
     def _get(self, key: str) -> Any:
         try:
             return self._db.get(key)
-        except Exception as exc:  # sqlite errors, and unpickling garbage raises nearly anything
+        except Exception as exc:  # sqlite errors, unreadable value files
             if is_damage(exc):
                 raise damaged(self.directory, exc) from None
             raise CacheError(f"the cache at {self.directory} is unreadable ({exc}); run: costctl cache clear") from None
@@ -135,7 +153,8 @@ class CostCache:
     def _read(self, key: str) -> dict[str, Any] | None:
         value = self._get(key)
         if not (isinstance(value, dict) and isinstance(value.get("fetched_at"), int | float)
-                and isinstance(value.get("columns"), dict)):
+                and isinstance(value.get("rows"), int) and isinstance(value.get("files"), list)
+                and all(isinstance(f, str) for f in value["files"])):
             return None  # absent, foreign or damaged entry: treat as missing, it will be re-fetched
         return value
 
@@ -166,8 +185,15 @@ class CostCache:
         return self.clock() - float(entry["fetched_at"]) < freshness.ttl
 
     def lookup(self, source: str, fingerprint: str, days: list[date]) -> dict[date, dict[str, Any] | None]:
-        """The stored entry of each day (None when absent)."""
-        return {day: self._read(self._day_key(source, fingerprint, day)) for day in days}
+        """The stored entry of each day (None when absent, or when its file is missing or damaged:
+        such a day is fetched again)."""
+        out: dict[date, dict[str, Any] | None] = {}
+        for day in days:
+            entry = self._read(self._day_key(source, fingerprint, day))
+            if entry is not None and not self.days.usable(entry["files"]):
+                entry = None
+            out[day] = entry
+        return out
 
     def plan(self, source: str, fingerprint: str, start: date, end: date, freshness: Freshness,
              refresh: bool = False) -> list[tuple[date, date]]:
@@ -181,38 +207,57 @@ class CostCache:
             return contiguous(list(entries))
         return contiguous([d for d, e in entries.items() if not self.is_fresh(e, d, freshness)])
 
-    @staticmethod
-    def join(entries: dict[date, dict[str, Any] | None]) -> tuple[Block, list[date], float | None]:
-        """Rows of the given entries, the days without an entry, and the oldest fetch time."""
-        present = [Block(e["columns"]) for e in entries.values() if e is not None]
-        missing = [d for d, e in entries.items() if e is None]
-        fetched = [float(e["fetched_at"]) for e in entries.values() if e is not None]
-        return Block.concat(present), missing, (min(fetched) if fetched else None)
+    def files_of(self, entries: dict[date, dict[str, Any] | None]) -> list[str]:
+        """Absolute paths of the Parquet files of the given entries."""
+        return [self.days.absolute(f) for e in entries.values() if e is not None for f in e["files"]]
 
     # -- writing ------------------------------------------------------------------------------
-    def store(self, source: str, fingerprint: str, start: date, end: date, block: Block) -> None:
+    def store(self, con: Any, select_sql: str, source: str, fingerprint: str, start: date, end: date,
+              keep_all_days: bool = False) -> None:
         """Store a fetched ``[start, end)`` range, one entry per day (empty days included).
 
-        Rows are assigned to the UTC day of ChargePeriodStart. Every day of the range is written
-        in one transaction, so a crash leaves either the old days or the new ones, never a mix.
+        ``select_sql`` is a DuckDB query giving the record's columns. Rows are assigned to the UTC
+        day of ChargePeriodStart; rows outside the range are not stored, unless
+        ``keep_all_days``: a source read whole (export files) then caches every day it holds up
+        to ``end``, and the empty days between its first and last, so that the next range asked
+        needs no second read of the same files. Files are written first,
+        then every day's index entry and summary in one transaction, so a crash leaves either the
+        old days or the new ones, never a mix; the files they replace stay for a grace period.
         """
-        by_day: dict[date, list[int]] = {d: [] for d in day_range(start, end)}
-        for i, ts in enumerate(block.columns["ChargePeriodStart"]):
-            day = EPOCH + timedelta(days=ts // 86400) if ts is not None else None
-            if day in by_day:
-                by_day[day].append(i)
+        days = day_range(start, end)
+        if not days:
+            return
         now = self.clock()
+        stamp = f"{int(now * 1e6)}-{os.getpid()}-{os.urandom(3).hex()}"  # unique even for one clock and pid
+        try:
+            written = self.days.write(con, select_sql, source, fingerprint, days, stamp,
+                                      first=EARLIEST if keep_all_days else None)
+        except OSError as exc:
+            raise CacheError(f"cannot write the cache at {self.directory}: {_os_reason(exc)}") from None
+        except Exception as exc:  # DuckDB reports its own I/O failures as its own exception types
+            if _is_duckdb_io(exc):
+                raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") \
+                    from None
+            raise
+        replaced: list[str] = []
         try:
             with self._db.transact():
                 summaries = {}
-                for day, rows in by_day.items():
-                    columns = block.take(rows).columns
-                    self._db.set(self._day_key(source, fingerprint, day), {"fetched_at": now, "columns": columns},
-                                 tag=source)
-                    summaries[day] = summarize(columns, now)
+                for day, result in written.items():
+                    key = self._day_key(source, fingerprint, day)
+                    old = self._read(key)
+                    if old is not None:
+                        replaced.extend(f for f in old["files"] if f not in result.files)
+                    self._db.set(key, {"fetched_at": now, "rows": result.rows, "files": result.files}, tag=source)
+                    summaries[day] = from_sums(result.rows, result.end, result.sums, now)
                 self._merge_summaries(source, fingerprint, summaries)
         except (sqlite3.Error, OSError) as exc:
-            raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") from None
+            raise CacheError(f"cannot write the cache at {self.directory}: {_os_reason(exc)}") from None
+        self.days.supersede(replaced)
+        for day, result in written.items():
+            self.days.collect(source, fingerprint, day, set(result.files))
+        self.days.sweep_staging()
+        self._enforce_limit()
 
     def _merge_summaries(self, source: str, fingerprint: str, summaries: dict[date, dict[str, Any]]) -> None:
         """Write day summaries into their month entries. Callers hold a transaction, so two
@@ -226,18 +271,18 @@ class CostCache:
             stored.update(days)
             self._db.set(self._summary_key(source, fingerprint, month), {"days": stored}, tag=source)
 
-    def backfill_summaries(self, source: str, fingerprint: str, entries: dict[date, dict[str, Any] | None]) -> int:
+    def backfill_summaries(self, con: Any, source: str, fingerprint: str,
+                           entries: dict[date, dict[str, Any] | None]) -> int:
         """Rewrite the summaries that are missing or disagree with cached day entries (read by
         ``lookup``); return how many were written.
 
         A summary belongs to the rows fetched at the same moment (``store`` stamps both with one
-        ``fetched_at``). One that is missing (a cache written before summaries existed, an evicted
-        month entry) or carries another ``fetched_at`` (rows rewritten by a costctl that kept no
-        summaries, e.g. an older release sharing the cache) is rebuilt from the rows, so the next
-        warm ``check`` answers what ``costs`` answers. Inside the write transaction each day entry
-        is read again: a day re-fetched or cleared (``cache clear``) since ``entries`` was read is
-        left alone, so a backfill never brings back data the operator removed. A failed write is
-        not an error: the rows stay, and the next command that reads them tries again.
+        ``fetched_at``). One that is missing (an evicted month entry) or carries another
+        ``fetched_at`` is rebuilt from the day's file, so the next warm ``check`` answers what
+        ``costs`` answers. Inside the write transaction each day entry is read again: a day
+        re-fetched or cleared (``cache clear``) since ``entries`` was read is left alone, so a
+        backfill never brings back data the operator removed. A failed write is not an error:
+        the rows stay, and the next command that reads them tries again.
         """
         present = {d: e for d, e in entries.items() if e is not None}
         have = self.summaries(source, fingerprint, list(present))
@@ -246,32 +291,61 @@ class CostCache:
         if not stale:
             return 0
         try:
+            figures = {d: _day_figures(con, self.days, present[d]) for d in stale}
             with self._db.transact():
                 due = {}
                 for day in stale:
                     now = self._read(self._day_key(source, fingerprint, day))
                     if now is not None and float(now["fetched_at"]) == float(present[day]["fetched_at"]):
-                        due[day] = summarize(now["columns"], float(now["fetched_at"]))
+                        rows, end, sums = figures[day]
+                        due[day] = from_sums(rows, end, sums, float(now["fetched_at"]))
                 if due:
                     self._merge_summaries(source, fingerprint, due)
         except Exception:  # best effort (sqlite errors, diskcache.Timeout behind a busy writer): rows stay
             return 0
         return len(due)
 
+    def _forget_summary(self, day_key: str) -> None:
+        parsed = self._parse_day_key(day_key)
+        if parsed is None:
+            return
+        source, fingerprint, day = parsed
+        month_key = self._summary_key(source, fingerprint, day.isoformat()[:7])
+        with self._db.transact():
+            stored = dict(self._month_summaries(source, fingerprint, day.isoformat()[:7]))
+            if stored.pop(day.isoformat(), None) is not None:
+                self._db.set(month_key, {"days": stored}, tag=source)
+
+    def _enforce_limit(self) -> None:
+        """Keep the Parquet files within ``size_limit``: drop the least recently fetched days."""
+        if self.days.size_bytes() <= self.size_limit:
+            return
+        entries = []
+        for key in self._db.iterkeys():
+            if isinstance(key, str) and self._parse_day_key(key) is not None:
+                entry = self._read(key)
+                if entry is not None and entry["files"]:
+                    size = sum(_size(self.days.absolute(f)) for f in entry["files"])
+                    entries.append((float(entry["fetched_at"]), key, entry["files"], size))
+        total = self.days.size_bytes()
+        for _fetched, key, files, size in sorted(entries):
+            if total <= self.size_limit:
+                break
+            self._db.delete(key)
+            self._forget_summary(key)
+            for rel in files:
+                with contextlib.suppress(OSError):
+                    os.unlink(self.days.absolute(rel))
+            total -= size
+
     @contextmanager
     def lock(self, source: str) -> Iterator[None]:
         """Hold the fetch lock of ``source`` (waits for another process up to lock_timeout)."""
-        # diskcache's add() is atomic across processes; the expiry frees a lock whose holder died.
-        deadline = time.monotonic() + self.lock_timeout
-        while not self._db.add(f"lock:{source}", None, expire=self.lock_timeout):
-            if time.monotonic() > deadline:
-                raise CacheError(f"another costctl has been fetching {source} for over {self.lock_timeout:.0f}s; "
-                                 "wait or run `costctl cache clear --provider " + source + "`")
-            time.sleep(0.05)
-        try:
+        # An OS file lock (costctl.locks): the kernel frees it when its holder dies.
+        from costctl.locks import hold
+
+        with hold(os.path.join(self.directory, "locks"), source, self.lock_timeout):
             yield
-        finally:
-            self._db.delete(f"lock:{source}")
 
     # -- auxiliary values and maintenance ---------------------------------------------------
     def store_view(self, prefix: str) -> _PrefixedStore:
@@ -293,33 +367,79 @@ class CostCache:
             row.days += 1
             row.first = day if row.first is None else min(row.first, day)
             row.last = day if row.last is None else max(row.last, day)
-            row.rows += len(entry["columns"].get("ChargePeriodStart", []))
+            row.rows += int(entry["rows"])
             fetched = float(entry["fetched_at"])
             row.oldest_fetch = fetched if row.oldest_fetch is None else min(row.oldest_fetch, fetched)
             row.newest_fetch = fetched if row.newest_fetch is None else max(row.newest_fetch, fetched)
         return sorted(rows.values(), key=lambda r: r.source)
 
     def size_bytes(self) -> int:
-        return int(self._db.volume())
+        """The index's volume plus every Parquet file (orphans included: they count until swept)."""
+        return int(self._db.volume()) + self.days.size_bytes()
 
     def entry_count(self) -> int:
         return len(self._db)
 
     def clear(self, source: str | None = None) -> int:
-        """Remove every entry, or only those of one provider instance; return how many."""
+        """Remove every entry and row file, or only those of one provider instance; return how
+        many index entries went."""
         try:
             if source is None:
-                return int(self._db.clear())
-            removed = int(self._db.evict(source))
-            for key in list(self._db.iterkeys()):
-                if isinstance(key, str) and (key.startswith(f"aux:{source}:") or key == f"lock:{source}"):
-                    self._db.delete(key)
-                    removed += 1
-            return removed
+                removed = int(self._db.clear())
+            else:
+                removed = int(self._db.evict(source))
+                for key in list(self._db.iterkeys()):
+                    if isinstance(key, str) and (key.startswith(f"aux:{source}:") or key == f"lock:{source}"):
+                        self._db.delete(key)
+                        removed += 1
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 raise damaged(self.directory, exc) from None
             raise CacheError(f"cannot clear the cache at {self.directory}: {exc}") from None
+        self.days.remove_source(source)  # files of killed writers and superseded copies go too
+        return removed
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def _os_reason(exc: BaseException) -> str:
+    """An OS error in words, saying so when the disk is full or read-only."""
+    import errno
+
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full (or out of inodes or quota); free space or set cache.path elsewhere"
+    if code == errno.EROFS:
+        return "the file system is read-only; set cache.path to a writable directory"
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _is_duckdb_io(exc: BaseException) -> bool:
+    return "duckdb" in type(exc).__module__ and "IO" in type(exc).__name__
+
+
+def _day_figures(con: Any, days: Any, entry: dict[str, Any]) -> tuple[int, int | None, list[list[Any]]]:
+    """Rows, newest end and summed costs of one cached day, read from its files."""
+    from costctl.daystore import read_sql, sum_order
+
+    if not entry["files"]:
+        return 0, None, []
+    found = con.execute(
+        "SELECT BillingCurrency, SubAccountId, SubAccountName, ServiceName, fsum(BilledCost), fsum(EffectiveCost), "
+        f"count(*), max(epoch(ChargePeriodEnd)) FROM {read_sql([days.absolute(f) for f in entry['files']])} "
+        "GROUP BY ALL").fetchall()
+    rows, end, sums = 0, None, []
+    for currency, account_id, account_name, service, billed, effective, n, newest in found:
+        rows += int(n)
+        if newest is not None:
+            end = int(newest) if end is None else max(end, int(newest))
+        sums.append([currency, account_id, account_name, service, float(billed or 0.0), float(effective or 0.0)])
+    return rows, end, sorted(sums, key=sum_order)
 
 
 def is_damage(exc: BaseException) -> bool:
@@ -338,7 +458,8 @@ def move_damaged(directory: str, stamp: str) -> str:
     """Move a damaged cache's own files (the SQLite file and diskcache's value folders) into
     ``<directory>/damaged-<stamp>``, keeping them for inspection; return that folder.
 
-    Only diskcache's names move, so a ``cache.path`` shared with other files loses nothing.
+    Only diskcache's names and the row files (``rows/``, named by the damaged index) move, so a
+    ``cache.path`` shared with other files loses nothing.
     """
     import re
 
@@ -347,7 +468,7 @@ def move_damaged(directory: str, stamp: str) -> str:
     for name in sorted(os.listdir(directory)):
         path = os.path.join(directory, name)
         if re.fullmatch(r"cache\.db(-wal|-shm|-journal)?", name) or (
-                re.fullmatch(r"[0-9a-f]{2}", name) and os.path.isdir(path)):
+                (re.fullmatch(r"[0-9a-f]{2}", name) or name == "rows") and os.path.isdir(path)):
             os.rename(path, os.path.join(target, name))
     return target
 
@@ -369,7 +490,8 @@ class _PrefixedStore:
         return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._db.set(self._prefix + key, value, tag=self._prefix.split(":")[1])
+        with contextlib.suppress(TypeError, ValueError):  # not JSON: the JSON-only cache does not keep it
+            self._db.set(self._prefix + key, value, tag=self._prefix.split(":")[1])
 
     def __delitem__(self, key: str) -> None:
         self._db.delete(self._prefix + key)

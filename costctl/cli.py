@@ -7,16 +7,19 @@ with ``--debug``. ``check`` has its own Nagios-style handling (exit 3 UNKNOWN).
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 
 import click
 
 from costctl import __version__
 from costctl.context import Env
-from costctl.errors import CostctlError, ExitStatus
+from costctl.deadline import DeadlineExceeded
+from costctl.errors import CostctlError, ExitStatus, UsageError
 
 # Sub-command name -> "module:attribute". Modules are imported only when their command runs
 # (or for --help), so `costctl check` does not pay for importing every other command.
@@ -34,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "providers": "costctl.commands.admin:providers",
     "test-auth": "costctl.commands.admin:test_auth",
 }
+GRACE = 5.0  # seconds the deadline's alarm gets to unwind before the watchdog ends the process
 
 
 class LazyGroup(click.Group):
@@ -47,8 +51,65 @@ class LazyGroup(click.Group):
             import importlib
 
             module, _, attr = COMMANDS[cmd_name].partition(":")
-            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+            self.add_command(_with_timeout(getattr(importlib.import_module(module), attr)), cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+def _timeout_value(value: float | None, option: str = "--timeout") -> float | None:
+    if value is not None and not 0 <= value <= 86400:  # also NaN and infinity
+        raise UsageError(f"{option}: expected 0 (none) to 86400 seconds, got {value:g}")
+    return value
+
+
+def _set_deadline(ctx: click.Context, _param: click.Parameter, value: float | None) -> None:
+    """The sub-command's own --timeout replaces the global one (or the 300 s default)."""
+    from costctl import deadline
+
+    if value is not None and not ctx.resilient_parsing:
+        deadline.start(_timeout_value(value))
+
+
+def _with_timeout(command: click.Command) -> click.Command:
+    """Give every leaf command a --timeout (``check`` and ``export-prometheus`` have their own)."""
+    if not isinstance(command, click.Group) and not any(p.name == "timeout" for p in command.params):
+        command.params.append(click.Option(
+            ["--timeout"], type=float, metavar="SECONDS", default=None, expose_value=False, callback=_set_deadline,
+            help="Give up after this many seconds, network waits included (default 300; 0 = none)."))
+    return command
+
+
+@contextlib.contextmanager
+def _enforced(seconds: float | None) -> Iterator[None]:
+    """The command's deadline, enforced: an alarm raises DeadlineExceeded where the code waits,
+    and a watchdog thread ends the process if that cannot interrupt it (a blocking C call)."""
+    import threading
+
+    from costctl import deadline
+
+    deadline.start(seconds)
+    stop = threading.Event()
+
+    def last_resort() -> None:
+        overdue_since = None
+        while not stop.wait(0.25):
+            left = deadline.remaining()
+            if left is None or left > 0:
+                overdue_since = None
+            elif overdue_since is None:
+                overdue_since = time.monotonic()
+            elif time.monotonic() - overdue_since > GRACE:
+                sys.stderr.write(f"costctl: error: {deadline.DeadlineExceeded()}\n")
+                sys.stderr.flush()
+                os._exit(ExitStatus.ERROR)
+
+    watchdog = threading.Thread(target=last_resort, name="costctl-deadline", daemon=True)
+    watchdog.start()
+    try:
+        with deadline.watch():
+            yield
+    finally:
+        stop.set()
+        deadline.start(None)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -61,15 +122,24 @@ class LazyGroup(click.Group):
 @click.option("--verbose", "-v", count=True, help="More diagnostics on stderr (repeatable).")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
+@click.option("--timeout", metavar="SECONDS", type=float, default=None,
+              help="Give up after this many seconds, network waits included (default 300; check: 30; 0 = none).")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, demo: bool, no_cache: bool, refresh: bool, verbose: int,
-        quiet: bool, debug: bool) -> None:
+        quiet: bool, debug: bool, timeout: float | None) -> None:
     """Cloud cost reports, checks and exports for AWS, Azure and GCP."""
+    from costctl import deadline
+
     env = Env(config_path=config_path, demo=demo, use_cache=not no_cache, refresh=refresh,
               verbosity=verbose, quiet=quiet, debug=debug)
     if ctx.invoked_subcommand != "check" or verbose or debug:
         env.setup_logging()  # a warm check never logs; the loader sets logging up before any fetch
     ctx.obj = env
+    ctx.meta["costctl.timeout"] = _timeout_value(timeout)
+    if ctx.invoked_subcommand == "check":
+        deadline.start(None)  # check enforces its own -t (default check.timeout), see monitoring.timeout
+    elif not ctx.resilient_parsing:
+        ctx.with_resource(_enforced(deadline.DEFAULT if timeout is None else timeout))
 
 
 def _subcommand(args: Sequence[str]) -> str | None:
@@ -89,6 +159,36 @@ def _subcommand(args: Sequence[str]) -> str | None:
     return None
 
 
+def _error(message: str) -> None:
+    """The one ``costctl: error:`` line, with every secret masked (``costctl.redact``)."""
+    from costctl import redact
+
+    print(f"costctl: error: {redact.text(message)}", file=sys.stderr)
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException, tb: object) -> None:
+    """``--debug`` tracebacks go through the same masking as every other line on stderr."""
+    import traceback
+
+    from costctl import redact
+
+    sys.stderr.write(redact.text("".join(traceback.format_exception(kind, value, tb))))  # type: ignore[arg-type]
+    sys.stderr.flush()
+
+
+def _unexpected(exc: Exception, hint: str = "") -> str:
+    """The line for an exception nothing else handled.
+
+    An OS error (disk full, read-only filesystem, permissions) says what happened to which path,
+    never "internal error: OSError [Errno 28]": the operator can fix it, it is not a bug.
+    """
+    from costctl.oserrors import describe, errno_of
+
+    if errno_of(exc) is not None:  # an OSError, or SQLite's "database or disk is full"
+        return describe(exc)
+    return f"internal error: {type(exc).__name__}: {exc}{hint}"
+
+
 def _main_check(args: list[str], debug: bool) -> None:
     """Run ``check`` as a monitoring plugin: whatever goes wrong answers ``COSTCTL UNKNOWN - reason``, exit 3.
 
@@ -99,7 +199,7 @@ def _main_check(args: list[str], debug: bool) -> None:
     from costctl.output.nagios import unknown_output
 
     def unknown(reason: str) -> None:
-        sys.stdout.write(unknown_output(reason))
+        sys.stdout.write(unknown_output(reason))  # status_output masks secrets
         sys.stdout.flush()
         sys.exit(3)
 
@@ -109,6 +209,8 @@ def _main_check(args: list[str], debug: bool) -> None:
         rc = exc.exit_code
     except (click.exceptions.Abort, KeyboardInterrupt):
         unknown("interrupted")
+    except DeadlineExceeded as exc:
+        unknown(str(exc))
     except click.ClickException as exc:
         unknown(exc.format_message())
     except CostctlError as exc:
@@ -118,7 +220,7 @@ def _main_check(args: list[str], debug: bool) -> None:
     except Exception as exc:
         if debug:
             raise
-        unknown(f"internal error: {type(exc).__name__}: {exc}")
+        unknown(_unexpected(exc))
     # A finished check returns its State (non-zero ones also arrive as exit codes); a bare 0
     # means --help or --version, which the guidelines answer with UNKNOWN.
     sys.exit(int(rc) if isinstance(rc, State) or (isinstance(rc, int) and rc) else 3)
@@ -134,6 +236,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         gc.freeze()
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or bool(os.environ.get("COSTCTL_DEBUG"))
+    if debug and argv is None:  # the traceback of an exception leaving the program is printed masked
+        sys.excepthook = _redacting_excepthook
     if _subcommand(args) == "check":
         _main_check(args, debug)
     try:
@@ -146,19 +250,22 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
-        print(f"costctl: error: {exc.format_message()}{hint}", file=sys.stderr)
+        _error(f"{exc.format_message()}{hint}")
         sys.exit(ExitStatus.USAGE)
     except click.ClickException as exc:
-        print(f"costctl: error: {exc.format_message()}", file=sys.stderr)
+        _error(exc.format_message())
         sys.exit(ExitStatus.ERROR)
     except CostctlError as exc:
         if debug:
             raise
-        print(f"costctl: error: {' '.join(str(exc).split())}", file=sys.stderr)
+        _error(" ".join(str(exc).split()))
         sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         print("costctl: error: interrupted", file=sys.stderr)
         sys.exit(130)
+    except DeadlineExceeded as exc:
+        print(f"costctl: error: {exc}", file=sys.stderr)
+        sys.exit(ExitStatus.ERROR)
     except BrokenPipeError:
         # `costctl costs | head`: the reader went away; not an error worth a message.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -166,6 +273,5 @@ def main(argv: Sequence[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             raise
-        print(f"costctl: error: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback)",
-              file=sys.stderr)
+        _error(_unexpected(exc, " (run with --debug for a traceback)"))
         sys.exit(ExitStatus.ERROR)

@@ -142,8 +142,35 @@ class Config(Value):
         return self.data.get(name)
 
 
-def _home(env: Mapping[str, str]) -> str:
-    return os.path.expanduser(env.get("HOME", "~"))
+def _home(env: Mapping[str, str]) -> str | None:
+    """The user's home directory: ``$HOME`` if absolute, else the password database's; None if neither.
+
+    An empty or relative ``$HOME`` (cron jobs and agents sometimes run with ``HOME=``) must never
+    make the cache or config relative to whatever directory costctl happens to run in.
+    """
+    home = env.get("HOME")
+    if home and os.path.isabs(home):
+        return home
+    try:
+        import pwd
+
+        home = pwd.getpwuid(os.getuid()).pw_dir
+    except (ImportError, KeyError, OSError):
+        return None
+    return home if home and os.path.isabs(home) else None
+
+
+def xdg_base(env: Mapping[str, str], variable: str, fallback: str) -> str | None:
+    """``$XDG_CONFIG_HOME`` / ``$XDG_CACHE_HOME``, or ``~/<fallback>``; None without any absolute base.
+
+    The XDG Base Directory spec: "If an implementation encounters a relative path in any of these
+    variables it should consider the path invalid and ignore it."
+    """
+    value = env.get(variable)
+    if value and os.path.isabs(value):
+        return value
+    home = _home(env)
+    return os.path.join(home, fallback) if home else None
 
 
 def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> str | None:
@@ -162,8 +189,9 @@ def find_config(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] 
         if not os.path.isfile(path):
             raise ConfigError(f"config file {path} does not exist (named by $COSTCTL_CONFIG)")
         return path
-    xdg = env.get("XDG_CONFIG_HOME") or os.path.join(_home(env), ".config")
-    for candidate in (os.path.join(xdg, "costctl", "config.yaml"), SYSTEM_CONFIG):
+    xdg = xdg_base(env, "XDG_CONFIG_HOME", ".config")
+    candidates = ([os.path.join(xdg, "costctl", "config.yaml")] if xdg else []) + [SYSTEM_CONFIG]
+    for candidate in candidates:
         if os.path.isfile(candidate):
             return candidate
     return None
@@ -247,9 +275,11 @@ _LOADER: type | None = None
 
 def build(raw: Mapping[str, Any], path: str | None = None) -> Config:
     """Validate an already-interpolated mapping."""
+    from costctl import redact
     from costctl.providers import registry
     from costctl.providers.base import COMMON_FIELDS
 
+    redact.remember(redact.secrets_in(raw))  # before validation: its errors may quote a value
     data = check(raw, SECTIONS, "")
     for name, fields in SECTION_FIELDS.items():
         data[name] = check(data.get(name), fields, name)
@@ -300,7 +330,22 @@ def build(raw: Mapping[str, Any], path: str | None = None) -> Config:
         except ConfigError as exc:
             raise ConfigError(f"{where}.type: {exc}") from None
         providers[str(name)] = check(settings, {**COMMON_FIELDS, **cls.fields}, where)
+    redact.remember_config(data, _secret_sections(data, providers))
     return Config(path=path, data=data, providers=providers)
+
+
+def _secret_sections(data: Mapping[str, Any], providers: Mapping[str, Mapping[str, Any]]) -> list[tuple[Any, Any]]:
+    """Each provider's and notification channel's settings with the schema that marks its secrets."""
+    from costctl.providers import registry
+    from costctl.providers.base import COMMON_FIELDS
+
+    sections: list[tuple[Any, Any]] = [
+        (settings, {**COMMON_FIELDS, **registry.load(settings["type"]).fields}) for settings in providers.values()]
+    if data.get("notifications"):
+        from costctl.notify.channels import fields_for
+
+        sections += [(ch, fields_for(ch["type"])) for ch in data["notifications"].values()]
+    return sections
 
 
 def load_config(explicit: str | None = None, env: Mapping[str, str] | None = None) -> Config:
@@ -319,42 +364,36 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
     return parse(text, path, env, path)
 
 
-_SECRET_WORDS = ("secret", "password", "token", "connection_string", "account_key", "private_key", "sas")
-
-
-def _redact_nested(value: Any) -> Any:
-    """Hide values of secret-looking keys inside nested mappings (e.g. an exports block)."""
-    if isinstance(value, dict):
-        return {k: ("***" if v and any(w in str(k).lower() for w in _SECRET_WORDS) else _redact_nested(v))
-                for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_nested(v) for v in value]
-    return value
-
-
 def redacted(config: Config) -> dict[str, Any]:
-    """The validated config with every secret value replaced, for ``config show``.
+    """The validated config for ``config show``: every secret value ``***``, URLs without credentials.
 
-    Secrets are the keys a provider declares ``secret=True`` plus, at any depth, keys whose name
-    says secret, password, token, connection string or key.
+    Secrets are the keys a provider or channel declares ``secret=True``, keys at any depth whose
+    name says secret, password, token or key, and the credential parts of every URL (userinfo,
+    SAS signatures) and connection string (``costctl.redact``).
     """
-    from costctl.notify.channels import redact
-    from costctl.providers import registry
-    from costctl.providers.base import COMMON_FIELDS
+    from costctl import redact
 
-    data = {k: _redact_nested(v) for k, v in config.data.items() if k != "providers"}
-    data["notifications"] = redact(config.data.get("notifications") or {})
+    data = {k: redact.mapping(v) for k, v in config.data.items() if k not in ("providers", "notifications")}
+    sections = iter(_secret_sections(config.data, config.providers))
     providers = {}
     for name, settings in config.providers.items():
-        fields = {**COMMON_FIELDS, **registry.load(settings["type"]).fields}
-        providers[name] = {
-            k: ("***" if fields.get(k) is not None and fields[k].secret and v else _redact_nested(v))
-            for k, v in settings.items()
-        }
+        fields = next(sections)[1]
+        providers[name] = redact.mapping(settings, [k for k, f in fields.items() if f.secret])
+    channels = {}
+    for name, settings in (config.data.get("notifications") or {}).items():
+        fields = next(sections)[1]
+        channels[name] = redact.mapping(settings, [k for k, f in fields.items() if f.secret])
+    data["notifications"] = channels
     data["providers"] = providers
     return data
 
 
 def default_cache_dir(env: Mapping[str, str] | None = None) -> str:
+    """``$XDG_CACHE_HOME/costctl`` (``~/.cache/costctl``), always an absolute path."""
     env = os.environ if env is None else env
-    return os.path.join(env.get("XDG_CACHE_HOME") or os.path.join(_home(env), ".cache"), "costctl")
+    base = xdg_base(env, "XDG_CACHE_HOME", ".cache")
+    if base is None:
+        raise ConfigError("no place for the cache: $HOME is empty or relative, the user has no home directory "
+                          "and $XDG_CACHE_HOME is not an absolute path; set cache.path in the config or an "
+                          "absolute $XDG_CACHE_HOME")
+    return os.path.join(base, "costctl")

@@ -71,7 +71,11 @@ class Env:
                  else logging.WARNING)
         if self.quiet:
             level = logging.ERROR
-        logging.basicConfig(level=level, format="costctl: %(name)s: %(message)s", stream=sys.stderr, force=True)
+        from costctl.redact import log_formatter
+
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(log_formatter("costctl: %(name)s: %(message)s"))
+        logging.basicConfig(level=level, handlers=[handler], force=True)
         for noisy in ("botocore", "boto3", "urllib3", "azure", "google"):
             logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
@@ -84,6 +88,9 @@ class Env:
 
     @cached_property
     def config(self) -> Config:
+        from costctl import redact
+
+        redact.remember_environment(self.environ)  # SDKs read these themselves and may echo them
         if self.demo:
             from costctl.demo import demo_providers
 
@@ -131,10 +138,14 @@ class Env:
             yield
 
     def info(self, message: str) -> None:
-        """A progress/diagnostic line on stderr (hidden by -q)."""
+        """A progress/diagnostic line on stderr (hidden by -q), secrets masked."""
         if not self.quiet:
-            print(f"costctl: {message}", file=self.stderr)
+            from costctl import redact
+
+            print(f"costctl: {redact.text(message)}", file=self.stderr)
 
     def verbose(self, message: str, level: int = 1) -> None:
         if self.verbosity >= level and not self.quiet:
-            print(f"costctl: {message}", file=self.stderr)
+            from costctl import redact
+
+            print(f"costctl: {redact.text(message)}", file=self.stderr)

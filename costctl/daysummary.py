@@ -37,6 +37,11 @@ def summarize(columns: dict[str, list[Any]], fetched_at: float) -> dict[str, Any
             "end": max(ends, default=None), "sums": [(*key, b, e) for key, (b, e) in sums.items()]}
 
 
+def from_sums(rows: int, end: int | None, sums: list[list[Any]], fetched_at: float) -> dict[str, Any]:
+    """A summary from figures already summed (the day store sums while it writes)."""
+    return {"fetched_at": float(fetched_at), "rows": int(rows), "end": end, "sums": [list(s) for s in sums]}
+
+
 def is_summary(value: Any) -> bool:
     """True for a value ``summarize`` made (anything else in the cache is treated as absent)."""
     return (isinstance(value, dict) and isinstance(value.get("fetched_at"), int | float)

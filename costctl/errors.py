@@ -62,3 +62,7 @@ class CacheDamagedError(CacheError):
         super().__init__(message)
         self.directory = directory
         self.reason = reason
+
+
+class OutputError(CostctlError):
+    """An output file (``--output``, the Prometheus textfile) cannot be written safely."""

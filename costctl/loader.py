@@ -1,8 +1,11 @@
 """Where records come from: provider instances through the cache, or export files directly.
 
 This is the one place that joins providers and the cache: it plans which days to fetch, calls
-``Provider.fetch`` for those ranges only, validates each answer at the boundary, stores it, and
-returns what the cache holds for the asked range. Nothing downstream calls a provider.
+the provider for those ranges only, validates each answer at the boundary, stores it, and
+returns the asked range as a ``costctl.query.Dataset`` over the cached Parquet days (or over the
+fetched rows with ``--no-cache``). Nothing downstream calls a provider, and nothing here reads a
+row into Python: rows go from the provider's answer (or the ingest engine's streamed read of an
+export) to Parquet inside DuckDB.
 """
 
 from __future__ import annotations
@@ -12,12 +15,10 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ConfigError, CostctlError, ExportFormatError, ProviderError, SchemaError, UsageError
-from costctl.records import Block
+from costctl.query import Dataset
 from costctl.values import Value
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from costctl.context import Env
     from costctl.providers.base import Provider
 
@@ -41,31 +42,6 @@ class SourceStatus(Value):
     def served_stale(self) -> bool:
         """True when a refresh failed and older cached data was served instead."""
         return not self.ok and self.rows > 0
-
-
-class Dataset:
-    """Loaded records, as a pandas frame or a plain block, converted on first demand."""
-
-    def __init__(self, block: Block | None = None, frame: pd.DataFrame | None = None) -> None:
-        if block is None and frame is None:
-            block = Block()
-        self._block = block
-        self._frame = frame
-
-    def block(self) -> Block:
-        if self._block is None:
-            assert self._frame is not None
-            self._block = Block.from_frame(self._frame)
-        return self._block
-
-    def frame(self) -> pd.DataFrame:
-        if self._frame is None:
-            assert self._block is not None
-            self._frame = self._block.to_frame()
-        return self._frame
-
-    def __len__(self) -> int:
-        return len(self._frame) if self._frame is not None else len(self._block or Block())
 
 
 def select_sources(env: Env, names: list[str] | tuple[str, ...] = ()) -> list[str]:
@@ -96,33 +72,81 @@ def make_provider(env: Env, name: str) -> Provider:
     return cls(name, settings, store=store)
 
 
-def _fetch(env: Env, provider: Provider, start: date, end: date) -> Block:
-    """One upstream fetch, validated at the boundary and stamped with its source."""
+def _fetch(env: Env, provider: Provider, start: date, end: date) -> tuple[str, int | None]:
+    """One upstream fetch, validated at the boundary, as a SQL source stamped with its instance,
+    and its row count when known without reading it again.
+
+    A provider that reads exports itself (``fetch_sql``: the ``files`` provider) gives a query the
+    ingest engine validates while it streams; any other provider gives a pandas frame, checked
+    by ``model.validate`` and registered with DuckDB as an Arrow table.
+    """
     env.setup_logging()  # providers log retries and warnings; a warm run never gets here
-    from costctl import model
+    from costctl import deadline
+    from costctl.duck import literal
 
     try:
-        frame = provider.fetch(start, end)
-        model.validate(frame)
+        fetch_sql = getattr(provider, "fetch_sql", None)
+        rows = None
+        # Cut a fetch short a little before the command's deadline, so the command still answers
+        # (from the cache, or with this provider's error) within its --timeout.
+        with deadline.watch(keep=deadline.reserve()):
+            if fetch_sql is not None:
+                source = fetch_sql(start, end)
+            else:
+                from costctl import model
+
+                frame = provider.fetch(start, end)
+                model.validate(frame)
+                source, rows = Dataset.from_frame(frame).source, len(frame)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{provider.name}: {exc}") from None
     except (SchemaError, ExportFormatError) as exc:
-        # A bad record (a NaN amount, a broken export) is this provider's failed fetch: named, nothing
-        # cached, and in a multi-provider check or export only this provider's result is lost.
-        what = "answer rejected, nothing cached: " if isinstance(exc, SchemaError) else ""
-        raise ProviderError(f"{provider.name}: {what}{' '.join(str(exc).split())}") from exc
+        raise rejected(provider.name, exc) from exc
     except CostctlError:
         raise
     except Exception as exc:  # an SDK error a provider did not translate: still one line
         raise ProviderError(f"{provider.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") \
             from exc
-    block = Block.from_frame(frame)
-    block.columns["x_Source"] = [provider.name] * len(block)
-    return block
+    return f"(SELECT * REPLACE ({literal(provider.name)} AS x_Source) FROM {source})", rows
+
+
+def rejected(name: str, exc: SchemaError | ExportFormatError) -> ProviderError:
+    """A bad record (a NaN amount, a broken export) as this provider's failed fetch: named, nothing
+    cached, and in a multi-provider check or export only this provider's result is lost."""
+    what = "answer rejected, nothing cached: " if isinstance(exc, SchemaError) else ""
+    return ProviderError(f"{name}: {what}{' '.join(str(exc).split())}")
+
+
+def _store(cache: Any, name: str, fp: str, lo: date, hi: date, source: str, whole: bool) -> None:
+    """Write a fetched range; the export is read (and its values checked) while DuckDB writes,
+    so a bad value found then is this provider's failed fetch too, and nothing is cached."""
+    from costctl import deadline
+    from costctl.duck import connect
+    from costctl.query import translate
+
+    try:
+        with deadline.watch(keep=deadline.reserve()):
+            cache.store(connect(), f"SELECT * FROM {source}", name, fp, lo, hi, keep_all_days=whole)
+    except deadline.DeadlineExceeded as exc:
+        raise ProviderError(f"{name}: {exc}") from None
+    except (SchemaError, ExportFormatError) as exc:
+        raise rejected(name, exc) from exc
+    except CostctlError:
+        raise
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        if isinstance(error, ExportFormatError):
+            raise rejected(name, error) from exc
+        raise error from exc
 
 
 def load_source(env: Env, name: str, start: date, end: date,
-                tolerate_errors: bool = False) -> tuple[Block, SourceStatus]:
+                tolerate_errors: bool = False) -> tuple[Dataset, SourceStatus]:
     """Records of one provider instance for ``[start, end)``, through the cache when enabled."""
-    from costctl.cache import Freshness
+    from costctl.cache import Freshness, day_range
+    from costctl.duck import connect
 
     began = time.monotonic()
     provider = make_provider(env, name)
@@ -130,7 +154,7 @@ def load_source(env: Env, name: str, start: date, end: date,
     # Nothing exists after today: never ask a cloud for future days.
     fetch_end = min(end, env.real_today() + timedelta(days=1))
     cache = env.cache
-    block = Block()
+    data = Dataset.empty()
     fp = provider.fingerprint() if cache is not None else ""
     entries = None  # the cached days of [start, end), read once when nothing needs fetching
     try:
@@ -138,10 +162,10 @@ def load_source(env: Env, name: str, start: date, end: date,
             if start < fetch_end:
                 status.fetched.append((start, fetch_end))
                 with env.progress(f"{name}: fetching {start} .. {fetch_end - timedelta(days=1)}"):
-                    block = _fetch(env, provider, start, fetch_end)
+                    source, fetched_rows = _fetch(env, provider, start, fetch_end)
+                    data = Dataset(source).between(start, fetch_end)
+                    status.rows = fetched_rows if fetched_rows is not None else data.count()
         else:
-            from costctl.cache import day_range
-
             freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
             entries = cache.lookup(name, fp, day_range(start, end))
             if start < fetch_end and cache.plan_entries({d: e for d, e in entries.items() if d < fetch_end},
@@ -150,13 +174,16 @@ def load_source(env: Env, name: str, start: date, end: date,
                 with cache.lock(name):
                     # Another process may have fetched while we waited for the lock.
                     ranges = cache.plan(name, fp, start, fetch_end, freshness, env.refresh)
+                    whole = getattr(provider, "reads_whole_source", False)
+                    if whole and ranges:  # one read serves every day the source holds: cache them all
+                        ranges = [(ranges[0][0], ranges[-1][1])]
                     for lo, hi in ranges:
                         status.fetched.append((lo, hi))
                         what = f"{name}: fetching {lo} .. {hi - timedelta(days=1)}"
                         env.verbose(what, 2)
                         with env.progress(what):
-                            block = _fetch(env, provider, lo, hi)
-                        cache.store(name, fp, lo, hi, block)
+                            source, _rows = _fetch(env, provider, lo, hi)
+                            _store(cache, name, fp, lo, hi, source, whole)
     except (ProviderError, ConfigError) as exc:
         # Name the instance: with two AWS payers, "AccessDenied" alone does not say which one.
         message = str(exc) if str(exc).startswith(f"{name}: ") else f"{name}: {exc}"
@@ -169,16 +196,21 @@ def load_source(env: Env, name: str, start: date, end: date,
         provider.close()
     if cache is not None:
         if entries is None:
-            from costctl.cache import day_range
-
             entries = cache.lookup(name, fp, day_range(start, end))
-        block, missing, status.oldest_fetch = cache.join(entries)
-        cache.backfill_summaries(name, fp, entries)  # so the next warm `check` reads summaries only
+        present = [e for e in entries.values() if e is not None]
+        missing = [d for d, e in entries.items() if e is None]
+        status.oldest_fetch = min((float(e["fetched_at"]) for e in present), default=None)
+        files = cache.files_of(entries)
+        from costctl.daystore import read_sql
+
+        data = Dataset(read_sql(files)) if files else Dataset.empty()
+        status.rows = sum(int(e["rows"]) for e in present)
+        if files:
+            cache.backfill_summaries(connect(), name, fp, entries)  # so the next warm `check` reads summaries
         if not status.ok and not tolerate_errors:
-            if len(block) == 0 or [d for d in missing if d < fetch_end]:
+            if status.rows == 0 or [d for d in missing if d < fetch_end]:
                 raise ProviderError(status.error or f"{name}: fetch failed")
             env.info(f"warning: {status.error}; using cached data")
-    status.rows = len(block)
     status.seconds = time.monotonic() - began
     env.verbose(
         f"{name}: {status.rows} rows, {status.requests} upstream request(s)"
@@ -186,7 +218,7 @@ def load_source(env: Env, name: str, start: date, end: date,
         + (f", fetched {', '.join(f'{a}..{b - timedelta(days=1)}' for a, b in status.fetched)}"
            if status.fetched else ", all from cache")
     )
-    return block, status
+    return data, status
 
 
 def load_summaries(env: Env, name: str, start: date,
@@ -223,33 +255,34 @@ def load_summaries(env: Env, name: str, start: date,
 def load(env: Env, names: list[str], start: date, end: date,
          tolerate_errors: bool = False) -> tuple[Dataset, list[SourceStatus]]:
     """Records of several provider instances for ``[start, end)``."""
-    blocks, statuses = [], []
+    parts, statuses = [], []
     for name in names:
-        block, status = load_source(env, name, start, end, tolerate_errors)
-        blocks.append(block)
+        data, status = load_source(env, name, start, end, tolerate_errors)
+        parts.append(data)
         statuses.append(status)
-    return Dataset(block=Block.concat(blocks)), statuses
+    return Dataset.union(parts), statuses
+
+
+def open_files(paths: list[str] | tuple[str, ...]) -> Dataset:
+    """Records of export files given with ``--file`` (no config, no cache), read lazily: the
+    ingest engine streams the files once per query the command makes."""
+    from costctl.duck import literal
+    from costctl.providers.files import FilesProvider
+
+    provider = FilesProvider("files", {"paths": list(paths)})
+    source = provider.scan_sql()
+    return Dataset(f"(SELECT * REPLACE ({literal('files')} AS x_Source) FROM {source})")
 
 
 def load_files(paths: list[str] | tuple[str, ...], start: date | None = None,
                end: date | None = None) -> tuple[Dataset, date | None, date | None]:
-    """Records of export files given with ``--file`` (no config, no cache).
-
-    Returns the dataset restricted to ``[start, end)`` when given, and the span of the data
-    (first day, day after the last) so callers can default to "the whole file".
-    """
-    import pandas as pd
-
-    from costctl.providers.files import FilesProvider
-
-    provider = FilesProvider("files", {"paths": list(paths)})
-    frame = provider.read_all()
-    frame["x_Source"] = pd.Series("files", index=frame.index, dtype="string")
-    if len(frame) == 0:
-        return Dataset(frame=frame), None, None
-    first = frame["ChargePeriodStart"].min().date()
-    last = frame["ChargePeriodStart"].max().date() + timedelta(days=1)
+    """Records of export files given with ``--file``, restricted to ``[start, end)`` when given,
+    and the span of the data (first day, day after the last) so callers can default to "the
+    whole file"."""
+    data = open_files(paths)
+    span = data.span()
+    if span is None:
+        return Dataset.empty(), None, None
     if start is not None and end is not None:
-        lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
-        frame = frame.loc[(frame["ChargePeriodStart"] >= lo) & (frame["ChargePeriodStart"] < hi)].reset_index(drop=True)
-    return Dataset(frame=frame), first, last
+        data = data.between(start, end)
+    return data, span[0], span[1]

@@ -42,16 +42,20 @@ def parse_duration(value: Any) -> float:
 class Field(Value):
     """One configuration key: its kind, default, and how to present it."""
 
-    __slots__ = ("kind", "default", "required", "secret", "choices", "items", "help", "validator")
+    __slots__ = ("kind", "default", "required", "secret", "choices", "items", "help", "validator", "data")
     frozen = True
 
     def __init__(self, kind: str, default: Any = None, required: bool = False, secret: bool = False,
                  choices: tuple[str, ...] | None = None, items: str | None = None, help: str = "",  # noqa: A002
-                 validator: Callable[[Any], Any] | None = None) -> None:
+                 validator: Callable[[Any], Any] | None = None, data: bool = True) -> None:
         self.kind = kind  # str, int, float, bool, duration, list, map, any
         self.default = default
         self.required = required
-        self.secret = secret
+        self.secret = secret  # never shown, never part of a cache key
+        # False for settings that change how data is fetched (credentials, retries, timeouts,
+        # freshness), not what it is: they stay out of a provider's cache fingerprint, so editing
+        # them never re-fetches days already cached.
+        self.data = data
         self.choices = choices
         self.items = items  # kind of list items
         self.help = help
@@ -159,21 +163,25 @@ def check(values: Mapping[str, Any] | None, fields: Mapping[str, Field], path: s
             out[key] = spec.default() if callable(spec.default) else spec.default
             continue
         raw = values[key]
+        shown = "a value that is not shown (a secret)" if spec.secret else _describe(raw)
         try:
             value = _convert(spec.kind, raw)
         except ValueError:
-            raise ConfigError(f"{where}: expected {_KIND_WORDS[spec.kind]}, got {_describe(raw)}") from None
+            raise ConfigError(f"{where}: expected {_KIND_WORDS[spec.kind]}, got {shown}") from None
         if spec.items and isinstance(value, list):
             try:
                 value = [_convert(spec.items, item) for item in value]
             except ValueError:
                 raise ConfigError(f"{where}: expected a list of {spec.items} values") from None
         if spec.choices is not None and value not in spec.choices:
-            raise ConfigError(f"{where}: expected one of {', '.join(spec.choices)}, got {_describe(raw)}")
+            raise ConfigError(f"{where}: expected one of {', '.join(spec.choices)}, got {shown}")
         if spec.validator is not None:
             try:
                 value = spec.validator(value)
             except ValueError as exc:
-                raise ConfigError(f"{where}: {exc}") from None
+                message = str(exc)
+                if spec.secret and isinstance(value, str) and value:  # a validator may quote what it got
+                    message = message.replace(value, "***").replace(repr(value), "'***'")
+                raise ConfigError(f"{where}: {message}") from None
         out[key] = value
     return out

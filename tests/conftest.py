@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -43,6 +44,15 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
+@pytest.fixture(autouse=True)
+def forget_secrets():
+    """Secrets a config registered for masking (``costctl.redact``) do not outlive the test."""
+    yield
+    from costctl import redact
+
+    redact.forget_all()
+
+
 def shared_data() -> Path:
     """The public samples beside the repo; a missing folder fails in CI and skips elsewhere."""
     import os
@@ -66,7 +76,8 @@ def fake_plugin(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: costctl-fakeprov\nVersion: 0.1\n")
     (info / "entry_points.txt").write_text("[costctl.providers]\nfake = costctl_fakeprov:FakeProvider\n")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    # This checkout's costctl too: without it a subprocess imports whichever costctl is installed.
+    monkeypatch.setenv("PYTHONPATH", f"{site}{os.pathsep}{REPO}")
     registry.available.cache_clear()
     registry.load.cache_clear()
     yield site

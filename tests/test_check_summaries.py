@@ -15,6 +15,7 @@ from costctl import loader
 from costctl.cache import CostCache
 from costctl.config import default_cache_dir
 from costctl.daysummary import summarize
+from costctl.duck import connect
 from costctl.records import Block
 
 DAY = 86400
@@ -33,6 +34,14 @@ def _block(rows: list[tuple[date, str, str, str, float, float]]) -> Block:
     return block
 
 
+def _store(cache: CostCache, source: str, fingerprint: str, start: date, end: date, block: Block) -> None:
+    """Store a block the way the loader stores a provider's answer (as an Arrow table in DuckDB)."""
+    from costctl.duck import connect
+    from costctl.query import Dataset
+
+    cache.store(connect(), Dataset.from_frame(block.to_frame()).sql(), source, fingerprint, start, end)
+
+
 def _demo_cache() -> CostCache:
     return CostCache(default_cache_dir(os.environ))
 
@@ -42,16 +51,16 @@ def test_store_keeps_one_summary_per_day_grouped_by_month(tmp_path) -> None:
     d1, d2, d3 = date(2026, 10, 31), date(2026, 11, 1), date(2026, 11, 2)
     block = _block([(d1, "USD", "a", "S3", 1.0, 0.5), (d1, "USD", "a", "S3", 2.0, 1.5),
                     (d1, "USD", "b", "EC2", 4.0, 4.0), (d2, "EUR", "a", "S3", 3.0, 3.0)])
-    cache.store("p", "fp", d1, d3 + timedelta(days=1), block)
+    _store(cache, "p", "fp", d1, d3 + timedelta(days=1), block)
     got = cache.summaries("p", "fp", [d1, d2, d3, d3 + timedelta(days=1)])
     assert got[d1] == {"fetched_at": 1000.0, "rows": 3, "end": got[d1]["end"],
-                       "sums": [("USD", "a", "name-a", "S3", 3.0, 2.0), ("USD", "b", "name-b", "EC2", 4.0, 4.0)]}
+                       "sums": [["USD", "a", "name-a", "S3", 3.0, 2.0], ["USD", "b", "name-b", "EC2", 4.0, 4.0]]}
     assert got[d1]["end"] == int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())
-    assert got[d2]["sums"] == [("EUR", "a", "name-a", "S3", 3.0, 3.0)]
+    assert got[d2]["sums"] == [["EUR", "a", "name-a", "S3", 3.0, 3.0]]
     assert got[d3] == {"fetched_at": 1000.0, "rows": 0, "end": None, "sums": []}  # an empty day is a known 0
     assert got[d3 + timedelta(days=1)] is None  # never stored
     keys = sorted(k for k in cache._db.iterkeys() if k.startswith("sum:"))
-    assert keys == ["sum:1:p:fp:2026-10", "sum:1:p:fp:2026-11"]
+    assert keys == ["sum:2:p:fp:2026-10", "sum:2:p:fp:2026-11"]
 
 
 def test_summarize_matches_the_rows() -> None:
@@ -66,37 +75,40 @@ def test_a_restored_range_replaces_its_summaries_and_backfill_keeps_newer_ones(t
     now = [1000.0]
     cache = CostCache(tmp_path, clock=lambda: now[0])
     day = date(2026, 11, 1)
-    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
     read_before = cache.lookup("p", "fp", [day])  # a reader that looked before the restatement
     now[0] = 2000.0
-    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
-    assert cache.summaries("p", "fp", [day])[day]["sums"] == [("USD", "a", "name-a", "S3", 7.0, 7.0)]
-    assert cache.backfill_summaries("p", "fp", read_before) == 0  # the day changed since: left alone
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
+    assert cache.summaries("p", "fp", [day])[day]["sums"] == [["USD", "a", "name-a", "S3", 7.0, 7.0]]
+    assert cache.backfill_summaries(connect(), "p", "fp", read_before) == 0  # the day changed since: left alone
     assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 2000.0
-    assert cache.backfill_summaries("p", "fp", cache.lookup("p", "fp", [day])) == 0  # in step: nothing to do
+    assert cache.backfill_summaries(connect(), "p", "fp", cache.lookup("p", "fp", [day])) == 0  # in step
 
 
 def test_a_summary_that_disagrees_with_its_rows_is_rebuilt(tmp_path) -> None:
-    """Rows rewritten without their summary (an older costctl sharing the cache directory)."""
-    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    """Rows rewritten without their summary (a write whose summary was lost or evicted)."""
+    now = [1000.0]
+    cache = CostCache(tmp_path, clock=lambda: now[0])
     day = date(2026, 11, 1)
-    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
-    cache._db.set(cache._day_key("p", "fp", day),
-                  {"fetched_at": 2000.0, "columns": _block([(day, "USD", "a", "S3", 7.0, 7.0)]).columns})
-    assert cache.summaries("p", "fp", [day])[day]["sums"][0][4:] == (1.0, 1.0)  # stale
-    assert cache.backfill_summaries("p", "fp", cache.lookup("p", "fp", [day])) == 1
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    old_month = cache._db.get(cache._summary_key("p", "fp", "2026-11"))
+    now[0] = 2000.0
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
+    cache._db.set(cache._summary_key("p", "fp", "2026-11"), old_month)
+    assert cache.summaries("p", "fp", [day])[day]["sums"][0][4:] == [1.0, 1.0]  # stale
+    assert cache.backfill_summaries(connect(), "p", "fp", cache.lookup("p", "fp", [day])) == 1
     got = cache.summaries("p", "fp", [day])[day]
-    assert got["fetched_at"] == 2000.0 and got["sums"] == [("USD", "a", "name-a", "S3", 7.0, 7.0)]
+    assert got["fetched_at"] == 2000.0 and got["sums"] == [["USD", "a", "name-a", "S3", 7.0, 7.0]]
 
 
 def test_a_backfill_never_brings_back_a_cleared_day(tmp_path) -> None:
     cache = CostCache(tmp_path, clock=lambda: 1000.0)
     day = date(2026, 11, 1)
-    cache.store("p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
     cache._db.delete(cache._summary_key("p", "fp", "2026-11"))
     entries = cache.lookup("p", "fp", [day])  # read, then `cache clear` runs before the backfill
     cache.clear("p")
-    assert cache.backfill_summaries("p", "fp", entries) == 0
+    assert cache.backfill_summaries(connect(), "p", "fp", entries) == 0
     assert cache.summaries("p", "fp", [day])[day] is None
     assert cache.lookup("p", "fp", [day])[day] is None
 
@@ -114,11 +126,14 @@ def test_a_run_that_fetches_heals_the_summaries_of_the_days_it_did_not_fetch(run
     assert ", fetched 20" in run("--demo", "-v", "costs", "--days", "40").stderr
     cache = _demo_cache()
     try:
-        assert sorted(k for k in cache._db.iterkeys() if k.startswith("sum:")) == summary_keys
+        window = {date.today() - timedelta(days=i) for i in range(1, 41)}
+        months = {d.isoformat()[:7] for d in window}
+        assert {k for k in summary_keys if k[-7:] in months} <= set(cache._db.iterkeys())
         cached_days = [cache._parse_day_key(k) for k in cache._db.iterkeys() if k.startswith("day:")]
-        assert len(cached_days) > 100
-        for source, fingerprint, day in cached_days:  # every cached day has its summary again
-            assert cache.summaries(source, fingerprint, [day])[day] is not None, (source, day)
+        assert len(cached_days) > 100  # the export files were read whole: every day they hold is cached
+        for source, fingerprint, day in cached_days:  # every day read has its summary again
+            if day in window:
+                assert cache.summaries(source, fingerprint, [day])[day] is not None, (source, day)
     finally:
         cache.close()
 
@@ -174,7 +189,8 @@ def test_missing_summaries_are_rebuilt_from_the_rows(run, monkeypatch) -> None:
         cache._db.delete(key)
     healing = run("--demo", "check", "--period", "mtd")
     assert (healing.exit_code, healing.stdout) == (cold.exit_code, cold.stdout)
-    assert sorted(k for k in cache._db.iterkeys() if k.startswith("sum:")) == sorted(summary_keys)
+    month = f"{date.today() - timedelta(days=1):%Y-%m}"  # the window the check read
+    assert {k for k in summary_keys if k.endswith(month)} <= set(cache._db.iterkeys())
     monkeypatch.setattr(CostCache, "lookup", lambda *a, **k: pytest.fail("read rows after the backfill"))
     assert run("--demo", "check", "--period", "mtd").stdout == cold.stdout
 
@@ -203,19 +219,22 @@ def test_refresh_and_no_cache_skip_the_summaries(run) -> None:
 def test_a_backfill_that_cannot_write_changes_nothing(tmp_path, monkeypatch) -> None:
     import sqlite3
 
-    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    cache = CostCache(tmp_path, clock=lambda: 900.0)
     day = date(2026, 11, 1)
-    entry = {"fetched_at": 900.0, "columns": _block([(day, "USD", "a", "S3", 1.0, 1.0)]).columns}
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    entry = cache.lookup("p", "fp", [day])[day]
+    cache._db.delete(cache._summary_key("p", "fp", "2026-11"))
 
     def busy(*args, **kwargs):
         raise sqlite3.OperationalError("database is locked")
 
     monkeypatch.setattr(CostCache, "_merge_summaries", busy)
-    assert cache.backfill_summaries("p", "fp", {day: entry, day + timedelta(days=1): None}) == 0
+    assert cache.backfill_summaries(connect(), "p", "fp", {day: entry, day + timedelta(days=1): None}) == 0
     monkeypatch.undo()
-    assert cache.backfill_summaries("p", "fp", {day: entry}) == 0  # not a cached day: nothing to summarize
-    cache._db.set(cache._day_key("p", "fp", day), entry)
-    assert cache.backfill_summaries("p", "fp", {day: entry}) == 1
+    assert cache.summaries("p", "fp", [day])[day] is None
+    other = dict(entry, fetched_at=800.0)  # an entry read before a re-fetch: not the cached day any more
+    assert cache.backfill_summaries(connect(), "p", "fp", {day: other}) == 0
+    assert cache.backfill_summaries(connect(), "p", "fp", {day: entry}) == 1
     assert cache.summaries("p", "fp", [day])[day]["fetched_at"] == 900.0
 
 

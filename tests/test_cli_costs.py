@@ -181,14 +181,14 @@ def test_an_unwritable_output_is_one_line_and_leaves_nothing_behind(run, tmp_pat
     for target in (tmp_path / "missing" / "report.csv", tmp_path / "taken.csv"):
         result = run("--demo", "costs", "--days", "2", "--format", "csv", "--output", str(target))
         assert result.exit_code != 0 and result.stdout == ""
-        assert ("cannot write" in result.stderr and "choose another --output" in result.stderr) \
+        assert ("cannot write" in result.stderr and "create its directory or choose another path" in result.stderr) \
             or "is a directory" in result.stderr
         assert str(target) in result.stderr
         assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.csv"]  # no temp file left behind
 
 
-def test_output_keeps_a_symlink_and_writes_devices_in_place(run, tmp_path):
+def test_output_keeps_a_followed_symlink_and_writes_devices_in_place(run, tmp_path):
     import os
     import stat
     import threading
@@ -197,7 +197,10 @@ def test_output_keeps_a_symlink_and_writes_devices_in_place(run, tmp_path):
     real.write_text("old")
     link = tmp_path / "link.csv"
     link.symlink_to(real)
-    assert run("--demo", "costs", "--days", "2", "--format", "csv", "-o", str(link)).exit_code == 0
+    refused = run("--demo", "costs", "--days", "2", "--format", "csv", "-o", str(link))
+    assert refused.exit_code == 1 and "is a symbolic link" in refused.stderr and real.read_text() == "old"
+    assert run("--demo", "costs", "--days", "2", "--format", "csv", "-o", str(link),
+               "--follow-symlinks").exit_code == 0
     assert link.is_symlink() and real.read_text().startswith("date,cost,currency\n")
 
     null_before = os.stat("/dev/null")

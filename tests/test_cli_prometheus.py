@@ -163,17 +163,21 @@ def test_an_unwritable_textfile_is_one_line_naming_the_fix(run, fake_config, tmp
         result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "-o", str(out))
         assert result.exit_code == 1
         assert result.stderr.startswith(f"costctl: error: cannot write {out}: ")
-        assert "create the directory or point --output at" in result.stderr
+        assert "create its directory or choose another path" in result.stderr or "it is a directory" in result.stderr
         assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("taken")) == ["taken.prom"]
 
 
-def test_a_symlinked_textfile_keeps_its_link(run, fake_config, tmp_path) -> None:
+def test_a_symlinked_textfile_is_refused_unless_followed_and_then_keeps_its_link(run, fake_config, tmp_path) -> None:
     real = tmp_path / "real.prom"
     real.write_text("# old\n")
     link = tmp_path / "costctl.prom"
     link.symlink_to(real)
     result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "-o", str(link))
+    assert result.exit_code == 1 and "is a symbolic link" in result.stderr and "--follow-symlinks" in result.stderr
+    assert real.read_text() == "# old\n" and len(result.stderr.splitlines()) == 1
+    result = run("--config", str(fake_config()), "export-prometheus", "--as-of", AS_OF, "-o", str(link),
+                 "--follow-symlinks")
     assert result.exit_code == 0, result.stderr
     assert link.is_symlink() and "costctl_up" in real.read_text()
 
@@ -204,8 +208,8 @@ def test_a_failing_provider_is_up_0_and_the_others_still_export(run, fake_config
     (["--pushgateway", "http://[::1"], "--pushgateway: 'http://[::1' is not a valid URL"),
     (["--pushgateway", "localhost:9091"], "--pushgateway: expected an http(s) URL"),
     (["--pushgateway", "http://pg:x"], "is not a valid URL"),
-    (["-t", "nan"], "--timeout: expected more than 0 and at most 3600 seconds, got nan"),
-    (["-t", "0"], "--timeout: expected more than 0"),
+    (["-t", "nan"], "--timeout: expected 0 (none) to 86400 seconds, got nan"),
+    (["-t", "-1"], "--timeout: expected 0 (none) to 86400 seconds, got -1"),
 ])
 def test_bad_options_are_usage_errors(run, fake_config, args, message) -> None:
     result = run("--config", str(fake_config()), "export-prometheus", *args)

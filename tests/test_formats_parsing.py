@@ -6,12 +6,9 @@ import pandas as pd
 import pytest
 
 from costctl.errors import ExportFormatError
-from costctl.formats import detect_format, map_frame
-from costctl.formats.aws_cur import effective_cost
-from costctl.formats.azure import split_costs
+from costctl.formats import detect_format, map_frame, parse_export
 from costctl.formats.categories import service_category
 from costctl.formats.common import parse_tags, timestamps
-from costctl.formats.gcp import credit_total
 from costctl.formats.periods import split_daily
 
 
@@ -34,7 +31,7 @@ def test_detect_format_recognizes_each_signature(columns, expected):
 
 
 def test_detect_format_refuses_unknown_columns_listing_the_signatures():
-    with pytest.raises(ExportFormatError, match="looked for FOCUS .*AWS CUR .*Azure .*GCP"):
+    with pytest.raises(ExportFormatError, match="costctl reads FOCUS .*AWS CUR .*Azure .*GCP"):
         detect_format(["amount", "day"])
 
 
@@ -114,8 +111,18 @@ def test_split_daily_leaves_daily_and_hourly_rows_alone():
     pd.testing.assert_frame_equal(split_daily(frame), frame)
 
 
+def cur_rows(columns: dict[str, list[str]]) -> pd.DataFrame:
+    """A legacy CUR with one hourly row per list entry, parsed through the SQL mapper, in file order."""
+    n = len(next(iter(columns.values())))
+    raw = pd.DataFrame({"lineItem/LineItemDescription": [str(i) for i in range(n)],
+                        "lineItem/UsageStartDate": "2024-01-01T00:00:00Z",
+                        "lineItem/UsageEndDate": "2024-01-01T01:00:00Z", **columns})
+    frame = parse_export(raw.to_csv(index=False).encode(), "cur.csv")
+    return frame.sort_values("ChargeDescription", key=lambda s: s.astype(int)).reset_index(drop=True)
+
+
 def test_cur_effective_cost_follows_the_aws_amortization_rules():
-    raw = pd.DataFrame({
+    frame = cur_rows({
         "lineItem/LineItemType": ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "RIFee",
                                   "SavingsPlanRecurringFee", "SavingsPlanNegation", "Fee", "Fee", "Tax"],
         "lineItem/UnblendedCost": ["1", "2", "3", "40", "50", "-3", "100", "7", "0.5"],
@@ -127,16 +134,12 @@ def test_cur_effective_cost_follows_the_aws_amortization_rules():
         "savingsPlan/TotalCommitmentToDate": ["", "", "", "", "50", "", "", "", ""],
         "savingsPlan/UsedCommitment": ["", "", "", "", "45", "", "", "", ""],
     })
-    types = raw["lineItem/LineItemType"].astype("string")
-    unblended = pd.to_numeric(raw["lineItem/UnblendedCost"])
-    result = effective_cost(raw, types, unblended, "cur.csv")
-    assert list(result) == pytest.approx([1, 1.2, 2.5, 5, 5, 0, 0, 7, 0.5])
+    assert list(frame["EffectiveCost"]) == pytest.approx([1, 1.2, 2.5, 5, 5, 0, 0, 7, 0.5])
 
 
 def test_cur_without_amortization_columns_uses_unblended_cost():
-    raw = pd.DataFrame({"lineItem/LineItemType": ["RIFee"], "lineItem/UnblendedCost": ["40"]})
-    result = effective_cost(raw, raw["lineItem/LineItemType"], pd.Series([40.0]), "cur.csv")
-    assert list(result) == [40.0]
+    frame = cur_rows({"lineItem/LineItemType": ["RIFee"], "lineItem/UnblendedCost": ["40"]})
+    assert list(frame["EffectiveCost"]) == [40.0]
 
 
 def test_cur_line_item_types_map_to_focus_charge_categories():
@@ -155,12 +158,14 @@ def test_cur_line_item_types_map_to_focus_charge_categories():
 
 
 def test_azure_costs_are_split_between_billed_and_effective_by_commitment():
-    cost = pd.Series([10.0, 3.0, 2.0, 1.0])
-    charge = pd.Series(["Purchase", "Usage", "Usage", "UnusedReservation"], dtype="string")
-    model = pd.Series(["Reservation", "Reservation", "OnDemand", "Reservation"], dtype="string")
-    billed, effective = split_costs(cost, charge, model)
-    assert list(billed) == [10.0, 0.0, 2.0, 0.0]
-    assert list(effective) == [0.0, 3.0, 2.0, 1.0]
+    data = (b"Date,MeterCategory,SubscriptionId,Cost,BillingCurrency,ChargeType,PricingModel\n"
+            b"2024-01-01,Virtual Machines,s1,10,USD,Purchase,Reservation\n"
+            b"2024-01-01,Virtual Machines,s1,3,USD,Usage,Reservation\n"
+            b"2024-01-01,Virtual Machines,s1,2,USD,Usage,OnDemand\n"
+            b"2024-01-01,Virtual Machines,s1,1,USD,UnusedReservation,Reservation\n")
+    frame = parse_export(data, "azure.csv")
+    assert list(frame["BilledCost"]) == [10.0, 0.0, 2.0, 0.0]
+    assert list(frame["EffectiveCost"]) == [0.0, 3.0, 2.0, 1.0]
 
 
 def test_azure_mca_export_with_lowercase_names_maps_region_and_category():
@@ -190,11 +195,32 @@ def test_focus_1_3_service_provider_name_fills_provider_name():
     assert frame["Tags"].iloc[0] == {"a": "b"}
 
 
-def test_gcp_credits_are_summed_from_literal_json_and_lists():
-    assert credit_total("[{'amount': -1.5, 'name': None}, {'amount': -0.5}]") == -2.0
-    assert credit_total('[{"amount": -1.0}]') == -1.0
-    assert credit_total([{"amount": -3}]) == -3.0
-    assert credit_total("[]") == 0.0
+GCP_CSV_HEADER = b"usage_start_time,usage_end_time,cost,currency,credits\n"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        (b"\"[{'amount': -1.5, 'name': None}, {'amount': -0.5}]\"", -2.0),
+        (b'"[{""amount"": -1.0}]"', -1.0),
+        (b"[]", 0.0),
+        (b"", 0.0),
+        (b"\"[{'name': \"\"Bob's credit\"\", 'amount': -2.25}]\"", -2.25),  # literal with quotes: the UDF
+        (b"\"[{'amount': '-3'}, {'amount': None}, {'amount': ''}]\"", -3.0),
+        (b"\"[{'name': 'None of them', 'amount': -4}]\"", -4.0),
+        (b'"{""amount"": 1}"', 0.0),  # a record, not a list: no credits
+    ],
+)
+def test_gcp_credits_are_summed_from_literal_and_json_text(cell, expected):
+    data = GCP_CSV_HEADER + b"2020-11-01T00:00:00Z,2020-11-01T01:00:00Z,10.0,USD," + cell + b"\n"
+    frame = parse_export(data, "gcp.csv")
+    assert frame["BilledCost"].iloc[0] == pytest.approx(10.0 + expected)
+
+
+def test_gcp_credits_are_summed_from_a_real_list():
+    data = b'{"usage_start_time": "2020-11-01T00:00:00Z", "usage_end_time": "2020-11-01T01:00:00Z", "cost": 5, ' \
+           b'"currency": "USD", "credits": [{"amount": -3}, {"name": "no amount"}]}\n'
+    assert parse_export(data, "gcp.jsonl")["BilledCost"].iloc[0] == pytest.approx(2.0)
 
 
 def test_gcp_tax_cost_type_and_labels_over_project_labels():

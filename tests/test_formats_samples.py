@@ -121,10 +121,10 @@ AZURE_FILES = {
 
 
 def azure_commitment(row: dict[str, str]) -> str | None:
-    """'usage' for commitment-covered usage, 'purchase' for the commitment purchase, else None."""
+    """'usage' for commitment-covered usage, 'purchase' for the commitment purchase or refund, else None."""
     if row.get("PricingModel", "") not in ("Reservation", "SavingsPlan"):
         return None
-    return "purchase" if row.get("ChargeType") == "Purchase" else "usage"
+    return "purchase" if row.get("ChargeType") in ("Purchase", "Refund") else "usage"
 
 
 @pytest.mark.parametrize(("name", "cost_column"), sorted(AZURE_FILES.items()))

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from costctl.filters import Filters
+
 KINDS = ("spike", "drop", "level_shift", "new")
 SENSITIVITIES = ("low", "medium", "high")
 NEW_MIN_QUIET_DAYS = 7  # a group is new only if the data shows at least a week without it
@@ -97,6 +99,18 @@ def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) ->
     """Stable id of (day, group): the same anomaly keeps its id across runs and methods."""
     text = json.dumps([day.isoformat(), sorted(group.items()), currency], sort_keys=True)
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+
+
+def frame_columns(keys: list[str], filters: Filters | None = None) -> tuple[list[str], list[str]]:
+    """(record columns, tag keys) detection reads: the group keys, the keys its explanations
+    drill into, and the columns of the row filters applied to its frame."""
+    from costctl.query import columns_for
+
+    columns, tag_keys = columns_for([*keys, *drill_keys(keys)])
+    if filters:
+        columns += ["SubAccountId", "SubAccountName", "ServiceName", "RegionId"]
+        tag_keys += [k for k, _v in filters.tags]
+    return list(dict.fromkeys(columns)), list(dict.fromkeys(tag_keys))
 
 
 def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: date, end: date,

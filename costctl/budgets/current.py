@@ -17,6 +17,8 @@ from costctl.errors import UsageError
 
 if TYPE_CHECKING:
     from costctl.context import Env
+    from costctl.query import Dataset
+    from costctl.records import Block
 
 
 @dataclass
@@ -41,5 +43,13 @@ def current_statuses(env: Env, specs: list[BudgetSpec], providers: tuple[str, ..
     else:
         data, statuses = loader.load(env, loader.select_sources(env, providers), start, end, tolerate_errors=True)
         failed = [s.error or f"{s.name}: refresh failed" for s in statuses if not s.ok]  # errors name the source
-    statuses_, other = evaluate_all(data.block(), specs, today)
+    statuses_, other = evaluate_all(budget_rows(data, specs), specs, today)
     return Current(statuses_, failed, other)
+
+
+def budget_rows(data: Dataset, specs: list[BudgetSpec]) -> Block:
+    """The rows budgets read: daily sums over only the columns their scopes name."""
+    from costctl.budgets.scope import columns_of
+
+    columns, tag_keys = columns_of(spec.scope for spec in specs)
+    return data.block(columns, tag_keys)

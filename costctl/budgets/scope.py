@@ -80,6 +80,19 @@ def _values(row: Mapping[str, Any], key: str) -> set[str]:
     return {v.lower() if isinstance(v, str) else "" for v in (row.get(c) for c in columns)}
 
 
+def columns_of(scopes: Iterable[Scope]) -> tuple[list[str], list[str]]:
+    """(record columns, tag keys) that matching these scopes reads: what a rollup must keep."""
+    columns: list[str] = []
+    tags: list[str] = []
+    for scope in scopes:
+        for key, _values in scope.conditions:
+            if key.startswith("tag:"):
+                tags.append(key[4:])
+            else:
+                columns += list(_ALIASES.get(key, (GROUP_KEYS[key],)))
+    return list(dict.fromkeys(columns)), list(dict.fromkeys(tags))
+
+
 def any_matches(scopes: Iterable[Scope], row: Mapping[str, Any]) -> bool:
     """Whether any of several scopes selects the row (``--shared A --shared B`` means A or B)."""
     return any(scope.matches(row) for scope in scopes)

@@ -142,7 +142,8 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     else:
         lo, hi = _window(env, None, days, month, start, end, cfg["days"])
         loaded = load_dataset(env, providers=providers, files=(), start=lo - timedelta(days=history), end=hi)
-    frame = loaded.data.frame()
+    columns, tag_keys = core.frame_columns(settings.keys, filters)
+    frame = loaded.data.frame(columns, tag_keys)
     # The newest day of each source, before filters: later days are not reported yet, not zero.
     reported = core.reported_through(frame)
     found = core.detect(filters.apply_frame(frame), settings, lo - timedelta(days=history), lo, hi, reported)

@@ -69,7 +69,9 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
     specs = list(configured_budgets(env, names).values())
     start, end = load_window(specs, today)
     loaded = load_dataset(env, providers=providers, files=files, start=start, end=end)
-    statuses, other_currency = evaluate_all(loaded.data.block(), specs, today)
+    from costctl.budgets.current import budget_rows
+
+    statuses, other_currency = evaluate_all(budget_rows(loaded.data, specs), specs, today)
     for spec in specs:
         if other_currency.get(spec.name):
             env.info(f"warning: budget {spec.name}: {other_currency[spec.name]:,.2f} in scope is billed in another "

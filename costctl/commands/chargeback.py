@@ -78,7 +78,13 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
     filters = Filters.from_options(accounts, services, regions, tags)
     loaded = load_dataset(env, providers=providers, files=files, start=start, end=end, filters=filters)
     metric = metric or env.config.defaults["metric"]
-    results = from_block(loaded.data.block(), key=keys[0], shared=scopes, metric=metric, split=split,
+    from costctl.budgets.scope import columns_of
+    from costctl.query import columns_for
+
+    columns, tag_keys = columns_for(keys)
+    more_columns, more_tags = columns_of(scopes)
+    block = loaded.data.block([*columns, *more_columns], [*tag_keys, *more_tags])
+    results = from_block(block, key=keys[0], shared=scopes, metric=metric, split=split,
                          untagged=untagged)
 
     rows, footer, notes = [], [], []

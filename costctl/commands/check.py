@@ -101,7 +101,12 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
     except Exception as exc:
         if env.debug:
             raise
-        code = _answer(env, State.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
+        from costctl.oserrors import describe, errno_of
+
+        if errno_of(exc) is not None:  # disk full, read-only: say so, not "internal error"
+            code = _answer(env, State.UNKNOWN, describe(exc))
+        else:
+            code = _answer(env, State.UNKNOWN, f"internal error: {type(exc).__name__}: {exc}")
     state = State(code)
     if state is not State.OK:
         click.get_current_context().exit(int(state))
@@ -162,7 +167,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
         raise UsageError(f"--max-age: expected a duration like 36h, 90m or 2d, got {max_age!r}") from None
     if top is not None and top < 0:
         raise UsageError(f"--top: expected 0 or more, got {top}")
-    limit = timeout if timeout is not None else settings.get("timeout", 30.0)
+    given = click.get_current_context().meta.get("costctl.timeout")  # the global --timeout
+    limit = timeout if timeout is not None else given if given is not None else settings.get("timeout", 30.0)
     if not 0 <= limit <= 86400:  # also NaN and infinity
         raise UsageError(f"--timeout: expected 0 (none) to 86400 seconds, got {limit:g}")
     apply_as_of(env, as_of)

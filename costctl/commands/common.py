@@ -17,7 +17,8 @@ import click
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
-from costctl.loader import Dataset, SourceStatus
+from costctl.loader import SourceStatus
+from costctl.query import Dataset
 from costctl.values import Value
 
 pass_env = click.make_pass_decorator(Env)
@@ -38,7 +39,8 @@ def output_options(default: str = "table") -> Callable[[F], F]:
         click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=default,
                      show_default=True, help="Output format: table for people, json/csv for tools."),
         click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
-                     help="Write the data to FILE instead of stdout."),
+                     help="Write the data to FILE instead of stdout (atomically; an existing file keeps its mode)."),
+        follow_symlinks_option,
     )
 
 
@@ -74,15 +76,35 @@ def apply_as_of(env: Env, as_of: str | None) -> None:
 
 
 class Loaded(Value):
-    """Records plus the range they cover and how each source went."""
+    """Records plus the range they cover and how each source went.
 
-    __slots__ = ("data", "start", "end", "statuses")
+    With ``--file`` and no range, the range is the files' span, known once the first query has
+    read them (``base``: the unfiltered records), so a report reads its file once.
+    """
 
-    def __init__(self, data: Dataset, start: date, end: date, statuses: list[SourceStatus]) -> None:
+    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback")
+
+    def __init__(self, data: Dataset, start: date | None, end: date | None, statuses: list[SourceStatus],
+                 base: Dataset | None = None, fallback: date | None = None) -> None:
         self.data = data
-        self.start = start
-        self.end = end  # exclusive
+        self._start = start
+        self._end = end  # exclusive
         self.statuses = statuses
+        self.base = base
+        self._fallback = fallback
+
+    def _span(self) -> tuple[date, date]:
+        span = self.base.span() if self.base is not None else None
+        today = self._fallback or date.today()
+        return span if span is not None else (today, today)
+
+    @property
+    def start(self) -> date:
+        return self._start if self._start is not None else self._span()[0]
+
+    @property
+    def end(self) -> date:
+        return self._end if self._end is not None else self._span()[1]
 
 
 def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], start: date | None,
@@ -96,19 +118,14 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
     if files:
         if providers:
             raise UsageError("--file and --provider cannot be combined")
-        data, first, last = loader.load_files(files, start, end)
-        if start is None or end is None:
-            start, end = first or env.today(), last or env.today()
-        statuses: list[SourceStatus] = []
-    else:
-        if start is None or end is None:
-            raise UsageError("a date range is required")
-        names = loader.select_sources(env, providers)
-        data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
-    if filters:
-        data = Dataset(frame=filters.apply_frame(data.frame())) if files else Dataset(
-            block=filters.apply_block(data.block()))
-    return Loaded(data=data, start=start, end=end, statuses=statuses)
+        base = loader.open_files(files)
+        data = base.between(start, end) if start is not None and end is not None else base
+        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today())
+    if start is None or end is None:
+        raise UsageError("a date range is required")
+    names = loader.select_sources(env, providers)
+    data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
+    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses)
 
 
 def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], days: int | None,
@@ -124,53 +141,35 @@ def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, 
     return load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
 
 
+FOLLOW_SYMLINKS = "costctl.follow_symlinks"
+
+
+def _remember_follow(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    ctx.meta[FOLLOW_SYMLINKS] = value
+    return value
+
+
+follow_symlinks_option = click.option(
+    "--follow-symlinks", is_flag=True, expose_value=False, callback=_remember_follow,
+    help="Let --output name a symbolic link and replace the file it points to (refused by default: a link "
+         "planted in a shared directory could otherwise make costctl replace any file).")
+
+
 @contextlib.contextmanager
-def output_stream(env: Env, output: str | None) -> Iterator[IO[str]]:
+def output_stream(env: Env, output: str | None, follow_symlinks: bool | None = None) -> Iterator[IO[str]]:
     """stdout, or the ``--output`` file (written whole only when rendering succeeded).
 
-    A regular file is replaced atomically (temp file, then rename); a symlink's target is the
-    file replaced, so the link stays. A device or pipe (``/dev/stdout``, a FIFO a reader waits on)
-    is written in place: renaming over it would replace ``/dev/null`` with a file.
+    A regular file is replaced atomically through ``costctl.output.atomic`` (no write through a
+    final-component symlink unless ``--follow-symlinks``; the existing file's mode kept); a device
+    or FIFO (``/dev/stdout``, a pipe a reader waits on) is written in place.
     """
     if output is None:
         yield env.stdout
         return
-    import os
-    import stat
-    import tempfile
+    from costctl.output import atomic
 
-    def cannot_write(exc: OSError) -> click.ClickException:
-        return click.ClickException(f"cannot write {output}: {exc.strerror or exc}; "
-                                    "create its directory or choose another --output path")
-
-    target = os.path.realpath(output)
-    try:
-        mode = os.stat(target).st_mode
-    except OSError:  # absent (the usual case), or unreadable: the atomic path reports it
-        mode = 0
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
-        try:
-            fh = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
-        except OSError as exc:
-            raise cannot_write(exc) from None
-        with fh:
-            yield fh
-        return
-
-    directory = os.path.dirname(target)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".costctl-", suffix=".tmp")
-    except OSError as exc:  # no such directory, permission denied
-        raise cannot_write(exc) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            yield fh
-        try:
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except OSError as exc:  # e.g. a directory of that name in the way
-            raise cannot_write(exc) from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    if follow_symlinks is None:
+        ctx = click.get_current_context(silent=True)
+        follow_symlinks = bool(ctx and ctx.meta.get(FOLLOW_SYMLINKS))
+    with atomic.replace(output, follow_symlinks=follow_symlinks) as fh:
+        yield fh

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -66,12 +67,12 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
                                   start=(first - timedelta(days=report.INVOICE_MARGIN_DAYS)).isoformat(),
                                   end=(after + timedelta(days=report.INVOICE_MARGIN_DAYS - 1)).isoformat(),
                                   filters=filters)
-        frame = loaded.data.frame()
+        frame = _rollup(loaded, keys)
         frame = frame.loc[(report.invoice_months(frame) == month).to_numpy()].reset_index(drop=True)
     else:
         loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
                                   end=end, filters=filters)
-        frame = loaded.data.frame()
+        frame = _rollup(loaded, keys)
     result = report.build(frame, group_by=keys, granularity=granularity,
                           metric=metric or env.config.defaults["metric"], top=top, month_basis=basis)
 
@@ -85,3 +86,11 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     title = f"Costs {loaded.start} .. {loaded.end - timedelta(days=1)} ({metric or env.config.defaults['metric']})"
     with output_stream(env, output) as stream:
         render(result.rows, columns, fmt, stream, title=title, footer=footer)
+
+
+def _rollup(loaded: Any, keys: list[str]) -> Any:
+    """Daily sums over the report's group keys (and the invoice month), as a small frame."""
+    from costctl.query import columns_for
+
+    columns, tag_keys = columns_for(keys)
+    return loaded.data.frame([*columns, "BillingPeriodStart"], tag_keys)

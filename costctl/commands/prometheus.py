@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from costctl import deadline
 from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
 from costctl.context import Env
 from costctl.errors import UsageError
@@ -22,6 +23,8 @@ from costctl.filters import Filters
 
 if TYPE_CHECKING:
     from costctl.monitoring.snapshot import BudgetFigures
+
+PUSH_TIMEOUT = 30.0  # seconds one Pushgateway request may wait (less when the deadline leaves less)
 
 
 def _grouping(values: tuple[str, ...]) -> dict[str, str]:
@@ -61,18 +64,24 @@ def _pushgateway_url(url: str) -> str:
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
               help="billed or effective (amortized) cost (default from config: effective).")
 @click.option("--output", "-o", "output", metavar="PATH", default=None,
-              help="Write a node_exporter textfile (atomically, mode 0644); the name must end in .prom.")
+              help="Write a node_exporter textfile (atomically; a new file is 0644, an existing one keeps its "
+                   "mode); the name must end in .prom.")
+@click.option("--follow-symlinks", is_flag=True,
+              help="Let --output name a symbolic link and replace the file it points to (refused by default).")
 @click.option("--pushgateway", metavar="URL", default=None, help="Push the same metrics to this Pushgateway.")
 @click.option("--job", default=None, help="Pushgateway job name (default from config: costctl).")
 @click.option("--grouping", multiple=True, metavar="KEY=VALUE", help="Pushgateway grouping label (repeatable).")
 @click.option("--top-services", type=int, default=None, metavar="N",
               help="Keep the N largest services per provider as labels, the rest as (other) (default 10).")
-@click.option("--timeout", "-t", type=float, default=30.0, show_default=True, help="Pushgateway request timeout.")
+@click.option("--timeout", "-t", type=float, default=None, metavar="SECONDS",
+              help="Give up after this many seconds, fetches and the push included (default 300; 0 = none); "
+                   "one Pushgateway request waits at most 30 s.")
 @pass_env
 def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
                       accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...],
                       tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
-                      job: str | None, grouping: tuple[str, ...], top_services: int | None, timeout: float) -> None:
+                      job: str | None, grouping: tuple[str, ...], top_services: int | None,
+                      timeout: float | None, follow_symlinks: bool) -> None:
     """Export cost metrics in the Prometheus text format.
 
     Without --output or --pushgateway the exposition goes to stdout.
@@ -95,8 +104,10 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     labels = _grouping(grouping)
     if pushgateway is not None:
         _pushgateway_url(pushgateway)
-    if not 0 < timeout <= 3600:  # also NaN and infinity
-        raise UsageError(f"--timeout: expected more than 0 and at most 3600 seconds, got {timeout:g}")
+    if timeout is not None:
+        if not 0 <= timeout <= 86400:  # also NaN and infinity
+            raise UsageError(f"--timeout: expected 0 (none) to 86400 seconds, got {timeout:g}")
+        deadline.start(timeout)
     apply_as_of(env, as_of)
     snapshot = take_snapshot(env, providers=providers, files=files,
                              filters=Filters.from_options(accounts, services, regions, tags),
@@ -108,16 +119,12 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     snapshot.budgets = _budgets(env, providers, files)
     registry = prom.registry_for(snapshot)
     if output is not None:
-        try:
-            prom.write_textfile(output, registry)
-        except OSError as exc:  # no such directory, permission denied, disk full, a directory named so
-            raise click.ClickException(
-                f"cannot write {output}: {exc.strerror or exc}; create the directory or point --output at a "
-                "writable node_exporter --collector.textfile.directory") from None
+        prom.write_textfile(output, registry, follow_symlinks)  # OutputError: one line naming the cause
         env.verbose(f"wrote {output}")
     if pushgateway is not None:
         try:
-            prom.push(pushgateway, job or settings.get("job") or "costctl", registry, labels, timeout)
+            prom.push(pushgateway, job or settings.get("job") or "costctl", registry, labels,
+                      deadline.read_timeout(PUSH_TIMEOUT))
         except (OSError, ValueError) as exc:  # refused, DNS, HTTP errors; http.client.InvalidURL
             raise click.ClickException(f"cannot push to {pushgateway}: {exc}") from None
         env.verbose(f"pushed to {pushgateway}")

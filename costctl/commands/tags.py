@@ -66,7 +66,12 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
     loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start, end=end,
                               filters=filters)
     metric = metric or env.config.defaults["metric"]
-    summary, worst = tag_compliance.report(loaded.data.block(), keys, by=by_keys[0] if by_keys else None,
+    from costctl.query import columns_for
+
+    by_columns, _by_tags = columns_for(by_keys)
+    block = loaded.data.block(["ResourceId", "ResourceName", "SubAccountId", "SubAccountName", "ServiceName",
+                               *by_columns], all_tags=True)
+    summary, worst = tag_compliance.report(block, keys, by=by_keys[0] if by_keys else None,
                                            metric=metric, top=top)
 
     resource_rows = [{"resource": u.resource, "name": u.name, "provider": u.provider, "account": u.account,

@@ -22,6 +22,15 @@ SIGNATURES = {
     "gcp": "GCP billing export (cost, usage_start_time, service.description)",
 }
 
+# Columns every AWS CUR (legacy, slash-separated) file has, at least one of which must be present:
+# other clouds borrow the ``lineItem/`` prefix (an OCI cost report has lineItem/referenceNo,
+# lineItem/tenantId, cost/myCost...), and calling such a file a broken CUR sends the user
+# re-exporting from AWS for a file AWS never wrote.
+AWS_CUR_MARKERS = frozenset({
+    "lineItem/UnblendedCost", "lineItem/UsageStartDate", "lineItem/UsageAccountId", "lineItem/LineItemType",
+    "lineItem/ProductCode", "identity/LineItemId", "bill/PayerAccountId", "bill/BillingPeriodStartDate",
+})
+
 # Columns that only FOCUS (0.5 through 1.3) uses; two of them are enough to call a file FOCUS, so
 # a FOCUS file that lacks its cost column is reported as such rather than as unknown.
 FOCUS_MARKERS = frozenset({
@@ -34,7 +43,7 @@ def detect_format(columns: Iterable[str], source: str = "export") -> str:
     """The format name of a frame with these columns; ExportFormatError listing the signatures if none fits."""
     names = {str(c).strip() for c in columns}
     lower = {n.lower() for n in names}
-    if any(n.startswith("lineItem/") for n in names):
+    if names & AWS_CUR_MARKERS:
         return "aws_cur"
     if "line_item_unblended_cost" in lower or "line_item_usage_start_date" in lower:
         return "aws_cur2"
@@ -51,10 +60,11 @@ def detect_format(columns: Iterable[str], source: str = "export") -> str:
             f"{source}: not a text cost export (binary data in the header row); give the CSV, CSV.gz, "
             "JSON or Parquet file the cloud exported, not a copy damaged in transfer"
         )
-    looked_for = "; ".join(SIGNATURES.values())
+    readable = "; ".join(SIGNATURES.values())
     shown = ", ".join(sorted(names)[:6]) + (", ..." if len(names) > 6 else "")
     raise ExportFormatError(
-        f"{source}: unknown cost export format (columns: {shown or 'none'}); looked for {looked_for}"
+        f"{source}: unknown cost export format, not one costctl reads (columns: {shown or 'none'}); costctl reads "
+        f"{readable}; export one of these (most clouds, OCI included, can export FOCUS)"
     )
 
 

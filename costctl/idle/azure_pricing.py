@@ -24,6 +24,8 @@ from bisect import bisect_left
 from collections.abc import MutableMapping
 from typing import Any
 
+from costctl.deadline import read_timeout
+
 HOURS_PER_MONTH = 730.0
 RETAIL_ENDPOINT = "https://prices.azure.com/api/retail/prices"
 TIMEOUT = 30.0  # seconds per page; the API answers a narrow filter in well under that
@@ -145,7 +147,7 @@ class RetailPrices:
     def _get(self, url: str) -> dict[str, Any]:
         request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "costctl"})
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
+            with urllib.request.urlopen(request, timeout=read_timeout(TIMEOUT)) as answer:
                 return json.loads(answer.read())
         except urllib.error.HTTPError as exc:
             raise PriceUnavailable(f"the Retail Prices API answered HTTP {exc.code} ({_message(exc)})") from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from costctl.deadline import read_timeout
 from costctl.errors import ProviderError
 from costctl.idle.aws_api import Denied
 
@@ -65,7 +66,7 @@ class Gce:
         """Every item of an aggregated list (all zones and regions), across ``nextPageToken`` pages."""
         try:
             for _where, scoped in client.aggregated_list(request={"project": project},
-                                                         timeout=TIMEOUT):
+                                                         timeout=read_timeout(TIMEOUT)):
                 yield from getattr(scoped, what)
         except Exception as exc:  # noqa: BLE001 - google-api-core raises one family; mapped below
             raise translate(exc, what) from exc
@@ -73,7 +74,7 @@ class Gce:
     def time_series(self, request: dict[str, Any]) -> Iterator[Any]:
         """Every series of a ``timeSeries.list`` request, across pages."""
         try:
-            yield from self.metrics.list_time_series(request=request, timeout=TIMEOUT)
+            yield from self.metrics.list_time_series(request=request, timeout=read_timeout(TIMEOUT))
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "metrics") from exc
 

@@ -114,7 +114,7 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
     for status in statuses:
         if not status.ok:
             reporter.warn(f"{status.error}; cost records unavailable, prices come from price lists")
-    frame = data.frame()
+    frame = data.frame(["ResourceId", "RegionId"])
     metric = env.config.defaults.get("metric", "effective")
     places: dict[str, str] = {}
     if len(frame):

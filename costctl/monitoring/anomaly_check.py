@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -68,7 +68,7 @@ class _Loaded:
     all_failed: bool = False
 
 
-def _load(env: Env, req: AnomalyRequest, history: int, days: int) -> _Loaded | None:
+def _load(env: Env, req: AnomalyRequest, history: int, days: int, keys: list[str]) -> _Loaded | None:
     """The window and its data; None when the ``--file`` exports have no rows."""
     from costctl import loader
     from costctl.analysis.anomaly_series import reported_through
@@ -81,15 +81,24 @@ def _load(env: Env, req: AnomalyRequest, history: int, days: int) -> _Loaded | N
         if last is None:
             return None
         lo, hi = resolve(env.as_of or last, days=days)
-        frame = data.frame()
+        frame = _frame(data, req, keys)
         return _Loaded(req.filters.apply_frame(frame), lo, hi, [], reported_through(frame))
     lo, hi = resolve(env.today(), days=days)
     data, statuses = loader.load(env, loader.select_sources(env, req.providers), lo - timedelta(days=history), hi,
                                  tolerate_errors=True)
     failed = [_failure(s.name, s.error) for s in statuses if not s.ok]
-    frame = data.frame()
+    frame = _frame(data, req, keys)
     return _Loaded(req.filters.apply_frame(frame), lo, hi, failed, reported_through(frame),
                    bool(statuses) and len(failed) == len(statuses))
+
+
+def _frame(data: Any, req: AnomalyRequest, keys: list[str]) -> Any:
+    """The rows detection reads, summed per day over its group keys, their drill-down keys and
+    the filters' columns (filters then apply to the small frame)."""
+    from costctl.analysis.anomalies import frame_columns
+
+    columns, tag_keys = frame_columns(keys, req.filters)
+    return data.frame(columns, tag_keys)
 
 
 def _failure(name: str, error: str | None) -> str:
@@ -108,7 +117,7 @@ def anomaly_outcome(env: Env, req: AnomalyRequest) -> Outcome:
     if days < 1:
         raise UsageError(f"--days: expected a positive number of days, got {days}")
     settings = _settings(env, req.metric)
-    loaded = _load(env, req, cfg["history"], days)
+    loaded = _load(env, req, cfg["history"], days, settings.keys)
     if loaded is None:  # worded as the other periods word it
         return Outcome(req.policy.stale_state, "anomalies: no cost rows in the file(s)")
     lo, hi = loaded.lo, loaded.hi

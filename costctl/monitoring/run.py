@@ -74,8 +74,9 @@ def _from_files(env: Env, req: CheckRequest) -> Outcome:
     if last is None:
         return summarize(f"{req.period}", [Result(FILE_LABEL, req.policy.stale_state, "no cost rows in the file(s)")])
     day = env.as_of - timedelta(days=1) if env.as_of else last - timedelta(days=1)
-    block = data.block()
-    ledger = Ledger.from_block(req.filters.apply_block(block), req.metric, coverage=block)
+    from costctl.monitoring.source import ledger_of
+
+    ledger = ledger_of(data, req.filters, req.metric)
     result = evaluate(FILE_LABEL, ledger, req.period, day, req.thresholds, req.policy)
     return summarize(headline(req.period, day), [result])
 

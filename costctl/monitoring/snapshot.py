@@ -107,8 +107,9 @@ def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str
             raise UsageError("--file and --provider cannot be combined")
         data, _first, last = loader.load_files(files)
         day = env.as_of - timedelta(days=1) if env.as_of else (last or env.today()) - timedelta(days=1)
-        block = data.block()
-        ledger = Ledger.from_block(filters.apply_block(block), metric, coverage=block)
+        from costctl.monitoring.source import ledger_of
+
+        ledger = ledger_of(data, filters, metric)
         return Snapshot(day, [summarize_provider("file", ledger, day, top_services)], started, time.time())
     day = env.today() - timedelta(days=1)
     start, end = fc.history_start(day), day + timedelta(days=1)

@@ -17,6 +17,7 @@ from costctl.monitoring.ledger import Ledger
 if TYPE_CHECKING:
     from costctl.context import Env
     from costctl.loader import SourceStatus
+    from costctl.query import Dataset
 
 
 def load_ledger(env: Env, name: str, start: date, end: date, filters: Filters,
@@ -28,5 +29,14 @@ def load_ledger(env: Env, name: str, start: date, end: date, filters: Filters,
     if warm is not None:
         summaries, status = warm
         return Ledger.from_summaries(summaries, metric, filters.keeps if filters else None), status
-    block, status = loader.load_source(env, name, start, end, tolerate_errors=True)
-    return Ledger.from_block(filters.apply_block(block), metric, coverage=block), status
+    data, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+    return ledger_of(data, filters, metric), status
+
+
+def ledger_of(data: Dataset, filters: Filters, metric: str) -> Ledger:
+    """The ledger of a dataset: filtered sums per day, coverage from the unfiltered days."""
+    from costctl.query import LEDGER_COLUMNS
+
+    block = data.filtered(filters).block(LEDGER_COLUMNS)
+    coverage = data.block(()) if filters else block
+    return Ledger.from_block(block, metric, coverage=coverage)

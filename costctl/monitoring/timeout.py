@@ -3,7 +3,9 @@
 A core that kills a plugin records a bare UNKNOWN/CRITICAL without a reason, so costctl enforces
 the limit itself and answers with ``--error-state`` and a one-line reason. In the main thread a
 SIGALRM timer raises ``PluginTimeout`` where the code is (a socket read, a sleep, a retry loop),
-so ``finally`` blocks still release the cache's fetch lock. ``PluginTimeout`` derives from
+so ``finally`` blocks still release the cache's fetch lock. The timer is the command deadline's
+(``costctl.deadline``), shared with the fetches inside, which give up a little earlier so that
+the check can still answer from the cache and name the cause. ``PluginTimeout`` derives from
 BaseException because provider code wraps SDK errors with ``except Exception``, which must not
 swallow it. A watchdog thread is the last resort when the alarm cannot interrupt (a blocking C
 call, or no main thread): after a short grace it prints the answer and ends the process.
@@ -14,13 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-
-try:
-    # The C module behind ``signal``: the same functions, without the enums ``signal`` builds on
-    # import (~1.7 ms, the largest single import of a warm check, whose budget is ~20 ms).
-    import _signal as signals
-except ImportError:  # pragma: no cover - a Python without it
-    import signal as signals
 
 GRACE = 2.0  # seconds the alarm gets to unwind before the watchdog ends the process
 
@@ -35,25 +30,24 @@ class PluginTimeout(BaseException):  # noqa: N818 - reads as what happened
 
 @contextmanager
 def deadline(seconds: float | None, last_resort: Callable[[], None]) -> Iterator[None]:
-    """Raise ``PluginTimeout`` in the body after ``seconds``; call ``last_resort`` if that does not end it."""
+    """Raise ``PluginTimeout`` in the body after ``seconds``; call ``last_resort`` if that does not end it.
+
+    Also sets the command's deadline (``costctl.deadline``), so that fetches and retries inside
+    give up early enough for the check to answer from the cache and say why.
+    """
+    from costctl import deadline as overall
+
+    overall.start(seconds)
     if not seconds or seconds <= 0:
         yield
         return
-    use_alarm = threading.current_thread() is threading.main_thread() and hasattr(signals, "setitimer")
-    previous = None
-    if use_alarm:
-        def on_alarm(signum: int, frame: object) -> None:
-            raise PluginTimeout(seconds)
-
-        previous = signals.signal(signals.SIGALRM, on_alarm)
-        signals.setitimer(signals.ITIMER_REAL, seconds)
+    use_alarm = overall.can_alarm()
     watchdog = threading.Timer(seconds + (GRACE if use_alarm else 0.0), last_resort)
     watchdog.daemon = True
     watchdog.start()
     try:
-        yield
+        with overall.watch(error=lambda: PluginTimeout(seconds)):
+            yield
     finally:
         watchdog.cancel()
-        if use_alarm:
-            signals.setitimer(signals.ITIMER_REAL, 0)
-            signals.signal(signals.SIGALRM, previous)
+        overall.start(None)  # the check is over: nothing after it inherits its deadline

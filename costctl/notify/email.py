@@ -38,11 +38,14 @@ def send(name: str, settings: dict[str, Any], notice: Notice) -> None:
     try:
         msg = build_message(settings, notice)
         stage = "connect"
+        from costctl.deadline import read_timeout
+
+        timeout = read_timeout(settings["timeout"])  # no longer than the command's deadline leaves
         if settings["ssl"]:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=settings["timeout"],
+            client: smtplib.SMTP = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=timeout,
                                                    context=tls_context(settings))
         else:
-            client = smtplib.SMTP(settings["host"], settings["port"], timeout=settings["timeout"])
+            client = smtplib.SMTP(settings["host"], settings["port"], timeout=timeout)
         with client:
             client.ehlo()
             if settings["starttls"] and not settings["ssl"]:

@@ -46,7 +46,9 @@ def _post(url: str, data: bytes, timeout: float, name: str) -> None:
     try:
         request = urllib.request.Request(url, data=data, method="POST",
                                          headers={"Content-Type": "application/json", "User-Agent": "costctl"})
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
+        from costctl.deadline import read_timeout
+
+        with urllib.request.urlopen(request, timeout=read_timeout(timeout)) as answer:
             answer.read()
     except urllib.error.HTTPError as exc:
         if exc.code == 429 or exc.code >= 500:

@@ -15,8 +15,11 @@ SERVICE = "COSTCTL"
 
 
 def clean(text: str) -> str:
-    """One line without the perfdata separator."""
-    return " ".join(text.replace("|", "/").split())
+    """One line without the perfdata separator and without secrets (a provider's error may quote a
+    signed URL; the monitoring system stores and mails this text)."""
+    from costctl import redact
+
+    return " ".join(redact.text(text).replace("|", "/").split())
 
 
 def status_output(state: State, text: str, perfdata: Sequence[Perfdata] = (),

@@ -2,8 +2,9 @@
 
 The layers of prometheus_client, kept apart: a custom ``Collector`` turns the Snapshot into
 ``GaugeMetricFamily`` objects, a fresh ``CollectorRegistry`` holds only it (never the global
-registry, which would add process metrics), and the transports are ``write_to_textfile`` (temp
-file in the same directory, then rename: node_exporter never reads half a file) and
+registry, which would add process metrics), and the transports are a textfile (temp file in the
+same directory, then rename, as ``write_to_textfile`` does, but refusing planted symlinks and
+keeping the file's mode: ``costctl.output.atomic``; node_exporter never reads half a file) and
 ``push_to_gateway``. Money has no base unit, so it is a plain gauge with a ``currency`` label.
 Budget families appear only when the snapshot has budgets, so a config without budgets exposes
 no empty HELP/TYPE blocks.
@@ -11,10 +12,9 @@ no empty HELP/TYPE blocks.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway, write_to_textfile
+from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
@@ -100,22 +100,39 @@ def exposition(registry: CollectorRegistry) -> str:
     return generate_latest(registry).decode("utf-8")
 
 
-def write_textfile(path: str, registry: CollectorRegistry) -> None:
-    """Write atomically for node_exporter's textfile collector, readable by it (mode 0644).
+def write_textfile(path: str, registry: CollectorRegistry, follow_symlinks: bool = False) -> None:
+    """Write atomically for node_exporter's textfile collector (temp file in the directory, rename).
 
-    ``write_to_textfile`` creates its temp file with the process umask and renames it; the umask
-    is set to 022 around it so the file is 0644 from the moment it appears, even under umask 077.
+    A new file is 0644 whatever the umask, so node_exporter (another user) can read it; an existing
+    one keeps its mode (e.g. 0640 with node_exporter's group). A symlink is refused unless
+    ``follow_symlinks`` (see ``costctl.output.atomic``); raises OutputError.
     """
-    path = os.path.realpath(path)  # a symlinked textfile: replace its target, keep the link
-    if os.path.exists(path) and not os.path.isfile(path):
-        raise OSError(f"{path} exists and is not a regular file")
-    old = os.umask(0o022)
-    try:
-        write_to_textfile(path, registry)
-    finally:
-        os.umask(old)
+    from costctl.output import atomic
+
+    atomic.write_text(path, exposition(registry), follow_symlinks=follow_symlinks, new_mode=0o644)
 
 
 def push(url: str, job: str, registry: CollectorRegistry, grouping: Mapping[str, str], timeout: float) -> None:
-    """PUT the registry to a Pushgateway (replacing the group's previous metrics)."""
-    push_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout)
+    """PUT the registry to a Pushgateway (replacing the group's previous metrics).
+
+    ``http://user:password@host:9091`` sends HTTP basic auth (prometheus_client would take the
+    userinfo for part of the host name); the credentials never appear in messages.
+    """
+    from urllib.parse import unquote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        push_to_gateway(url, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout)
+        return
+    from prometheus_client.exposition import basic_auth_handler
+
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+
+    def handler(url: str, method: str, timeout: float | None, headers: list[tuple[str, str]],
+                data: bytes) -> Callable[[], None]:
+        return basic_auth_handler(url, method, timeout, headers, data, unquote(user), unquote(password))
+
+    plain = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    push_to_gateway(plain, job=job, registry=registry, grouping_key=dict(grouping), timeout=timeout,
+                    handler=handler)

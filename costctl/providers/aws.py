@@ -51,8 +51,9 @@ class AwsProvider(Provider):
         "profile": Field("str", help="named profile from ~/.aws/config (default: boto3's credential chain)"),
         "role_arn": Field("str", help="role to assume through STS, e.g. a read-only billing role in the payer"),
         "external_id": Field("str", secret=True, help="ExternalId the role's trust policy demands"),
-        "session_name": Field("str", default="costctl", help="RoleSessionName, visible in CloudTrail"),
-        "region": Field("str", help="region for regional clients (S3); Cost Explorer always uses us-east-1"),
+        "session_name": Field("str", default="costctl", help="RoleSessionName, visible in CloudTrail", data=False),
+        "region": Field("str", help="region for regional clients (S3); Cost Explorer always uses us-east-1",
+                        data=False),
         "endpoint_url": Field("str", help="AWS-compatible endpoint for every client (moto, VPC endpoint)"),
         "metric": Field(
             "str", default="amortized", choices=("amortized", "net_amortized"),
@@ -68,7 +69,8 @@ class AwsProvider(Provider):
             "str", validator=_s3_uri,
             help="s3://bucket/prefix of a CUR or Data Exports export; when set, read it instead of Cost Explorer",
         ),
-        "max_retry_time": Field("duration", default=60.0, help="give up retrying throttled calls after this long"),
+        "max_retry_time": Field("duration", default=60.0, help="give up retrying throttled calls after this long",
+                                data=False),
         "lookback_months": Field(
             "int", default=14, help="months Cost Explorer keeps (14, or 38 with multi-year data enabled)"
         ),

@@ -36,6 +36,10 @@ PERMISSIONS = {
     "GetObject": "s3:GetObject",
 }
 
+# Names for messages ("throttled by Cost Explorer"), by botocore service name.
+SERVICE_NAMES = {"ce": "Cost Explorer", "organizations": "AWS Organizations", "s3": "S3", "sts": "STS",
+                 "ec2": "EC2", "cloudwatch": "CloudWatch", "rds": "RDS", "elbv2": "Elastic Load Balancing"}
+
 # First wait in seconds; doubled each attempt, plus up to one wait of jitter. Tests lower it.
 INITIAL_WAIT = 1.0
 MAX_WAIT = 20.0
@@ -80,12 +84,28 @@ def call(counter: Counter, client: Any, operation: str, max_time: float, **param
         log.info("%s %s: %s; retrying in %.1f s", service, operation, _short(exc), state.upcoming_sleep)
 
     try:
-        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what=f"AWS {operation}",
-                             on_retry=before_sleep, describe=_short, initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
+        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what=operation,
+                             on_retry=before_sleep, describe=lambda exc: cause(exc, service),
+                             initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
     except ProviderError:
         raise
     except Exception as exc:  # noqa: BLE001 - every botocore failure becomes one readable line
         raise translate(exc, operation) from exc
+
+
+def cause(exc: BaseException | None, service: str) -> str:
+    """What kept a call failing, in words: "throttled by Cost Explorer (ThrottlingException)"."""
+    from botocore.exceptions import ClientError
+
+    label = SERVICE_NAMES.get(service, service)
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in THROTTLING_CODES:
+            return f"throttled by {label} ({code})"
+        message = _message(exc.response.get("Error", {}).get("Message"))[:100]
+        return f"{label} failing ({code or status or 'error'}: {message})"
+    return f"cannot reach {label} ({_short(exc)})"
 
 
 def translate(exc: BaseException, operation: str) -> ProviderError:

@@ -14,6 +14,8 @@ from costctl.providers import aws_retry
 
 # Cost Explorer and Organizations are global services answered from us-east-1.
 GLOBAL_REGION = "us-east-1"
+CONNECT_TIMEOUT = 10.0  # seconds
+READ_TIMEOUT = 60.0  # seconds one socket read may wait
 
 
 class AwsSession:
@@ -30,12 +32,16 @@ class AwsSession:
         return float(self.settings.get("max_retry_time") or 60.0)
 
     def _config(self) -> Any:
+        """No botocore retries (``aws_retry`` retries and counts); per-read and connect timeouts
+        no longer than the command's deadline leaves (a drip is cut by the loader's watch)."""
         from botocore.config import Config
+
+        from costctl import deadline
 
         return Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=60,
+            connect_timeout=deadline.read_timeout(CONNECT_TIMEOUT),
+            read_timeout=deadline.read_timeout(READ_TIMEOUT),
             user_agent_extra="costctl",
         )
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers.azure_auth import CREDENTIALS
+from costctl.providers.azure_auth import CREDENTIALS, transport_timeouts
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, check
 
@@ -83,14 +83,16 @@ class AzureProvider(Provider):
         "query": Field("bool", help="read the Query API (default: true unless exports is set)"),
         "exports": Field("map", validator=clean_exports,
                          help="cost exports in Blob Storage: account_url or connection_string, container, directory"),
-        "credential": Field("str", choices=CREDENTIALS,
+        "credential": Field("str", choices=CREDENTIALS, data=False,
                             help="default (DefaultAzureCredential), client_secret or managed_identity"),
-        "tenant_id": Field("str", help="Azure AD tenant of the service principal (or $AZURE_TENANT_ID)"),
-        "client_id": Field("str", help="service principal or user-assigned managed identity (or $AZURE_CLIENT_ID)"),
+        "tenant_id": Field("str", help="Azure AD tenant of the service principal (or $AZURE_TENANT_ID)", data=False),
+        "client_id": Field("str", data=False,
+                           help="service principal or user-assigned managed identity (or $AZURE_CLIENT_ID)"),
         "client_secret": Field("str", secret=True, help="service principal secret (or $AZURE_CLIENT_SECRET)"),
         "tag_keys": Field("list", default=list, items="str",
                           help="tag key to group Query API costs by (one; exports carry every tag)"),
-        "max_retry_time": Field("duration", default=300.0, help="longest total wait on throttling (429) per query"),
+        "max_retry_time": Field("duration", default=300.0, help="longest total wait on throttling (429) per query",
+                                data=False),
         "endpoint": Field("str", default=None, help="Resource Manager URL for other clouds (default public Azure)"),
     }
 
@@ -146,7 +148,7 @@ class AzureProvider(Provider):
 
         # retry_total=0: throttling and transient errors are retried (and counted) by QueryRunner.
         client = CostManagementClient(self.credential(), base_url=self.endpoint, retry_total=0,
-                                      credential_scopes=[f"{self.endpoint}/.default"])
+                                      credential_scopes=[f"{self.endpoint}/.default"], **transport_timeouts())
         self._clients.append(client)
         return QueryRunner(client=client, scope=self.settings["scope"], stats=self.stats, where=self.where,
                            max_retry_time=float(self.settings.get("max_retry_time") or 300.0),

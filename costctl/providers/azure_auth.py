@@ -19,6 +19,17 @@ from typing import Any
 from costctl.errors import ConfigError
 
 CREDENTIALS = ("default", "client_secret", "managed_identity")
+CONNECT_TIMEOUT = 10.0  # seconds
+READ_TIMEOUT = 60.0  # seconds one socket read may wait
+
+
+def transport_timeouts() -> dict[str, float]:
+    """azure-core's per-connection and per-read timeouts for a client, no longer than the command's
+    deadline leaves (its defaults, 300 s a read, outlast any check; a drip is cut by the loader)."""
+    from costctl import deadline
+
+    return {"connection_timeout": deadline.read_timeout(CONNECT_TIMEOUT),
+            "read_timeout": deadline.read_timeout(READ_TIMEOUT)}
 
 
 def credential_kind(settings: Mapping[str, Any]) -> str:

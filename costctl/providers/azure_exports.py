@@ -292,14 +292,16 @@ def container_client(exports: dict[str, Any], credential_factory: Callable[[], A
     """A ContainerClient from a connection string, or an account URL with an Azure AD credential or SAS."""
     from azure.storage.blob import BlobServiceClient
 
+    from costctl.providers.azure_auth import transport_timeouts
+
     container = exports["container"]
     if exports.get("connection_string"):
         try:
-            service = BlobServiceClient.from_connection_string(exports["connection_string"])
+            service = BlobServiceClient.from_connection_string(exports["connection_string"], **transport_timeouts())
         except ValueError as exc:
             raise ProviderError(f"{where}: exports.connection_string is not valid ({exc})") from None
     else:
         url = exports["account_url"]
         credential = None if "sig=" in url else credential_factory()
-        service = BlobServiceClient(url, credential=credential)
+        service = BlobServiceClient(url, credential=credential, **transport_timeouts())
     return service.get_container_client(container)

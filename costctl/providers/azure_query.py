@@ -51,18 +51,6 @@ CURRENCY_COLUMNS = ("Currency", "BillingCurrency", "BillingCurrencyCode")
 MAX_DAYS_PER_QUERY = 365  # "The time period for pulling the data cannot exceed 1 year"
 RETRY_AFTER_PREFIX = "x-ms-ratelimit-microsoft.costmanagement-"
 
-# ChargeType values of Cost Management -> FOCUS ChargeCategory.
-CHARGE_CATEGORIES = {
-    "usage": "Usage",
-    "purchase": "Purchase",
-    "refund": "Credit",
-    "tax": "Tax",
-    "adjustment": "Adjustment",
-    "roundingadjustment": "Adjustment",
-    "unusedreservation": "Usage",
-    "unusedsavingsplan": "Usage",
-}
-
 
 def windows(start: date, end: date, days: int = MAX_DAYS_PER_QUERY) -> Iterator[tuple[date, date]]:
     """Split ``[start, end)`` into consecutive ``[lo, hi)`` windows of at most ``days`` days."""
@@ -260,15 +248,21 @@ class QueryRunner:
             self.stats.retries += 1
             self.log.info("%s; retrying in %.0f s", state.outcome.exception(), state.upcoming_sleep)
 
+        from costctl.deadline import retry_budget
+        from costctl.providers.retry import give_up_hint
+
+        budget = retry_budget(self.max_retry_time)  # no longer than the command's deadline leaves
+        began = time.monotonic()
         retrying = Retrying(
-            retry=retry_if_exception_type(_Retryable), wait=wait, stop=stop_before_delay(self.max_retry_time),
+            retry=retry_if_exception_type(_Retryable), wait=wait, stop=stop_before_delay(budget),
             before_sleep=before_sleep, sleep=self.sleep, reraise=True,
         )
         try:
             return retrying(call)
         except _Retryable as exc:
             raise ProviderError(
-                f"{self.where}: {exc}; gave up within max_retry_time={self.max_retry_time:.0f}s, run again later"
+                f"{self.where}: {exc} for {time.monotonic() - began:.0f} s; "
+                f"{give_up_hint(self.max_retry_time, budget)}"
             ) from None
 
 
@@ -352,7 +346,10 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 
 def charge_category(charge_type: str) -> str:
-    return CHARGE_CATEGORIES.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
+    """FOCUS ChargeCategory of a Cost Management ChargeType (the export mapper's table: one definition)."""
+    from costctl.formats.azure_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
+
+    return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 
 
 def to_frame(actual: dict[tuple, float], amortized: dict[tuple, float], *, tag_key: str | None,

@@ -32,10 +32,10 @@ COMMON_FIELDS: dict[str, Field] = {
     "type": Field("str", required=True, help="provider type: aws, azure, gcp, files or a plugin's"),
     "restatement_days": Field(
         "int", default=3, help="days before today that the cloud may still restate; they expire after ttl",
-        validator=at_least(0),
+        validator=at_least(0), data=False,
     ),
-    "ttl": Field("duration", default=3600.0, help="how long cached recent days stay fresh (e.g. 1h)"),
-    "enabled": Field("bool", default=True, help="false keeps the instance configured but unused"),
+    "ttl": Field("duration", default=3600.0, help="how long cached recent days stay fresh (e.g. 1h)", data=False),
+    "enabled": Field("bool", default=True, help="false keeps the instance configured but unused", data=False),
 }
 
 
@@ -112,16 +112,36 @@ class Provider(ABC):
     def ttl(self) -> float:
         return float(self.settings.get("ttl", 3600.0))
 
+    def fingerprint_inputs(self) -> dict[str, Any]:
+        """The settings that change what data ``fetch`` returns, without any credential.
+
+        Left out: secrets (``Field(secret=True)`` and secret-named keys) and fields declared
+        ``data=False`` (credentials, retries, timeouts, freshness). URLs and connection strings
+        keep only what names the source (``costctl.redact.identity``): a rotated SAS token or
+        password is the same source.
+        """
+        from costctl import redact
+
+        fields = {**COMMON_FIELDS, **type(self).fields}
+        relevant = {}
+        for key, value in self.settings.items():
+            spec = fields.get(key)
+            if spec is not None and (spec.secret or not spec.data):
+                continue
+            if redact.is_secret_key(key) and not redact.names_a_source(value):
+                continue
+            relevant[key] = redact.identity(value)
+        relevant.update(redact.identity(self.fingerprint_extra()))
+        return relevant
+
     def fingerprint(self) -> str:
-        """Hash of the settings that change what data ``fetch`` returns.
+        """Hash of ``fingerprint_inputs``: the settings that change what data ``fetch`` returns.
 
         Cached days are keyed by it, so editing a provider's settings (another account, other
-        tag keys) never serves records fetched under the old ones. ``ttl`` and
-        ``restatement_days`` only change freshness and are left out.
+        tag keys) never serves records fetched under the old ones, while rotating a secret or
+        changing a retry budget, ``ttl`` or ``restatement_days`` keeps every cached day.
         """
-        relevant = {k: v for k, v in self.settings.items() if k not in ("ttl", "restatement_days", "enabled")}
-        relevant.update(self.fingerprint_extra())
-        blob = json.dumps(relevant, sort_keys=True, default=str).encode()
+        blob = json.dumps(self.fingerprint_inputs(), sort_keys=True, default=str).encode()
         # Two 32-bit checksums, not a cryptographic hash: this only tells settings apart, and
         # zlib is already loaded where hashlib's OpenSSL binding costs ~2 ms of every check.
         return f"{zlib.crc32(blob):08x}{zlib.adler32(blob):08x}"

@@ -78,31 +78,61 @@ class FilesProvider(Provider):
             return f"is not a regular file (a device or pipe); save the export to a file first ({where})"
         return f"no such file ({where})"
 
+    # Export files are read whole whatever range is asked: the loader caches every day they hold.
+    reads_whole_source: ClassVar[bool] = True
+
+    def scan_sql(self) -> str:
+        """Every record of every file as a DuckDB source; nothing is read until it is queried.
+
+        Each file goes through the ingest engine (``costctl.formats.engine``): a streamed read
+        with the format's SQL mapping. With ``shift_to_yesterday`` (the demo) every date moves by
+        the whole days that make the newest day yesterday, in SQL as well.
+        """
+        from costctl.duck import connect
+        from costctl.formats.engine import scan
+        from costctl.query import keep_scan
+
+        con = connect()
+        selects = []
+        for path in self.files():
+            selects.append(f"SELECT * FROM {keep_scan(scan(path, path, con=con))}")
+        if not selects:
+            from costctl.query import Dataset
+
+            return f"({Dataset.empty().sql()})"
+        source = "(" + " UNION ALL ".join(selects) + ")"
+        if self.settings.get("shift_to_yesterday"):
+            source = self._shifted(con, source)
+        return source
+
+    @staticmethod
+    def _shifted(con: Any, source: str) -> str:
+        from costctl.query import Dataset
+
+        newest = Dataset(source).span()
+        if newest is None:
+            return source
+        delta = (today_utc() - timedelta(days=1) - (newest[1] - timedelta(days=1))).days
+        shift = f"INTERVAL {int(delta)} DAY"
+        return (f"(SELECT * REPLACE (ChargePeriodStart + {shift} AS ChargePeriodStart, "
+                f"ChargePeriodEnd + {shift} AS ChargePeriodEnd, "
+                f"date_trunc('month', ChargePeriodStart + {shift}) AS BillingPeriodStart) FROM {source})")
+
+    def fetch_sql(self, start: date, end: date) -> str:
+        """``fetch`` for the columnar loader: all the files' records (the cache keeps the days
+        it needs), so one read of the files serves every later range."""
+        return self.scan_sql()
+
     def read_all(self) -> pd.DataFrame:
-        """All records of all files, normalized, dates shifted when configured."""
-        import pandas as pd
+        """All records of all files as a normalized frame (dates shifted when configured)."""
+        from costctl.query import Dataset
 
-        from costctl import formats, model
-
-        frames = [formats.read_export(path) for path in self.files()]
-        frame = pd.concat(frames, ignore_index=True) if frames else model.empty_frame()
-        if self.settings.get("shift_to_yesterday") and len(frame):
-            newest = frame["ChargePeriodStart"].max().date()
-            delta = pd.Timedelta(days=(today_utc() - timedelta(days=1) - newest).days)
-            for col in ("ChargePeriodStart", "ChargePeriodEnd"):
-                frame[col] = frame[col] + delta
-            frame["BillingPeriodStart"] = frame["ChargePeriodStart"].dt.tz_convert(None).dt.to_period(
-                "M").dt.start_time.dt.tz_localize("UTC").dt.as_unit("ns")
-        return frame
+        return Dataset(self.scan_sql()).frame()
 
     def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
-        import pandas as pd
+        from costctl.query import Dataset
 
-        frame = self.read_all()
-        lo = pd.Timestamp(start, tz="UTC")
-        hi = pd.Timestamp(end, tz="UTC")
-        mask = (frame["ChargePeriodStart"] >= lo) & (frame["ChargePeriodStart"] < hi)
-        return frame.loc[mask].reset_index(drop=True)
+        return Dataset(self.scan_sql()).between(start, end).frame()
 
     def fingerprint_extra(self) -> dict[str, Any]:
         # Shifted data changes every day, and a re-exported file replaces the old one: key the

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 GIB = 1 << 30
-CHARGE_CATEGORY = {"regular": "Usage", "tax": "Tax", "adjustment": "Adjustment", "rounding_error": "Adjustment"}
 CREDIT_DESCRIPTION = "Credits (promotions, discounts, free tier)"
 
 
@@ -40,22 +39,25 @@ class GcpProvider(Provider):
                        help="export table as project.dataset.table (gcp_billing_export_v1_... or _resource_v1_...)"),
         "detailed": Field("bool", default=False,
                           help="the table is the detailed resource-level export: also group by resource"),
-        "billing_project": Field("str", help="project that runs (and pays for) the query jobs; default: the table's"),
-        "credentials_file": Field("str", help="service-account JSON key; default: Application Default Credentials"),
-        "anonymous": Field("bool", default=False, help="no credentials at all (local BigQuery stand-ins only)"),
-        "location": Field("str", help="BigQuery location of the export dataset (US, EU, europe-west1...)"),
+        "billing_project": Field("str", help="project that runs (and pays for) the query jobs; default: the table's",
+                                 data=False),
+        "credentials_file": Field("str", help="service-account JSON key; default: Application Default Credentials",
+                                  data=False),
+        "anonymous": Field("bool", default=False, help="no credentials at all (local BigQuery stand-ins only)",
+                           data=False),
+        "location": Field("str", help="BigQuery location of the export dataset (US, EU, europe-west1...)", data=False),
         "api_endpoint": Field("str", help="BigQuery API endpoint override (private endpoint, local test server)"),
         "label_keys": Field("list", default=list, items="str", validator=gcp_sql.validate_label_keys,
                             help="label keys to group by and carry into Tags (resource labels, then project's)"),
         "maximum_bytes_billed": Field("int", default=10 * GIB,
                                       help="refuse queries that would bill more bytes than this (0: no limit)",
-                                      validator=at_least(0)),
+                                      validator=at_least(0), data=False),
         "partition_margin_days": Field("int", default=7,
                                        help="scan this many export partitions after the range, for late rows",
                                        validator=at_least(0)),
         "page_size": Field("int", default=10000, help="rows per page when reading the answer",
-                           validator=at_least(1)),
-        "max_retry_time": Field("duration", default=120.0,
+                           validator=at_least(1), data=False),
+        "max_retry_time": Field("duration", default=120.0, data=False,
                                 help="give up retrying rate limits and server errors after this long"),
     }
 
@@ -151,6 +153,7 @@ class GcpProvider(Provider):
 
     def _records(self, row: dict[str, Any], estimated_from: date, number: int = 0) -> list[dict[str, Any]]:
         from costctl.formats.categories import service_category
+        from costctl.formats.gcp_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
         from costctl.providers import gcp_answers
 
         day = row["usage_day"]

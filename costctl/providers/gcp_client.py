@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from costctl import deadline
 from costctl.errors import ProviderError
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ TRANSIENT_REASONS = frozenset({"rateLimitExceeded", "backendError", "internalErr
 # First wait in seconds, doubled each attempt with jitter; tests lower it.
 INITIAL_WAIT = 1.0
 MAX_WAIT = 30.0
+REQUEST_TIMEOUT = 60.0  # seconds one HTTP request may wait (less when the deadline leaves less)
 
 
 @dataclass
@@ -107,10 +109,13 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
 
     def attempt() -> Answer:
         on_job()
-        job = client.query(sql, job_config=config, retry=None, job_retry=None)
+        # timeout= is per HTTP request; a whole slow answer is cut by the loader's deadline watch.
+        job = client.query(sql, job_config=config, retry=None, job_retry=None,
+                           timeout=deadline.read_timeout(REQUEST_TIMEOUT))
         if dry_run:
             return Answer(bytes_processed=int(job.total_bytes_processed or 0), job_id=job.job_id or "")
-        result = job.result(page_size=page_size, retry=None, job_retry=None)
+        result = job.result(page_size=page_size, retry=None, job_retry=None,
+                            timeout=deadline.read_timeout(REQUEST_TIMEOUT))
         try:
             rows = [dict(row.items()) for row in result]
         except (ValueError, TypeError, KeyError) as exc:  # the client could not convert a cell
@@ -125,12 +130,24 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
         log.info("BigQuery: %s; retrying in %.1f s", short(state.outcome.exception()), state.upcoming_sleep)
 
     try:
-        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what="BigQuery",
-                             on_retry=before_sleep, describe=short, initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
+        return bounded_retry(attempt, is_transient=is_transient, max_time=max_time, what="BigQuery query job",
+                             on_retry=before_sleep, describe=cause, initial_wait=INITIAL_WAIT, max_wait=MAX_WAIT)
     except ProviderError:
         raise
     except Exception as exc:  # noqa: BLE001 - every client failure becomes one readable line
         raise translate(exc, table, client.project, maximum_bytes_billed) from exc
+
+
+def cause(exc: BaseException | None) -> str:
+    """What kept a query failing, in words: "rate-limited by BigQuery (rateLimitExceeded)"."""
+    from google.api_core import exceptions as gexc
+
+    if isinstance(exc, gexc.GoogleAPICallError):
+        reasons = sorted(_reasons(exc))
+        if isinstance(exc, gexc.TooManyRequests) or "rateLimitExceeded" in reasons:
+            return f"rate-limited by BigQuery ({', '.join(reasons) or exc.code})"
+        return f"BigQuery failing ({', '.join(reasons) or exc.code}: {_message(exc)[:100]})"
+    return f"cannot reach BigQuery ({short(exc)})"
 
 
 def translate(exc: BaseException, table: str, billing_project: str, max_bytes: int | None) -> ProviderError:

@@ -25,6 +25,8 @@ class FakeProvider(Provider):
         "log": Field("str", required=True, help="file that records every fetch"),
         "daily_cost": Field("float", default=10.0),
         "delay": Field("float", default=0.0),
+        # Block SIGALRM during the delay: a wait no alarm can interrupt (a stuck C call).
+        "uninterruptible": Field("bool", default=False),
         "fail": Field("bool", default=False),
         "token": Field("str", default=None, secret=True),
         "currency": Field("str", default="USD"),
@@ -34,6 +36,10 @@ class FakeProvider(Provider):
     }
 
     def fetch(self, start: date, end: date, granularity: str = "daily"):
+        if self.settings["uninterruptible"]:
+            import signal
+
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         import pandas as pd
 
         from costctl import model

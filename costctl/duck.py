@@ -1,0 +1,83 @@
+"""The process's one DuckDB connection: the ingest engine, the day store and every report share it.
+
+Exports can be far larger than memory (a month of CUR for a big organisation is tens of GB), so
+the connection has a memory limit and a temp directory to spill to; DuckDB then streams CSV and
+Parquet through the mapper queries instead of holding them. Everything runs in UTC so that naive
+timestamps in exports are read as UTC, as the record requires.
+
+Imported only by code that handles rows: a warm ``check`` never loads DuckDB (nor this module's
+tempfile and threading imports, which are cheap but not free).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
+
+_lock = threading.Lock()
+_connection: Any = None
+
+
+def connect() -> Any:
+    """The shared connection (created on first use). Callers use ``.cursor()`` for thread safety."""
+    global _connection
+    with _lock:
+        if _connection is None:
+            _connection = new_connection()
+        return _connection
+
+
+def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
+    """A connection set up for export reading (UTC, bounded memory, spill directory, the tags UDF)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    import duckdb
+
+    from costctl.formats.sqlexpr import register_functions
+
+    # A private spill folder (mkdtemp: 0700, unpredictable name), removed when the process ends:
+    # a predictable /tmp path could be pre-created by another user.
+    spill = tempfile.mkdtemp(prefix="costctl-duckdb-")
+    atexit.register(shutil.rmtree, spill, True)
+    try:
+        con = duckdb.connect(config={
+            "threads": max(1, os.cpu_count() or 1),
+            "memory_limit": memory_limit,
+            "temp_directory": spill,
+            "preserve_insertion_order": True,  # error rows are numbered in file order
+        })
+    except duckdb.Error as exc:
+        if "memory" in str(exc).lower():
+            from costctl.errors import ConfigError
+
+            raise ConfigError(f"COSTCTL_DUCKDB_MEMORY={memory_limit!r} is not a memory size DuckDB accepts "
+                              "(e.g. 512MB or 2GB); fix or unset it") from None
+        raise
+    con.execute("SET TimeZone = 'UTC'")
+    register_functions(con)
+    return con
+
+
+def settings(con: Any) -> dict[str, str]:
+    """The connection's settings that bound memory, for diagnostics and tests."""
+    names = ("memory_limit", "threads", "temp_directory", "TimeZone", "preserve_insertion_order")
+    rows = con.execute(
+        "SELECT name, value FROM duckdb_settings() WHERE name IN (" + ", ".join("?" for _ in names) + ")",
+        list(names),
+    ).fetchall()
+    return {name: value for name, value in rows}
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, quoted (column names of exports hold '/', ':', spaces...)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(value: str) -> str:
+    """A SQL string literal."""
+    return "'" + value.replace("'", "''") + "'"

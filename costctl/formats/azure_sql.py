@@ -1,0 +1,114 @@
+"""Azure Cost Management exports (EA and MCA, actual and amortized, v1 camelCase and v2) -> the record, in SQL.
+
+Column names differ only in case and a few synonyms between versions, so every lookup goes
+through ``Raw.resolve`` (case-insensitive) with the known spellings. An Azure export has one cost
+column whose meaning depends on the dataset (actual or amortized); ``split_costs`` makes each row
+correct in either dataset without knowing which one it came from.
+"""
+
+from __future__ import annotations
+
+from costctl.formats.sqlexpr import Raw, lit, service_category
+
+DATE = ("Date", "UsageDateTime", "UsageDate")
+COST = ("CostInBillingCurrency", "Cost", "PreTaxCost")
+CURRENCY = ("BillingCurrencyCode", "BillingCurrency", "Currency")
+SUBSCRIPTION = ("SubscriptionId", "SubscriptionGuid")
+RESOURCE = ("ResourceId", "InstanceId")
+SERVICE = ("MeterCategory", "ServiceName")
+REGION = ("ResourceLocation", "Location")
+
+# Record column <- Azure column spellings (case-insensitive), first present wins; copied as text.
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "BillingCurrency": CURRENCY,
+    "BillingAccountId": ("BillingAccountId",),
+    "BillingAccountName": ("BillingAccountName",),
+    "SubAccountId": SUBSCRIPTION,
+    "SubAccountName": ("SubscriptionName",),
+    "ServiceName": SERVICE,
+    "ResourceId": RESOURCE,
+    "ResourceName": ("ResourceName",),
+    "ResourceType": ("ResourceType",),
+    "SkuId": ("MeterId",),
+    "ChargeDescription": ("MeterName", "ProductName", "Product"),
+    "ConsumedUnit": ("UnitOfMeasure",),
+}
+OTHER_COLUMNS = ("ChargeType", "PricingModel", "ConsumedService", "Tags", "Quantity", "BillingPeriodStartDate")
+
+# ChargeType (lowercase) -> FOCUS ChargeCategory; anything else is an Adjustment.
+CHARGE_CATEGORY: dict[str, str] = {
+    "usage": "Usage",
+    "unusedreservation": "Usage",
+    "unusedsavingsplan": "Usage",
+    "purchase": "Purchase",
+    "tax": "Tax",
+    "refund": "Credit",
+    "credit": "Credit",
+    "adjustment": "Adjustment",
+    "roundingadjustment": "Adjustment",
+}
+# PricingModel (lowercase) of rows that belong to a commitment (reservation or savings plan).
+COMMITMENT_MODELS = frozenset({"reservation", "savingsplan", "savings plan"})
+# ChargeType (lowercase) of the commitment's own payments, as opposed to the usage it covers: the purchase,
+# and the refund when it is returned early (money back on the invoice; its amortization simply stops).
+COMMITMENT_PAYMENTS = frozenset({"purchase", "refund"})
+
+
+def wanted(columns: list[str]) -> list[str]:
+    """The source columns this mapper reads, in the file's own spelling."""
+    names = {n.lower() for group in TEXT_COLUMNS.values() for n in group}
+    names |= {n.lower() for n in DATE + COST + REGION + OTHER_COLUMNS}
+    return [c for c in columns if str(c).lower() in names]
+
+
+def columns(raw: Raw) -> dict[str, str]:
+    """Record column -> SQL over the raw export; each row is one day (Date is the usage day)."""
+    date_col = raw.require("date", *DATE)
+    cost_col = raw.require("cost", *COST)
+    day = f"date_trunc('day', timezone('UTC', {raw.timestamp(date_col)}))"  # naive UTC midnight
+    out = {
+        "ChargePeriodStart": f"timezone('UTC', {day})",
+        "ChargePeriodEnd": f"timezone('UTC', {day} + INTERVAL 1 DAY)",
+    }
+    period = raw.resolve("BillingPeriodStartDate")
+    if period:
+        out["BillingPeriodStart"] = raw.timestamp(period)
+    charge_type = f"lower(coalesce({raw.text(raw.resolve('ChargeType'))}, 'Usage'))"
+    pricing_model = f"lower(coalesce({raw.text(raw.resolve('PricingModel'))}, ''))"
+    out["BilledCost"], out["EffectiveCost"] = split_costs(raw.money(cost_col), charge_type, pricing_model)
+    out["ConsumedQuantity"] = raw.number(raw.resolve("Quantity"))
+    for target, candidates in TEXT_COLUMNS.items():
+        out[target] = raw.text(raw.resolve(*candidates))
+    out["ProviderName"] = lit("Microsoft")
+    out["RegionId"] = f"replace(lower({raw.text(raw.resolve(*REGION))}), ' ', '')"
+    out["ServiceCategory"] = service_category(out["ServiceName"], raw.text(raw.resolve("ConsumedService")))
+    out["ChargeCategory"] = charge_category(charge_type)
+    out["Tags"] = raw.tags(raw.resolve("Tags"))
+    return out
+
+
+def split_costs(cost: str, charge_type: str, pricing_model: str) -> tuple[str, str]:
+    """SQL for (BilledCost, EffectiveCost) from the one cost column, valid for actual and amortized datasets.
+
+    ``charge_type`` and ``pricing_model`` are lowercase SQL text.
+
+    - usage covered by a reservation or savings plan (and its unused share): billed 0 (the
+      commitment was paid at purchase), effective = the row's cost (its amortized share; 0 in an
+      actual dataset);
+    - the commitment's purchase, or its refund: billed = cost, effective 0 (what is kept is amortized
+      into usage; a refunded share never is);
+    - everything else: both = cost.
+
+    Each row evaluates ``cost`` in one of the two expressions at least, so a bad cost always raises.
+    """
+    committed = f"({pricing_model} IN ({', '.join(lit(m) for m in sorted(COMMITMENT_MODELS))}))"
+    payment = f"({charge_type} IN ({', '.join(lit(t) for t in sorted(COMMITMENT_PAYMENTS))}))"
+    billed = f"(CASE WHEN {committed} AND NOT {payment} THEN CAST(0.0 AS DOUBLE) ELSE {cost} END)"
+    effective = f"(CASE WHEN {committed} AND {payment} THEN CAST(0.0 AS DOUBLE) ELSE {cost} END)"
+    return billed, effective
+
+
+def charge_category(charge_type: str) -> str:
+    """SQL for the FOCUS ChargeCategory of a lowercase ChargeType (unknown types are Adjustments)."""
+    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in CHARGE_CATEGORY.items())
+    return f"(CASE {charge_type} {cases} ELSE 'Adjustment' END)"
