@@ -10,11 +10,11 @@ are hourly; about 15 % are commitment-covered (DiscountedUsage, SavingsPlanCover
 negations), so the effective cost differs from the unblended cost; a few Tax lines span a month.
 
 Everything is one DuckDB ``COPY (SELECT ... FROM range(N)) TO ...``, strings built once per resource
-and per hour and joined in: 10M CUR 2.0 rows cost ~50 CPU-seconds (~30 s on two idle cores; measured
-2 min wall on the shared machine under load 5-8), a 10M-row FOCUS CSV about as much. The values come
-from ``hash(row, seed, salt)``, so a given ``--seed`` and DuckDB version give the same file byte for
-byte whatever the thread count (checked with 1, 2 and 4 threads). Files are written to ``--out`` (default: a
-new temporary directory), never into the repository.
+and per hour and joined in: 10M CUR 2.0 rows cost ~50 CPU-seconds (so ~30 s on two idle cores, estimated; 2 min
+wall measured on the shared machine under load 5-8); 1M FOCUS CSV rows took 4 s (18 s under load).
+The values come from ``hash(row, seed, salt)``, so a given ``--seed`` and DuckDB version give the
+same file byte for byte whatever the thread count (checked with 1, 2 and 4 threads). Files are
+written to ``--out`` (default: a new temporary directory), never into the repository.
 
     python bench/gen_exports.py --rows 1000000 [--format focus,cur2] [--gzip] [--out DIR] [--seed 42]
 

@@ -420,7 +420,7 @@ def _os_reason(exc: BaseException) -> str:
 
 
 def _is_duckdb_io(exc: BaseException) -> bool:
-    return type(exc).__module__.startswith("duckdb") and "IO" in type(exc).__name__
+    return "duckdb" in type(exc).__module__ and "IO" in type(exc).__name__
 
 
 def _day_figures(con: Any, days: Any, entry: dict[str, Any]) -> tuple[int, int | None, list[list[Any]]]:

@@ -250,7 +250,7 @@ def translate(exc: BaseException) -> Exception | None:
     """
     from costctl.errors import CacheError, ExportFormatError
 
-    if not type(exc).__module__.startswith("duckdb"):
+    if "duckdb" not in type(exc).__module__:  # _duckdb: the extension module
         return None
     for scan in _SCANS:  # a value check of the ingest engine: it knows the file and finds the row
         found = scan.translate_check(exc)

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -47,15 +48,19 @@ def running(env: dict[str, str] | None = None) -> Iterator[str]:
     """
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
+    # A file, not a pipe: moto logs every request to stderr, and once an unread pipe is full the
+    # server blocks mid-request (a session-wide server gets there after a few thousand requests).
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed in the finally below, after the server stops
     proc = subprocess.Popen(
         [_executable(), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True, env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env={**os.environ, **(env or {})},
     )
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while True:
             if proc.poll() is not None:
-                err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+                log.seek(0)
+                err = log.read().decode(errors="replace")
                 raise RuntimeError(f"moto_server exited with {proc.returncode}: {err[-500:]}")
             try:
                 with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=1):
@@ -73,8 +78,7 @@ def running(env: dict[str, str] | None = None) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        log.close()
 
 
 def post(endpoint: str, path: str, payload: Any = None) -> int:

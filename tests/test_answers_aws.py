@@ -159,3 +159,21 @@ def test_a_broken_account_list_fails_the_fetch_instead_of_caching_ids(
                LAST.isoformat(), "--granularity", "total", "--group-by", "account_name", "--format", "json")
     assert good.exit_code == 0, good.stderr
     assert [r["account_name"] for r in good.json()] == [ACCOUNT]  # moto's org does not hold this id: id shown
+
+
+def test_a_failing_second_account_page_fails_the_fetch_instead_of_caching_ids(
+        run: Any, proxy: FaultProxy, config: Path, moto: str) -> None:
+    inject_ce_results(moto, [healthy()])
+    create_accounts(moto, 1)
+
+    def with_next_page(body: bytes) -> bytes:
+        page = json.loads(body)
+        page["NextToken"] = "page-2-of-accounts"
+        return json.dumps(page).encode()
+
+    proxy.add(Fault("ListAccounts", with_next_page))
+    proxy.add(Fault("page-2-of-accounts", b'{"__type": "ServiceException", "message": "down"}', status=400))
+    line = one_line_error(costs(run, config))
+    assert "account names: a ListAccounts page failed" in line, line
+    good = costs(run, config)
+    assert good.exit_code == 0 and total(good) == TOTAL, good.stderr

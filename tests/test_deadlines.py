@@ -70,7 +70,7 @@ def test_a_throttled_refresh_with_a_warm_cache_answers_from_the_cache_within_che
     assert rest[0].startswith("payer: refresh failed, answered from the cache: throttled by Cost Explorer "
                               "(ThrottlingException) for "), rest
     assert "stopped to answer within the 10 s deadline (--timeout)" in rest[0]
-    assert sum(1 for r in ce.requests if r.endswith("GetCostAndUsage")) >= 3  # the warm-up, then it retried
+    assert sum(1 for r in ce.requests if r.endswith("GetCostAndUsage")) >= 2  # the warm-up, then the refresh
 
 
 def test_a_throttled_fetch_with_a_cold_cache_is_unknown_naming_the_throttling(ce: CostExplorer, tmp_path: Path) -> None:
@@ -111,6 +111,17 @@ def test_a_dripping_cost_explorer_is_exported_down_within_the_deadline(ce: CostE
     assert result.returncode == 0, result.stderr  # a cron run that still publishes the others' metrics
     assert 'costctl_up{provider="prod-aws"} 0.0' in result.stdout
     assert "warning: prod-aws: no complete answer within the 5 s deadline (--timeout)" in result.stderr
+
+
+def test_test_auth_against_a_dripping_endpoint_reports_the_provider_failed_within_the_deadline(
+        ce: CostExplorer, tmp_path: Path) -> None:
+    ce.mode = "drip"
+    config = write_config(tmp_path / "config.yaml", "prod-aws", aws_settings(ce))
+    result = run(config, "test-auth", "--timeout", "5")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.splitlines()[:2] == [
+        "prod-aws (aws): FAILED",
+        "  [FAIL] authentication: no complete answer within the 5 s deadline (--timeout)"]
 
 
 def test_a_dripping_azure_query_api_ends_costs_at_its_deadline(tmp_path: Path) -> None:

@@ -148,6 +148,12 @@ def test_a_multi_day_row_is_split_pro_rata_into_utc_days():
     assert ((frame["ChargePeriodEnd"] - frame["ChargePeriodStart"]) <= pd.Timedelta(days=1)).all()
 
 
+def test_an_unreadable_date_names_column_row_and_value():
+    text = HEADER + ROW + ROW.replace("2024-09-01T00:00:00Z", "2024-31-01", 1)
+    assert error_of(parse_export, text.encode(), "focus.csv") == (
+        "focus.csv: column ChargePeriodStart row 2: unreadable date '2024-31-01'; use ISO 8601 dates (or M/D/YYYY)")
+
+
 def test_a_row_that_ends_before_it_starts_names_its_row():
     text = HEADER + ROW + ROW.replace("2024-09-02T00:00:00Z", "2024-08-30T00:00:00Z")
     message = error_of(parse_export, text.encode(), "focus.csv")
@@ -183,6 +189,9 @@ def test_a_file_larger_than_the_memory_limit_is_streamed(tmp_path):
 
 
 def test_the_shared_connection_is_utc_and_bounded():
+    from costctl import duck as shared
+
+    assert duck.connect() is shared.connect()  # one connection per process, with the ingest's UDFs
     settings = duck.settings(duck.connect())
     assert settings["TimeZone"] == "UTC"
     assert settings["temp_directory"]
@@ -216,3 +225,22 @@ def test_a_bad_memory_setting_is_a_config_error_naming_the_variable():
 
     with pytest.raises(ConfigError, match="COSTCTL_DUCKDB_MEMORY='lots' is not a memory size"):
         duck.new_connection(memory_limit="lots")
+
+
+def test_a_value_error_outside_scan_errors_is_already_a_one_line_message():
+    import duckdb
+
+    from costctl.query import translate
+
+    scan = engine.scan((focus_csv(2) + ROW.replace("1.5,", "abc,", 1)).encode(), "focus.csv")
+    with pytest.raises(duckdb.Error) as info:
+        scan.con.sql(f"SELECT sum(BilledCost) FROM ({scan.relation.sql_query()})").fetchall()
+    assert str(engine.explain(info.value)) == ("focus.csv: column BilledCost row 3: cost 'abc' is not a number; "
+                                               "fix or remove that row")
+    without_row = "focus.csv: column BilledCost: cost 'abc' is not a number; fix or remove that row"
+    assert str(translate(info.value)) == without_row  # a scan query.py does not know: the query's own message
+    scan.close()
+    del scan
+    assert engine.explain(info.value) is None
+    assert str(translate(info.value)) == without_row
+    assert engine.explain(duckdb.Error("something else")) is None

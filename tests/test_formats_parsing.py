@@ -8,8 +8,7 @@ import pytest
 from costctl.errors import ExportFormatError
 from costctl.formats import detect_format, map_frame, parse_export
 from costctl.formats.categories import service_category
-from costctl.formats.common import parse_tags, timestamps
-from costctl.formats.periods import split_daily
+from costctl.formats.common import parse_tags
 
 
 @pytest.mark.parametrize(
@@ -54,61 +53,6 @@ def test_detect_format_refuses_unknown_columns_listing_the_signatures():
 )
 def test_parse_tags_reads_every_tag_spelling(cell, expected):
     assert parse_tags(cell) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("09/21/2023", "2023-09-21 00:00"),
-        ("9/2/2023", "2023-09-02 00:00"),
-        ("2020-09-22", "2020-09-22 00:00"),
-        ("2024-09-18 22:00:00", "2024-09-18 22:00"),
-        ("2023-11-01T00:00:00.000Z", "2023-11-01 00:00"),
-        ("2020-11-09 23:00:00+00:00", "2020-11-09 23:00"),
-        ("2020-11-09T23:00:00-02:00", "2020-11-10 01:00"),
-        ("2020-11-09 23:00:00 UTC", "2020-11-09 23:00"),
-    ],
-)
-def test_timestamps_are_parsed_to_utc_with_slash_dates_month_first(text, expected):
-    parsed = timestamps(pd.DataFrame({"d": [text]}), "d", "x.csv")
-    assert parsed.iloc[0] == pd.Timestamp(expected, tz="UTC")
-
-
-def test_mixed_slash_and_iso_dates_in_one_column_are_both_read():
-    parsed = timestamps(pd.DataFrame({"d": ["12/01/2023", "2023-12-02"]}), "d", "x.csv")
-    assert list(parsed.dt.day) == [1, 2]
-
-
-def test_unreadable_date_is_an_export_error():
-    with pytest.raises(ExportFormatError, match="x.csv: column d: unreadable date"):
-        timestamps(pd.DataFrame({"d": ["13/45/2023"]}), "d", "x.csv")
-
-
-def record(start: str, end: str, cost: float) -> pd.DataFrame:
-    return pd.DataFrame({
-        "ChargePeriodStart": [pd.Timestamp(start, tz="UTC")], "ChargePeriodEnd": [pd.Timestamp(end, tz="UTC")],
-        "BilledCost": [cost], "EffectiveCost": [cost / 2], "ServiceName": ["x"],
-    })
-
-
-def test_split_daily_spreads_a_monthly_row_evenly_over_its_days():
-    out = split_daily(record("2023-11-01", "2023-12-01", 30.0))
-    assert len(out) == 30
-    assert list(out["BilledCost"]) == pytest.approx([1.0] * 30)
-    assert out["EffectiveCost"].sum() == pytest.approx(15.0)
-    assert out["ChargePeriodStart"].iloc[-1] == pd.Timestamp("2023-11-30", tz="UTC")
-    assert (out["ServiceName"] == "x").all()
-
-
-def test_split_daily_prorates_partial_days_by_duration():
-    out = split_daily(record("2023-11-01 12:00", "2023-11-03 00:00", 3.0))
-    assert list(out["BilledCost"]) == pytest.approx([1.0, 2.0])
-    assert out["ChargePeriodStart"].iloc[0] == pd.Timestamp("2023-11-01 12:00", tz="UTC")
-
-
-def test_split_daily_leaves_daily_and_hourly_rows_alone():
-    frame = pd.concat([record("2023-11-01", "2023-11-02", 1.0), record("2023-11-01 23:00", "2023-11-02 01:00", 2.0)])
-    pd.testing.assert_frame_equal(split_daily(frame), frame)
 
 
 def cur_rows(columns: dict[str, list[str]]) -> pd.DataFrame:

@@ -142,16 +142,19 @@ def test_auth(env: Env, targets: tuple[str, ...]) -> None:
     if not chosen:
         raise UsageError(f"no configured provider matches {', '.join(targets) or 'anything'} "
                          f"(configured: {', '.join(instances) or 'none'})")
-    from costctl import redact
+    from costctl import deadline, redact
+    from costctl.providers.base import AuthResult
 
     failed = False
     for name in chosen:
         provider = make_provider(env, name)
         try:
-            result = provider.test_auth()
+            # A hanging cloud is that provider's failure, reported before the command's deadline.
+            with deadline.watch(keep=deadline.reserve()):
+                result = provider.test_auth()
+        except deadline.DeadlineExceeded as exc:
+            result = AuthResult(ok=False, checks=[("authentication", False, str(exc))])
         except Exception as exc:  # test-auth reports, it does not crash
-            from costctl.providers.base import AuthResult
-
             result = AuthResult(ok=False, checks=[("authentication", False, " ".join(str(exc).split()))])
         finally:
             provider.close()

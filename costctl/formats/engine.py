@@ -5,7 +5,7 @@ stream (bytes, zip members and gzipped Parquet go through one) -> ``raw`` (read_
 column VARCHAR and strict field counts, read_parquet or read_json, struct columns flattened to
 dotted names) -> format detected from the header alone (``detect``) -> the format's SQL mapper
 (``<format>_sql.columns(raw)``) -> multi-day rows split into UTC days pro rata (the rules of
-``periods``) -> columns cast to the record's types, in ``model.COLUMN_NAMES`` order.
+the pieces scaled by duration) -> columns cast to the record's types, in ``model.COLUMN_NAMES`` order.
 
 Building a ``Scan`` reads only headers; the data is read when ``Scan.relation`` is executed. Value
 errors raised inside the query (``sqlexpr`` checks) and DuckDB's own reader errors are translated
@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
 from costctl.formats.detect import detect_format
-from costctl.formats.sqlexpr import ERROR_PREFIX, Raw, ident, lit
+from costctl.formats.sqlexpr import Raw, check_key, ident, lit
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -135,8 +135,8 @@ def _typed(column: model.Column, expr: str | None) -> str:
 def _split_days(mapped: str) -> str:
     """Rows longer than one day -> one row per (partial) UTC day, costs and quantity scaled by duration.
 
-    Same rules as ``periods.split_daily``: the days run from the start's midnight up to the end,
-    each piece is clipped to the row's own period, and the shares of a row add up to one.
+    The days run from the start's midnight up to the end, each piece is clipped to the row's own
+    period, and the shares of a row add up to one (a November tax line becomes 30 rows of 1/30).
     """
     s, e = ident("ChargePeriodStart"), ident("ChargePeriodEnd")
     day = "__costctl_day"
@@ -175,8 +175,9 @@ class Scan:
         self.parts = parts
         self.workdir = workdir
         self._relation: Any = None
-        self._frames: dict[int, pd.DataFrame] = {}
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, True) if workdir else None
+        for part in parts:
+            _SCANS[part.raw.key_prefix] = self
         for mapper in {p.mapper for p in parts if p.mapper is not None}:  # a mapper's own UDFs (GCP credits)
             register = getattr(mapper, "register_functions", None)
             if register is not None:
@@ -195,54 +196,52 @@ class Scan:
 
     @property
     def relation(self) -> Any:
-        """The record relation (UNION ALL of the parts); parts still mapped in pandas are computed here."""
+        """The record relation (UNION ALL of the parts); parts mapped in pandas are mapped here."""
         if self._relation is None:
-            selects = []
-            for index, part in enumerate(self.parts):
-                if part.record_sql is not None:
-                    selects.append(f"SELECT * FROM ({part.record_sql}) AS part{index}")
-                else:
-                    selects.append(f"SELECT * FROM {self._register_fallback(index, part)}")
+            selects = [f"SELECT * FROM ({self._part_sql(i, p)}) AS part{i}" for i, p in enumerate(self.parts)]
             with self.errors():
                 self._relation = self.con.sql("\nUNION ALL\n".join(selects))
         return self._relation
 
-    def _register_fallback(self, index: int, part: Part) -> str:
-        """A pandas-mapped part as a view with the record's SQL types (Tags as JSON text)."""
-        frame = self._fallback_frame(index, part).copy()
+    def _part_sql(self, index: int, part: Part) -> str:
+        """The record SQL of a part: its SQL mapper's, or a view over its pandas mapper's frame."""
+        if part.record_sql is None:
+            part.record_sql = self._pandas_mapped(index, part)
+        return part.record_sql
+
+    def _pandas_mapped(self, index: int, part: Part) -> str:
+        """Map a part with the pandas mapper of ``export.MAPPERS`` (a format module outside the SQL
+        ones): the frame is normalized, registered as a view and split into days by the same SQL."""
+        from costctl.formats import export
+
+        with self.errors():
+            relation = self.con.sql(part.raw_sql)
+            if part.kind == "csv":
+                raw = relation.df().astype(object).fillna("")  # pandas mappers read CSV cells as '' strings
+            else:
+                arrow = relation.arrow()
+                raw = (arrow.read_all() if hasattr(arrow, "read_all") else arrow).to_pandas()
+        mapped = export.MAPPERS[part.fmt][1](raw, part.name)
+        try:
+            frame = model.normalize(mapped) if not mapped.empty else model.empty_frame()
+        except SchemaError as exc:
+            raise ExportFormatError(f"{part.name}: {exc}") from exc
         frame["Tags"] = frame["Tags"].map(lambda tags: json.dumps(tags, ensure_ascii=False, separators=(",", ":")))
         for column in model.COLUMNS:
             if column.kind == model.STRING:
                 frame[column.name] = frame[column.name].astype(object).where(frame[column.name].notna(), None)
-        view = f"costctl_fallback_{id(self)}_{index}"
+        view = f"costctl_pandas_{id(self)}_{index}"
         self.con.register(view, frame)
         casts = ", ".join(f"CAST({ident(c.name)} AS {SQL_TYPES[c.kind]}) AS {ident(c.name)}" for c in model.COLUMNS)
-        return f"(SELECT {casts} FROM {view})"
-
-    def _fallback_frame(self, index: int, part: Part) -> pd.DataFrame:
-        """The pandas mapper's record frame for a part whose format has no SQL mapper yet."""
-        if index not in self._frames:
-            from costctl.formats import export
-
-            with self.errors():
-                relation = self.con.sql(part.raw_sql)
-                if part.kind == "csv":
-                    raw = relation.df().astype(object).fillna("")  # pandas read CSV cells as '' strings
-                else:
-                    raw = relation.arrow().read_all().to_pandas() if hasattr(relation.arrow(), "read_all") \
-                        else relation.arrow().to_pandas()
-            self._frames[index] = export.finish(export.MAPPERS[part.fmt][1](raw, part.name), part.name)
-        return self._frames[index]
+        return _split_days(f"SELECT {casts} FROM {view}")
 
     def df(self) -> pd.DataFrame:
         """The record as a validated pandas frame (Tags as dicts, parsed once per distinct value)."""
         frames = []
         for index, part in enumerate(self.parts):
-            if part.record_sql is None:
-                frames.append(self._fallback_frame(index, part))
-                continue
+            sql = self._part_sql(index, part)
             with self.errors():
-                frame = self.con.sql(part.record_sql).df()
+                frame = self.con.sql(sql).df()
             frames.append(_to_record(frame, part.name))
         frames = [f for f in frames if len(f)]
         if not frames:
@@ -266,8 +265,9 @@ class Scan:
     def translate(self, exc: BaseException) -> ExportFormatError:
         """The one-line message for a DuckDB error of this scan (value checks get their first bad row)."""
         message = str(exc)
-        if ERROR_PREFIX in message:
-            found = self._check_error(message)
+        key = check_key(message)
+        if key is not None:
+            found = self._check_error(key, message)
             if found is not None:
                 return found
         part = self._part_named_in(message)
@@ -277,34 +277,29 @@ class Scan:
         """The message of a value check raised by this scan's SQL (None when the error is not
         one of its checks): used by queries that read this scan through a view."""
         message = str(exc)
-        return self._check_error(message) if ERROR_PREFIX in message else None
+        key = check_key(message)
+        return self._check_error(key, message) if key is not None else None
 
     def names_its_file(self, message: str) -> bool:
         """True when a DuckDB error message names a file this scan reads."""
         return any(p.path and p.path in message for p in self.parts) or self.name in message
 
-    def _check_error(self, message: str) -> ExportFormatError | None:
+    def _check_error(self, key: str, message: str) -> ExportFormatError | None:
         import duckdb
 
-        key_and_value = message.split(ERROR_PREFIX, 1)[1]
-        match = re.match(r"(\d+:\d+):", key_and_value)
-        if match is None:
-            return None
-        key = match.group(1)
         for part in self.parts:
             check = part.raw.checks.get(key)
             if check is None:
                 continue
-            value: Any = key_and_value[match.end():]
-            row = None
             filters = f"({part.where}) AND {check.bad}" if part.where else check.bad
             diagnostic = (f"SELECT n, CAST({check.value} AS VARCHAR) FROM (SELECT row_number() OVER () AS n, * "
                           f"FROM ({part.raw_sql}) AS raw) AS raw WHERE {filters} LIMIT 1")
-            with contextlib.suppress(duckdb.Error):  # the message stands without a row number
+            with contextlib.suppress(duckdb.Error):  # the message of the query stands, without a row number
                 found = self.con.sql(diagnostic).fetchall()
                 if found:
-                    row, value = int(found[0][0]), found[0][1]
-            return ExportFormatError(check.message(part.name, row, value))
+                    return ExportFormatError(check.message(part.name, int(found[0][0]), found[0][1]))
+            first = message.splitlines()[0] if message else ""
+            return ExportFormatError(first.split("costctl: ", 1)[-1])
         return None
 
     def _part_named_in(self, message: str) -> Part | None:
@@ -328,6 +323,20 @@ class Scan:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_SCANS: weakref.WeakValueDictionary[str, Scan] = weakref.WeakValueDictionary()  # raw id -> its live scan
+
+
+def explain(exc: BaseException) -> ExportFormatError | None:
+    """The one-line message, with the row, for a DuckDB error a live scan's relation raised; else None.
+
+    For code that runs ``Scan.relation`` inside its own query (the ``--file`` path) and only holds the
+    exception: a value check names its scan through the check key in the message.
+    """
+    key = check_key(str(exc))
+    scan = _SCANS.get(key.split(":")[0]) if key else None
+    return scan.translate(exc) if scan is not None else None
 
 
 def _to_record(frame: pd.DataFrame, name: str) -> pd.DataFrame:

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from costctl import model
-from costctl.errors import ExportFormatError, SchemaError
+from costctl.errors import ExportFormatError
 from costctl.formats.detect import detect_format
-from costctl.formats.periods import split_daily
 
 Mapper = Callable[[pd.DataFrame, str], pd.DataFrame]
 
@@ -47,11 +45,8 @@ def parse_export(data: bytes, name: str) -> pd.DataFrame:
 
 def map_frame(raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """Detect the format of an already-parsed raw frame and map it to the record."""
-    from costctl.formats.engine import scan_frame, sql_mapper
+    from costctl.formats.engine import scan_frame
 
-    fmt = detect_format(raw.columns, source)
-    if sql_mapper(fmt) is None:
-        return finish(MAPPERS[fmt][1](raw, source), source)
     with scan_frame(raw, source) as export:
         return export.df()
 
@@ -63,15 +58,3 @@ def columns_for(columns: Iterable[str], source: str = "export") -> tuple[str, li
     names = [str(c) for c in columns]
     fmt = detect_format(names, source)
     return fmt, wanted(fmt, names)
-
-
-def finish(mapped: pd.DataFrame, source: str) -> pd.DataFrame:
-    """Normalize, split multi-day rows, validate a pandas mapper's frame; schema problems name the file."""
-    if mapped.empty:
-        return model.empty_frame()
-    try:
-        frame = model.normalize(split_daily(mapped))
-        model.validate(frame)
-    except SchemaError as exc:
-        raise ExportFormatError(f"{source}: {exc}") from exc
-    return frame

@@ -7,8 +7,9 @@ across formats and identical to the pandas helpers they replace: what an empty v
 how dates are read (naive = UTC, ``M/D/YYYY`` month-first) and how tags are read (``common.parse_tags``).
 
 Value errors are raised inside the query with DuckDB's ``error()`` so that a file is read in one
-pass; the message carries a check id (``costctl:check:RAW:K:``) that the engine maps back to the
-``Check`` registered here, then re-runs a small query to find the first bad row for the message.
+pass; the text is ``[costctl:check:RAW:K] costctl: MESSAGE``: the message is complete but for the
+row number, and the check key lets the engine find the ``Check`` registered here and re-run a
+small query for the first bad row.
 
 Nothing here imports duckdb: the functions build strings; ``register_functions`` adds the one
 Python UDFs (tag text, service categories: per distinct value) to a connection the engine owns.
@@ -29,7 +30,8 @@ from costctl.model import MAX_COST
 
 TAGS_FUNCTION = "costctl_tags"  # the UDF names registered on the engine's connection
 CATEGORY_FUNCTION = "costctl_category"
-ERROR_PREFIX = "costctl:check:"
+QUOTE = "''''"  # SQL for a literal holding one single quote
+ERROR_PREFIX = "costctl:check:"  # errors read "[costctl:check:RAW:K] costctl: MESSAGE"
 WHITESPACE = " \t\r\n\x0b\x0c"  # what str.strip() removes from export cells (ASCII part)
 
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "NUMERIC", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT",
@@ -76,13 +78,17 @@ class Check:
         self.value = value
         self.numeric = numeric
 
-    def message(self, source: str, row: int | None, value: Any) -> str:
-        """The one-line error for the first bad row (``row`` is 1-based; None when it could not be found)."""
+    def message(self, source: str, row: int | None, value: Any, shown: str | None = None) -> str:
+        """The one-line error for the first bad row (``row`` is 1-based; None when it could not be found).
+
+        ``shown`` replaces the formatted value verbatim (``sql_error`` builds the in-query message with it).
+        """
         where = f"column {self.column}" + (f" row {row}" if row is not None else "")
-        if self.numeric and value is not None:
-            shown = repr(float(value))
-        else:
-            shown = repr(str(value)[:40]) if value is not None else "''"
+        if shown is None:
+            if self.numeric and value is not None:
+                shown = repr(float(value))
+            else:
+                shown = repr(str(value)[:40]) if value is not None else "''"
         if self.kind == "not_number":
             return f"{source}: {where}: cost {shown} is not a number; fix or remove that row"
         if self.kind == "not_finite":
@@ -92,7 +98,33 @@ class Check:
             return f"{source}: {where}: empty date; every row needs one"
         if self.kind == "end_before_start":
             return f"{source}: {where}: the charge period ends before it starts (end {shown}); fix or remove that row"
-        return f"{source}: {where}: unreadable date {shown}; use ISO 8601 dates (or M/D/YYYY)"
+        if self.kind == "bad_date":
+            return f"{source}: {where}: unreadable date {shown}; use ISO 8601 dates (or M/D/YYYY)"
+        return f"{source}: {where}: unreadable value {shown}; fix or remove that row"
+
+    def sql_error(self, source: str) -> str:
+        """SQL raising this check: ``[costctl:check:KEY] costctl: MESSAGE`` with the cell in the message.
+
+        The text after ``costctl: `` is already the one-line message (without the row number), so a
+        caller that only has DuckDB's exception can show it; ``engine`` finds the check by KEY and
+        adds the row.
+        """
+        mark = "\x00costctl-value\x00"
+        text = Check.message(self, source, None, None, shown=mark)
+        before, found, after = text.partition(mark)
+        head = lit(f"[{ERROR_PREFIX}{self.key}] costctl: {before}")
+        if not found:
+            return f"error({head})"
+        cell = f"replace(replace(left(CAST({self.value} AS VARCHAR), 40), chr(10), ' '), chr(13), ' ')"
+        shown = cell if self.numeric else f"{QUOTE} || {cell} || {QUOTE}"
+        empty = lit("''")  # an empty cell shows as '' (the repr of an empty string)
+        return f"error({head} || coalesce({shown}, {empty}) || {lit(after)})"
+
+
+def check_key(message: str) -> str | None:
+    """The check key (``RAW:K``) in the text of a DuckDB error raised by a check, or None."""
+    match = re.search(r"\[" + re.escape(ERROR_PREFIX) + r"(\d+:\d+)\]", message)
+    return match.group(1) if match else None
 
 
 class Raw:
@@ -114,6 +146,11 @@ class Raw:
             self._lower.setdefault(name.lower(), name)
 
     # --- names -----------------------------------------------------------------------------
+
+    @property
+    def key_prefix(self) -> str:
+        """The first part of this table's check keys (``RAW`` in ``RAW:K``)."""
+        return str(self._id)
 
     def has(self, name: str) -> bool:
         """Whether the raw table has exactly this column (case-sensitive, as written in the file)."""
@@ -152,8 +189,8 @@ class Raw:
     def _check(self, kind: str, column: str, bad: str, value: str, numeric: bool = False) -> str:
         """Register a rule; the SQL that raises it when the row is bad (the check key leads the message)."""
         key = f"{self._id}:{len(self.checks)}"
-        self.checks[key] = Check(key, kind, column, bad, value, numeric)
-        return f"error({lit(ERROR_PREFIX + key + ':')} || coalesce(CAST({value} AS VARCHAR), ''))"
+        check = self.checks[key] = Check(key, kind, column, bad, value, numeric)
+        return check.sql_error(self.source)
 
     # --- values ----------------------------------------------------------------------------
 

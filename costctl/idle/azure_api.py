@@ -61,7 +61,10 @@ class Arm:
 
         self.subscription = subscription
         self.enforce_https = not endpoint.startswith("http://")
-        common = {"base_url": endpoint, "credential_scopes": [f"{endpoint}/.default"], "retry_total": 3}
+        from costctl.providers.azure_auth import transport_timeouts
+
+        common = {"base_url": endpoint, "credential_scopes": [f"{endpoint}/.default"], "retry_total": 3,
+                  **transport_timeouts()}
         self.compute = ComputeManagementClient(credential, subscription, **common)
         self.network = NetworkManagementClient(credential, subscription, **common)
         self.monitor = MonitorManagementClient(credential, subscription, **common)
