@@ -130,6 +130,13 @@ class CostCache:
         return f"sum:{FORMAT}:{source}:{fingerprint}:{month}"
 
     @staticmethod
+    def _stamp_key(source: str, fingerprint: str, month: str) -> str:
+        """Beside each month of summaries, the fetch time of each summarized day: a few bytes that
+        tell whether the summaries are in step with the rows without decoding them (a month of
+        summaries of a wide organisation is megabytes of JSON)."""
+        return f"stamp:{FORMAT}:{source}:{fingerprint}:{month}"
+
+    @staticmethod
     def _parse_day_key(key: str) -> tuple[str, str, date] | None:
         head, sep, rest = key.partition(f"day:{FORMAT}:")
         if head or not sep:
@@ -270,6 +277,36 @@ class CostCache:
             stored = dict(self._month_summaries(source, fingerprint, month))
             stored.update(days)
             self._db.set(self._summary_key(source, fingerprint, month), {"days": stored}, tag=source)
+            self._db.set(self._stamp_key(source, fingerprint, month),
+                         {"days": {iso: summary.get("fetched_at") for iso, summary in stored.items()
+                                   if isinstance(summary, dict)}}, tag=source)
+
+    def _write_stamps(self, source: str, fingerprint: str, months: set[str]) -> None:
+        """Stamp entries for months summarized before stamps existed (best effort)."""
+        with contextlib.suppress(Exception), self._db.transact():
+            for month in months:
+                stored = self._month_summaries(source, fingerprint, month)
+                if stored:
+                    self._db.set(self._stamp_key(source, fingerprint, month),
+                                 {"days": {iso: v.get("fetched_at") for iso, v in stored.items()
+                                           if isinstance(v, dict)}}, tag=source)
+
+    def _summary_stamps(self, source: str, fingerprint: str, days: list[date]) -> dict[date, float | None] | None:
+        """The fetch time of each day's stored summary, from the small stamp entries; None when a
+        month has no stamps or its summaries entry is gone (then the summaries must be read)."""
+        months: dict[str, dict[str, Any]] = {}
+        out: dict[date, float | None] = {}
+        for day in days:
+            month = day.isoformat()[:7]
+            if month not in months:
+                value = self._get(self._stamp_key(source, fingerprint, month))
+                stamps = value.get("days") if isinstance(value, dict) else None
+                if not isinstance(stamps, dict) or self._summary_key(source, fingerprint, month) not in self._db:
+                    return None
+                months[month] = stamps
+            stamp = months[month].get(day.isoformat())
+            out[day] = float(stamp) if isinstance(stamp, int | float) else None
+        return out
 
     def backfill_summaries(self, con: Any, source: str, fingerprint: str,
                            entries: dict[date, dict[str, Any] | None]) -> int:
@@ -285,9 +322,12 @@ class CostCache:
         the rows stay, and the next command that reads them tries again.
         """
         present = {d: e for d, e in entries.items() if e is not None}
-        have = self.summaries(source, fingerprint, list(present))
-        stale = [d for d, s in have.items()
-                 if s is None or float(s["fetched_at"]) != float(present[d]["fetched_at"])]
+        stamps = self._summary_stamps(source, fingerprint, list(present))
+        if stamps is None:
+            have = self.summaries(source, fingerprint, list(present))
+            stamps = {d: None if s is None else float(s["fetched_at"]) for d, s in have.items()}
+            self._write_stamps(source, fingerprint, {d.isoformat()[:7] for d in present})
+        stale = [d for d, stamp in stamps.items() if stamp is None or stamp != float(present[d]["fetched_at"])]
         if not stale:
             return 0
         try:
@@ -315,6 +355,7 @@ class CostCache:
             stored = dict(self._month_summaries(source, fingerprint, day.isoformat()[:7]))
             if stored.pop(day.isoformat(), None) is not None:
                 self._db.set(month_key, {"days": stored}, tag=source)
+            self._db.delete(self._stamp_key(source, fingerprint, day.isoformat()[:7]))  # read summaries next time
 
     def _enforce_limit(self) -> None:
         """Keep the Parquet files within ``size_limit``: drop the least recently fetched days."""

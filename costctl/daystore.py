@@ -130,7 +130,10 @@ class DayStore:
             "GROUP BY ALL").fetchall()
         out: dict[date, DayFiles] = {}
         for day, currency, account_id, account_name, service, billed, effective, rows, end in found:
-            entry = out.setdefault(date.fromisoformat(str(day)), DayFiles())
+            key = day if isinstance(day, date) else date.fromisoformat(str(day))
+            entry = out.get(key)
+            if entry is None:
+                entry = out[key] = DayFiles()
             entry.rows += int(rows)
             if end is not None:
                 end = int(end)

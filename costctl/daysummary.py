@@ -39,7 +39,7 @@ def summarize(columns: dict[str, list[Any]], fetched_at: float) -> dict[str, Any
 
 def from_sums(rows: int, end: int | None, sums: list[list[Any]], fetched_at: float) -> dict[str, Any]:
     """A summary from figures already summed (the day store sums while it writes)."""
-    return {"fetched_at": float(fetched_at), "rows": int(rows), "end": end, "sums": [list(s) for s in sums]}
+    return {"fetched_at": float(fetched_at), "rows": int(rows), "end": end, "sums": sums}
 
 
 def is_summary(value: Any) -> bool:

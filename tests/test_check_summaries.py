@@ -71,6 +71,19 @@ def test_summarize_matches_the_rows() -> None:
     assert summary["sums"] == [("USD", "a", "name-a", "S3", 1.25, 0.0), (None, None, None, None, 0.0, 2.0)]
 
 
+def test_a_missing_summary_month_is_noticed_through_its_stamps(tmp_path) -> None:
+    """Stamps say whether summaries are in step without decoding them; a month whose summaries
+    entry went (evicted) is rebuilt although its stamps remain."""
+    cache = CostCache(tmp_path, clock=lambda: 1000.0)
+    day = date(2026, 11, 1)
+    _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
+    entries = cache.lookup("p", "fp", [day])
+    assert cache.backfill_summaries(connect(), "p", "fp", entries) == 0
+    cache._db.delete(cache._summary_key("p", "fp", "2026-11"))
+    assert cache.backfill_summaries(connect(), "p", "fp", entries) == 1
+    assert cache.summaries("p", "fp", [day])[day]["sums"] == [["USD", "a", "name-a", "S3", 1.0, 1.0]]
+
+
 def test_a_restored_range_replaces_its_summaries_and_backfill_keeps_newer_ones(tmp_path) -> None:
     now = [1000.0]
     cache = CostCache(tmp_path, clock=lambda: now[0])
@@ -92,9 +105,11 @@ def test_a_summary_that_disagrees_with_its_rows_is_rebuilt(tmp_path) -> None:
     day = date(2026, 11, 1)
     _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 1.0, 1.0)]))
     old_month = cache._db.get(cache._summary_key("p", "fp", "2026-11"))
+    old_stamps = cache._db.get(cache._stamp_key("p", "fp", "2026-11"))
     now[0] = 2000.0
     _store(cache, "p", "fp", day, day + timedelta(days=1), _block([(day, "USD", "a", "S3", 7.0, 7.0)]))
     cache._db.set(cache._summary_key("p", "fp", "2026-11"), old_month)
+    cache._db.set(cache._stamp_key("p", "fp", "2026-11"), old_stamps)
     assert cache.summaries("p", "fp", [day])[day]["sums"][0][4:] == [1.0, 1.0]  # stale
     assert cache.backfill_summaries(connect(), "p", "fp", cache.lookup("p", "fp", [day])) == 1
     got = cache.summaries("p", "fp", [day])[day]
