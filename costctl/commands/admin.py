@@ -62,8 +62,8 @@ def cache_info(env: Env, fmt: str, output: str | None) -> None:
          "oldest_fetch_age_s": round(now - r.oldest_fetch) if r.oldest_fetch else None}
         for r in store.coverage()
     ]
-    columns = [OutputColumn("provider"), OutputColumn("days", kind="int"), OutputColumn("first"),
-               OutputColumn("last"), OutputColumn("rows", kind="int"),
+    columns = [OutputColumn("provider", drop=0), OutputColumn("days", kind="int"), OutputColumn("first", drop=0),
+               OutputColumn("last", drop=0), OutputColumn("rows", kind="int"),
                OutputColumn("newest_fetch_age_s", "newest fetch age (s)", "int"),
                OutputColumn("oldest_fetch_age_s", "oldest fetch age (s)", "int")]
     caption = f"{store.directory}: {store.size_bytes():,} bytes, {store.entry_count():,} entries"
@@ -121,8 +121,9 @@ def providers(env: Env, fmt: str, output: str | None) -> None:
     rows = [{"type": t, "plugin": ref, "description": desc, "instances": ", ".join(configured.get(t, []))}
             for t, ref, desc in registry.describe()]
     with output_stream(env, output) as stream:
-        render(rows, [OutputColumn("type"), OutputColumn("instances"), OutputColumn("description"),
-                      OutputColumn("plugin")], fmt, stream, title="Provider plugins")
+        render(rows, [OutputColumn("type", drop=0), OutputColumn("instances", drop=0),
+                      OutputColumn("description", drop=2), OutputColumn("plugin")],
+               fmt, stream, title="Provider plugins")
 
 
 @click.command("test-auth")

@@ -101,10 +101,10 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
         state = "reconciles" if result.reconciles else "DOES NOT reconcile"
         notes.append(f"{result.currency or 'no currency'}: lines sum to {result.total / 100:,.2f}, {state} with "
                      f"the month's total of {result.records} records to the cent")
-    columns = [OutputColumn("owner", by), OutputColumn("direct", "Direct", "money"),
+    columns = [OutputColumn("owner", by, drop=0), OutputColumn("direct", "Direct", "money"),
                OutputColumn("shared", "Shared", "money"), OutputColumn("untagged", "Untagged", "money"),
-               OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "number"),
-               OutputColumn("currency", "Currency")]
+               OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "pct"),
+               OutputColumn("currency", "Currency", drop=0)]
     caption = "; ".join(notes) or "no cost in this month"
     title = (f"Chargeback {month} by {by} ({metric}; shared: {', '.join(shared) or 'none'}, split {split}, "
              f"untagged as {untagged})")

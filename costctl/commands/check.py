@@ -67,7 +67,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--stale-state", type=click.Choice(STATES, case_sensitive=False), default=None,
               help="State when data is older than --max-age or the latest day is missing (default unknown).")
 @click.option("--max-age", metavar="DURATION", default=None, help="Data older than this is stale, e.g. 36h.")
-@click.option("--top", type=int, default=None, help="Top contributors per provider in the long output (default 3).")
+@click.option("--top", type=click.IntRange(min=0), default=None,
+              help="Top contributors per provider in the long output (default 3).")
 @click.option("--verbose", "-v", "plugin_verbose", count=True, help="Add per-provider load details to the output.")
 @click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit (UNKNOWN).")

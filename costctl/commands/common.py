@@ -41,7 +41,32 @@ def output_options(default: str = "table") -> Callable[[F], F]:
         click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
                      help="Write the data to FILE instead of stdout (atomically; an existing file keeps its mode)."),
         follow_symlinks_option,
+        click.option("--wide", is_flag=True, expose_value=False, callback=_remember_view,
+                     help="Show a table at its full width, every column, whatever the screen's width."),
+        click.option("--columns", metavar="KEYS", expose_value=False, callback=_remember_view,
+                     help="Only these columns, in this order (comma-separated keys, as in the csv header)."),
     )
+
+
+def _remember_view(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Leave --wide / --columns where the renderer finds them (``costctl.output.render.View``)."""
+    import dataclasses
+
+    from costctl.output.render import VIEW_KEY, View
+
+    if ctx.resilient_parsing:
+        return value
+    env = ctx.find_object(Env)
+    view = ctx.meta.get(VIEW_KEY) or View(note=env.info if env is not None else None)
+    if param.name == "wide":
+        view = dataclasses.replace(view, wide=bool(value))
+    elif value:
+        names = tuple(n.strip() for n in str(value).split(",") if n.strip())
+        if not names:
+            raise click.BadParameter("give at least one column key", ctx=ctx, param=param)
+        view = dataclasses.replace(view, columns=names)
+    ctx.meta[VIEW_KEY] = view
+    return value
 
 
 source_options = _stack(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 
 from costctl.commands.common import (
@@ -28,7 +26,8 @@ from costctl.filters import Filters
 @click.option("--required", "-r", "required", default="team,env", show_default=True, metavar="KEYS",
               help="Comma-separated tag keys every resource should carry.")
 @click.option("--by", "by", default=None, metavar="KEY", help="One line per value of this key (provider, account...).")
-@click.option("--top", type=int, default=10, show_default=True, help="Untagged resources listed, costliest first.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Untagged resources listed, costliest first.")
 @click.option("--resources", "resources", is_flag=True,
               help="List the costliest resources missing a required tag instead of the summary.")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
@@ -77,11 +76,13 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
     resource_rows = [{"resource": u.resource, "name": u.name, "provider": u.provider, "account": u.account,
                       "service": u.service, "missing": ",".join(sorted(u.missing)), "cost": u.cost,
                       "currency": u.currency} for u in worst]
-    resource_columns = [OutputColumn("resource", "Resource"), OutputColumn("name", "Name"),
-                        OutputColumn("provider", "Provider"), OutputColumn("account", "Account"),
-                        OutputColumn("service", "Service"), OutputColumn("missing", "Missing"),
-                        OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency")]
-    span = f"{loaded.start} .. {loaded.end - timedelta(days=1)}"
+    resource_columns = [OutputColumn("resource", "Resource", drop=0), OutputColumn("name", "Name"),
+                        OutputColumn("provider", "Provider", drop=0), OutputColumn("account", "Account", drop=0),
+                        OutputColumn("service", "Service"), OutputColumn("missing", "Missing", drop=0),
+                        OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency", drop=0)]
+    from costctl.ranges import describe
+
+    span = describe(loaded.start, loaded.end)
     with output_stream(env, output) as stream:
         if resources:
             render(resource_rows, resource_columns, fmt, stream, title=f"Resources missing {required} ({span})")
@@ -89,12 +90,12 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
         rows = [{"group": c.group, "tag": c.tag, "cost_with": c.cost_with, "cost_without": c.cost_without,
                  "resources_with": len(c.resources_with), "resources_without": len(c.resources_without),
                  "pct_allocated": c.pct_allocated, "currency": c.currency} for c in summary]
-        columns = ([OutputColumn("group", by_keys[0])] if by_keys else []) + [
-            OutputColumn("tag", "Tag"), OutputColumn("cost_with", "Cost tagged", "money"),
+        columns = ([OutputColumn("group", by_keys[0], drop=0)] if by_keys else []) + [
+            OutputColumn("tag", "Tag", drop=0), OutputColumn("cost_with", "Cost tagged", "money"),
             OutputColumn("cost_without", "Cost untagged", "money"),
             OutputColumn("resources_with", "Res. tagged", "int"),
             OutputColumn("resources_without", "Res. untagged", "int"),
-            OutputColumn("pct_allocated", "Allocated %", "number"), OutputColumn("currency", "Currency")]
+            OutputColumn("pct_allocated", "Allocated %", "pct"), OutputColumn("currency", "Currency", drop=0)]
         if not by_keys:
             for row in rows:
                 row.pop("group")

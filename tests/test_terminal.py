@@ -1,0 +1,262 @@
+"""What a person sees in a terminal: tables at 80 and 200 columns and through a pipe.
+
+The screen-capture check: each listing command's demo table holds, whole, every id, date and
+amount its JSON output holds, at ``COLUMNS=80``, at ``COLUMNS=200`` and piped (no ``COLUMNS``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from costctl.output.render import OutputColumn, View, render
+
+DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
+
+
+@pytest.fixture(scope="module")
+def demo_cache(tmp_path_factory: pytest.TempPathFactory):
+    return tmp_path_factory.mktemp("democache")
+
+
+@pytest.fixture
+def demo(run, monkeypatch, demo_cache):
+    """``costctl --demo ...`` at a width (None = a pipe), sharing one warm cache across the module."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(demo_cache))
+
+    def invoke(width: int | None, *args: str):
+        if width is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", str(width))
+        result = run("--demo", *args)
+        assert result.exit_code == 0, result.stderr
+        return result
+
+    return invoke
+
+
+def _facts(rows: list[dict], columns: set[str] | None = None) -> set[str]:
+    """The ids, dates and amounts of JSON rows, as the table would print them."""
+    facts = set()
+    for row in rows:
+        for key, value in row.items():
+            if columns is not None and key not in columns:
+                continue
+            if isinstance(value, bool) or value is None:
+                continue
+            if isinstance(value, float) and key in MONEY:
+                facts.add(f"{value + 0.0:,.2f}")
+            elif isinstance(value, str) and (DATE.match(value) or key in IDS):
+                facts.add(value)
+    return facts
+
+
+MONEY = {"cost", "expected", "impact", "amount", "spend", "burn_rate", "burn_rate_7d", "forecast", "monthly_cost",
+         "estimated_monthly_savings", "direct", "shared", "untagged", "total"}
+IDS = {"id", "account", "resource_id", "resource"}
+
+COMMANDS = [
+    ("budgets",),
+    ("anomalies", "--days", "45"),
+    ("costs", "--group-by", "provider,account,service,region", "--granularity", "monthly"),
+    ("idle",),
+    ("chargeback", "--by", "tag:team"),
+]
+
+
+@pytest.mark.parametrize("width", [80, 200, None])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
+def test_the_table_holds_every_id_date_and_amount_of_the_json(demo, command, width):
+    rows = demo(width, *command, "--format", "json").json()
+    assert rows, "the demo must give this command something to show"
+    table = demo(width, *command)
+    shown = set(re.findall(r"[^\s│┃]+", table.stdout))
+    # Dropped columns are named on stderr; what is shown is shown whole.
+    dropped = set()
+    note = re.search(r"not shown: ([\w, ]+) \(", table.stderr)
+    if note:
+        dropped = {n.strip() for n in note.group(1).split(",")}
+        assert "--wide" in table.stderr and "--columns" in table.stderr and "--format csv" in table.stderr
+        assert width is not None, "a pipe is never narrowed"
+    keys = set(rows[0]) - dropped
+    missing = sorted(f for f in _facts(rows, keys) if f not in shown and f not in table.stdout)
+    assert not missing, f"cut or missing at {width} columns: {missing[:10]}\n{table.stdout}"
+    assert "…" not in table.stdout
+    if width is not None:
+        tables = [line for line in table.stdout.splitlines() if line[:1] in "┏┃┡│└├"]
+        assert all(len(line) <= width for line in tables), table.stdout
+
+
+def test_a_pipe_is_not_forced_to_a_fixed_width(demo):
+    """``idle | grep`` sees whole resource ids: no 160-column limit without a terminal."""
+    rows = demo(None, "idle", "--format", "json").json()
+    out = demo(None, "idle").stdout
+    for row in rows:
+        assert row["resource_id"] in out
+    assert max(len(line) for line in out.splitlines()) > 160
+
+
+def test_a_pipe_through_a_real_process_keeps_whole_ids(tmp_path):
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "c"), "HOME": str(tmp_path)}
+    env.pop("COLUMNS", None)
+    proc = subprocess.run([sys.executable, "-m", "costctl", "-q", "--demo", "idle"], capture_output=True, text=True,
+                          env=env, timeout=600, check=True)
+    assert "/subscriptions/5c3b6f2e-8d41-4a9e-b7c2-1f0e9d8a7b63/resourceGroups/rg-build-staging/providers/" \
+           "Microsoft.Compute/disks/disk-old-build-agent" in proc.stdout
+    assert "…" not in proc.stdout
+
+
+def test_wide_and_columns_choose_what_is_shown(demo):
+    cmd = ("costs", "--group-by", "provider,account,service,region", "--granularity", "monthly")
+    narrow = demo(80, *cmd)
+    assert "not shown: " in narrow.stderr and "service" in narrow.stderr
+    wide = demo(80, *cmd, "--wide")
+    assert "Amazon Elastic Compute Cloud" in wide.stdout and "not shown" not in wide.stderr
+    picked = demo(80, *cmd, "--columns", "service,cost")
+    assert "Amazon Elastic Compute Cloud" in picked.stdout and "9a7e1c3d" not in picked.stdout
+    assert demo(80, *cmd, "--columns", "service,cost", "--format", "csv").stdout.startswith("service,cost\n")
+
+
+def test_an_unknown_column_is_a_usage_error(run):
+    result = run("--demo", "costs", "--columns", "nope")
+    assert result.exit_code == 2
+    assert "--columns: no column 'nope'" in result.stderr and "cost" in result.stderr
+
+
+def test_text_wraps_between_words_and_numbers_are_never_cut(capsys):
+    import io
+
+    rows = [{"name": "Amazon Relational Database Service", "id": "arn:aws:rds:us-east-1:123456789012:db:orders",
+             "cost": 1234567.891}]
+    columns = [OutputColumn("name", "Name"), OutputColumn("id", "Id", drop=0), OutputColumn("cost", "Cost", "money")]
+    out = io.StringIO()
+    notes: list[str] = []
+    render(rows, columns, "table", out, view=View(width=80, note=notes.append))
+    assert "arn:aws:rds:us-east-1:123456789012:db:orders" in out.getvalue()
+    assert "1,234,567.89" in out.getvalue()
+    assert "Relational" in out.getvalue() and "…" not in out.getvalue()
+    assert not notes
+    # Too narrow for the kept columns: one block per row, every value whole.
+    out = io.StringIO()
+    render(rows, columns, "table", out, view=View(width=40, note=notes.append))
+    assert "arn:aws:rds:us-east-1:123456789012:db:orders" in out.getvalue()
+    assert "1,234,567.89" in out.getvalue()
+
+
+def test_percentages_have_fixed_decimals_per_column_and_no_negative_zero():
+    import io
+
+    rows = [{"pct": 2.852, "money": -0.001, "n": 50.0}, {"pct": 67.48, "money": 1.0, "n": 80.0},
+            {"pct": 83.7, "money": -0.004, "n": 12.5}]
+    columns = [OutputColumn("pct", "Used%", "pct"), OutputColumn("money", "Money", "money"),
+               OutputColumn("n", "N", "number")]
+    out = io.StringIO()
+    render(rows, columns, "table", out, view=View(width=200))
+    text = out.getvalue()
+    for cell in ("2.85", "67.48", "83.70", "50.0", "80.0", "12.5"):  # number: one count of decimals per column
+        assert f" {cell} " in text, text
+    assert "-0.00" not in text and "0.00" in text
+
+
+def test_csv_booleans_are_true_and_false(demo):
+    out = demo(None, "budgets", "--format", "csv").stdout
+    header, *lines = out.splitlines()
+    at = header.split(",").index("on_track")
+    values = {line.split(",")[at] for line in lines}
+    assert values <= {"true", "false"} and values, out
+    assert "False" not in out and "True" not in out
+
+
+def test_partial_first_and_last_months_are_marked(demo):
+    cmd = ("costs", "--granularity", "monthly", "--group-by", "provider", "--days", "40", "--as-of", "2026-12-02")
+    rows = demo(None, *cmd, "--format", "json").json()
+    assert {(r["month"], r["partial"]) for r in rows} == {("2026-10", True), ("2026-11", False), ("2026-12", True)}
+    csv_text = demo(None, *cmd, "--format", "csv").stdout
+    assert csv_text.splitlines()[0].endswith(",partial") and "2026-11,AWS," in csv_text
+    table = demo(200, *cmd).stdout
+    assert "2026-10 (from 10-23)" in table and "2026-12 (1 day)" in table
+    assert "2026-11 " in table and "2026-11 (" not in table
+    assert "Costs 2026-10-23 .. 2026-12-01" in table
+
+
+def test_a_title_never_ends_before_it_starts():
+    from datetime import date
+
+    from costctl.ranges import describe, month_part
+
+    assert describe(date(2026, 12, 2), date(2026, 12, 2)) == "no days"
+    assert describe(date(2026, 12, 1), date(2026, 12, 2)) == "2026-12-01"
+    assert describe(date(2026, 11, 2), date(2026, 12, 2)) == "2026-11-02 .. 2026-12-01"
+    assert month_part("2026-11", date(2026, 11, 2), date(2026, 12, 2)) == "from 11-02"
+    assert month_part("2026-12", date(2026, 11, 2), date(2026, 12, 2)) == "1 day"
+    assert month_part("2026-11", date(2026, 11, 1), date(2026, 12, 1)) is None
+    assert month_part("2026-11", date(2026, 11, 3), date(2026, 11, 20)) == "11-03 .. 11-19"
+
+
+def test_an_empty_file_report_has_an_honest_title(run, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ServiceName,"
+                    "ProviderName,BillingAccountId,SubAccountId,RegionId,ChargeCategory\n")
+    result = run("costs", "--file", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "Costs no days (effective)" in result.stdout
+
+
+@pytest.mark.parametrize("args", [
+    ("costs", "--top", "0"), ("costs", "--top", "-3"), ("tags", "--required", "team", "--top", "0"),
+    ("anomalies", "--contributors", "0"), ("anomalies", "--window", "-1"), ("anomalies", "--min-impact", "-5"),
+    ("idle", "--min-savings", "-1"), ("check", "--period", "mtd", "--top", "-1"),
+])
+def test_invalid_counts_are_usage_errors(run, args):
+    result = run("--demo", *args)
+    if args[0] == "check":  # a monitoring plugin: a usage error is UNKNOWN
+        assert result.exit_code == 3 and "UNKNOWN" in result.stdout and "--top" in result.stdout
+        return
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stderr.startswith("costctl: error: ") and args[-2] in result.stderr
+    assert not result.stdout
+
+
+def _all_commands():
+    import click
+
+    from costctl.cli import COMMANDS, cli
+
+    ctx = click.Context(cli)
+    paths = []
+    for name in sorted(COMMANDS):
+        command = cli.get_command(ctx, name)
+        paths.append((name,))
+        if isinstance(command, click.Group):
+            paths += [(name, sub) for sub in sorted(command.commands)]
+    return paths
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=" ".join)
+def test_every_command_takes_the_global_options_after_its_name(run, path):
+    result = run(*path, "--help")
+    assert result.exit_code == (3 if path[0] == "check" else 0)
+    text = result.stdout
+    for option in ("--demo", "--config", "--no-cache", "--refresh", "--quiet", "--debug", "--verbose"):
+        assert option in text, (path, option)
+
+
+def test_global_options_after_the_command_act_as_before_it(demo, run):
+    before = demo(None, "costs", "--days", "3", "--format", "json").json()
+    after = run("costs", "--days", "3", "--demo", "--format", "json")
+    assert after.exit_code == 0 and after.json() == before
+    quiet_after = run("anomalies", "-q", "--days", "45", "--demo")
+    assert quiet_after.exit_code == 0 and quiet_after.stderr == "" and "Anomalies" in quiet_after.stdout
+
+
+def test_demo_and_verbose_after_the_command(run, monkeypatch, demo_cache):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(demo_cache))
+    result = run("costs", "--demo", "--days", "3", "-v", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json() and result.stderr  # -v after the command says more on stderr
+    assert run("costs", "--demo", "--days", "3", "-q", "--format", "json").stderr == ""
