@@ -110,6 +110,26 @@ SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults"
                                                "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS,
                                                "anomalies": ANOMALY_FIELDS, "idle": IDLE_FIELDS}
 
+def documented_default(key: str) -> str:
+    """``section.key: value`` for a help text: the default a command gets when the config is silent.
+
+    Help texts cite defaults through this, never as a second literal, so ``--help`` cannot drift
+    from what the command does (tests/test_terminal.py checks every ``(default ...)`` in every help).
+    """
+    section, _, name = key.partition(".")
+    field = SECTION_FIELDS[section][name]
+    value = field.default
+    if field.kind == "duration" and value is not None:
+        from costctl.schema import format_duration
+
+        shown = format_duration(value)
+    elif isinstance(value, float) and value.is_integer():
+        shown = str(int(value))
+    else:
+        shown = "none" if value is None else str(value)
+    return f"{key}: {shown}"
+
+
 THRESHOLD_FIELDS: dict[str, Field] = {
     "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:", validator=_nagios_range),
     "critical": Field("str", default=None, help="Nagios range", validator=_nagios_range),

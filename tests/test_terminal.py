@@ -260,3 +260,65 @@ def test_demo_and_verbose_after_the_command(run, monkeypatch, demo_cache):
     assert result.exit_code == 0, result.stderr
     assert result.json() and result.stderr  # -v after the command says more on stderr
     assert run("costs", "--demo", "--days", "3", "-q", "--format", "json").stderr == ""
+
+
+def _help_texts():
+    """Every command's --help, one line per option (click's wrapping undone)."""
+    from click.testing import CliRunner
+
+    from costctl.cli import cli
+
+    runner = CliRunner()
+    for path in _all_commands():
+        out = runner.invoke(cli, [*path, "--help"], terminal_width=400).output
+        yield path, " ".join(out.split())
+
+
+KEYED = re.compile(r"\(default ([a-z_]+\.[a-z_]+): ([^;)]+)[;)]")
+# Defaults a help states as a literal: each names the code constant it must equal.
+LITERAL = {
+    "(default 300; 0 = none)": lambda: __import__("costctl.deadline", fromlist=["DEFAULT"]).DEFAULT == 300,
+    "(default 300; check: 30; 0 = none)": lambda: __import__("costctl.deadline", fromlist=["DEFAULT"]).DEFAULT == 300,
+    "(default high)": lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_WARNING == "high",
+    "(anomalies: default critical)":
+        lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_CRITICAL == "critical",
+}
+WORDS = ("default: $COSTCTL_CONFIG", "default yesterday", "default: the last complete one", "default: all",
+         "default idle.checks", "(default: idle.checks)", "default: idle.regions, else every enabled region",
+         "default from thresholds.<period>", "[default: ", "refused by default",
+         "(a drop is 0; default)", "savings (default)")
+
+
+def test_every_default_a_help_states_is_the_default_the_command_uses():
+    from costctl.config import build
+
+    config = build({})
+    seen = 0
+    for path, text in _help_texts():
+        for key, value in KEYED.findall(text):
+            section, name = key.split(".")
+            actual = config.section(section)[name] if section != "defaults" else config.defaults[name]
+            if isinstance(actual, float) and section == "check" and name == "timeout":
+                from costctl.schema import parse_duration
+
+                assert parse_duration(value) == actual, (path, key)
+            else:
+                shown = str(int(actual)) if isinstance(actual, float) and actual.is_integer() else str(actual)
+                assert value == shown, (path, key, value, actual)
+            seen += 1
+        rest = KEYED.sub("", text)
+        for words in (*WORDS, *LITERAL):
+            rest = rest.replace(words, "") if words not in LITERAL or LITERAL[words]() else rest
+        for phrase in re.findall(r"[(\[;]?[^()\[\];]*\bdefault\b[^()\[\]]*[)\]]?", rest):
+            phrase = phrase.strip()
+            literal = next((lit for lit in LITERAL if lit in phrase or phrase in lit), None)
+            assert literal is not None, f"{' '.join(path)}: a default not tied to the config or code: {phrase!r}"
+            assert LITERAL[literal](), (path, literal)
+    assert seen > 20
+
+
+def test_the_default_windows_are_the_ones_help_states(demo):
+    anomalies = demo(200, "anomalies", "--as-of", "2026-12-02").stdout
+    assert "Anomalies 2026-11-18 .. 2026-12-01" in anomalies  # anomalies.days: 14
+    costs = demo(200, "costs", "--as-of", "2026-12-02", "--granularity", "total").stdout
+    assert "Costs 2026-11-02 .. 2026-12-01" in costs  # defaults.days: 30

@@ -22,9 +22,10 @@ from costctl.commands.common import (
     output_options,
     output_stream,
     pass_env,
-    range_options,
+    ranges_with,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -52,27 +53,32 @@ def _window(env: Env, loaded_end: date | None, days: int | None, month: str | No
 
 @click.group(invoke_without_command=True, short_help="Cost spikes, drops, level shifts and new spend, with cause.")
 @source_options
-@range_options
+@ranges_with("anomalies.days")
 @filter_options
 @click.option("--by", "by", default=None, metavar="KEYS",
-              help="Group keys, as costs --group-by (default from config: provider,account,service).")
-@click.option("--history", type=int, default=None, help="Baseline days before the window (default 90).")
+              help=f"Group keys, as costs --group-by (default {documented_default('anomalies.by')}).")
+@click.option("--history", type=int, default=None,
+              help=f"Baseline days before the window (default {documented_default('anomalies.history')}).")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed or effective (amortized) cost (default from config: effective).")
+              help=f"billed or effective (amortized) cost (default {documented_default('defaults.metric')}).")
 @click.option("--method", type=click.Choice(["robust", "zscore", "pct", "iqr"]), default=None,
-              help="robust (default): seasonal rolling median + MAD; zscore, pct, iqr: classic rules.")
+              help="robust: seasonal rolling median + MAD; zscore, pct, iqr: classic rules "
+                   f"(default {documented_default('anomalies.method')}).")
 @click.option("--sensitivity", type=click.Choice(["low", "medium", "high"]), default=None,
-              help="Maps to the method's threshold (docs/anomalies.md); default medium.")
+              help="Maps to the method's threshold (docs/anomalies.md) "
+                   f"(default {documented_default('anomalies.sensitivity')}).")
 @click.option("--threshold", type=float, default=None, help="Override the method's threshold.")
 @click.option("--window", type=click.IntRange(min=1), default=None, help="Trailing window of the method in days.")
 @click.option("--min-impact", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
-              help="Ignore anomalies moving less money than this per day (default 10).")
+              help="Ignore anomalies moving less money than this per day "
+                   f"(default {documented_default('anomalies.min_impact')}).")
 @click.option("--min-pct", type=click.FloatRange(min=0), default=None, metavar="PCT",
-              help="Ignore anomalies smaller than this percentage of the expected cost (default 10).")
+              help="Ignore anomalies smaller than this percentage of the expected cost "
+                   f"(default {documented_default('anomalies.min_pct')}).")
 @click.option("--min-severity", type=SEVERITY_CHOICE, default="low", show_default=True, help="Hide less severe ones.")
 @click.option("--kind", "kinds", type=KIND_CHOICE, multiple=True, help="Only these kinds (repeatable).")
 @click.option("--contributors", type=click.IntRange(min=1), default=None,
-              help="Root-cause items listed per key (default 3).")
+              help=f"Root-cause items listed per key (default {documented_default('anomalies.contributors')}).")
 @click.option("--all", "show_all", is_flag=True, help="Include acknowledged anomalies.")
 @click.option("--fail-on", type=SEVERITY_CHOICE, default=None,
               help=f"Exit {FOUND_EXIT} when an unacknowledged anomaly at least this severe is found.")

@@ -15,6 +15,7 @@ from costctl.commands.common import (
     pass_env,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -37,7 +38,7 @@ def last_complete_month(today: date) -> str:
 @click.option("--untagged", type=click.Choice(["line", "spread"]), default="line", show_default=True,
               help="Cost without an owner: its own line, or spread over the owners like shared cost.")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @filter_options
 @output_options()
 @pass_env

@@ -78,12 +78,20 @@ source_options = _stack(
                  help="Evaluate relative ranges as if today were this date."),
 )
 
-range_options = _stack(
-    click.option("--days", type=int, default=None, help="The last N complete days (default from config: 30)."),
-    click.option("--month", default=None, metavar="YYYY-MM", help="One calendar month."),
-    click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive)."),
-    click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive; default yesterday)."),
-)
+def ranges_with(days_key: str) -> Callable[[F], F]:
+    """The range options; ``--days`` defaults to the config key ``days_key`` (and its help says so)."""
+    from costctl.config import documented_default
+
+    return _stack(
+        click.option("--days", type=int, default=None,
+                     help=f"The last N complete days (default {documented_default(days_key)})."),
+        click.option("--month", default=None, metavar="YYYY-MM", help="One calendar month."),
+        click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive)."),
+        click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive; default yesterday)."),
+    )
+
+
+range_options = ranges_with("defaults.days")
 
 filter_options = _stack(
     click.option("--account", "accounts", multiple=True, help="Only this account/subscription/project (id or name)."),

@@ -17,6 +17,7 @@ from costctl.commands.common import (
     range_options,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.filters import Filters
 from costctl.ranges import describe
@@ -31,10 +32,11 @@ from costctl.ranges import describe
                    "resource, sku, charge_category, billing_account, tag:KEY.")
 @click.option("--granularity", type=click.Choice(["daily", "monthly", "total"]), default="daily", show_default=True)
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @click.option("--month-basis", type=click.Choice(["usage", "invoice"]), default=None,
               help="Months by usage date, or by invoice month as the bill counts them (GCP invoice.month, "
-                   "FOCUS BillingPeriodStart); applies to --month and monthly rows (default from config: usage).")
+                   "FOCUS BillingPeriodStart); applies to --month and monthly rows "
+                   f"(default {documented_default('defaults.month_basis')}).")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="Keep the N largest groups; fold the rest into (other).")
 @output_options()

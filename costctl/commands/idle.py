@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from costctl.commands.common import output_options, output_stream, pass_env
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import ProviderError
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="AWS region to scan (repeatable; default: idle.regions, else every enabled region).")
 @click.option("--min-savings", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
-              help="Hide findings saving less than AMOUNT a month (default: idle.min_savings).")
+              help=f"Hide findings saving less than AMOUNT a month (default {documented_default('idle.min_savings')}).")
 @output_options()
 @pass_env
 def idle(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],

@@ -14,6 +14,7 @@ from costctl.commands.common import (
     range_options,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -31,7 +32,7 @@ from costctl.filters import Filters
 @click.option("--resources", "resources", is_flag=True,
               help="List the costliest resources missing a required tag instead of the summary.")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @output_options()
 @pass_env
 def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,

@@ -262,9 +262,14 @@ def _render_table(rows: Sequence[dict[str, Any]], columns: Sequence[OutputColumn
         _note(view, f"note: {width} columns are too few for every column; not shown: {dropped} "
                     f"(see them with --wide, --columns or --format csv)")
     total = sum(widths) + 3 * len(kept) + 1
-    console = Console(file=stream, width=max(total, width or 0), highlight=False, force_terminal=False,
+    from rich.cells import cell_len
+
+    longest = max(total, cell_len(title or ""), cell_len(caption or ""))
+    console = Console(file=stream, width=max(total, width or longest), highlight=False, force_terminal=False,
                       no_color=not tty, soft_wrap=False)
-    table = Table(title=title, caption=caption, show_footer=False)
+    # Title and caption are lines of their own: as wide as the screen allows, not folded into a
+    # narrow table's width.
+    table = Table(show_footer=False)
     for i, w in zip(kept, widths, strict=True):
         c = columns[i]
         table.add_column(c.title, justify="right" if c.kind in NUMERIC else "left", width=w, overflow="fold")
@@ -274,7 +279,11 @@ def _render_table(rows: Sequence[dict[str, Any]], columns: Sequence[OutputColumn
         table.add_section()
         for cells in foot:
             table.add_row(*(_markup_free(cells[i]) for i in kept), style="bold")
+    if title:
+        console.print(_markup_free(title))
     console.print(table)
+    if caption:
+        console.print(_markup_free(caption))
 
 
 def _markup_free(text: str) -> Any:
