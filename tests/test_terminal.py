@@ -322,3 +322,29 @@ def test_the_default_windows_are_the_ones_help_states(demo):
     assert "Anomalies 2026-11-18 .. 2026-12-01" in anomalies  # anomalies.days: 14
     costs = demo(200, "costs", "--as-of", "2026-12-02", "--granularity", "total").stdout
     assert "Costs 2026-11-02 .. 2026-12-01" in costs  # defaults.days: 30
+
+
+def test_the_example_config_validates_as_shipped(tmp_path):
+    from conftest import REPO
+
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), "HOME": str(tmp_path)}
+    proc = subprocess.run([sys.executable, "-m", "costctl", "--config", str(REPO / "config.example.yaml"),
+                           "config", "validate"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "OK, 4 provider(s)" in proc.stdout
+
+
+def test_config_show_prints_durations_as_written(run, tmp_path):
+    import yaml
+
+    path = tmp_path / "c.yaml"
+    path.write_text("check:\n  max_age: 36h\n  timeout: 45s\ncache:\n  lock_timeout: 10m\n"
+                    "providers:\n  f:\n    type: files\n    paths: [/tmp/x.csv]\n    ttl: 2h\n")
+    result = run("--config", str(path), "config", "show")
+    assert result.exit_code == 0, result.stderr
+    shown = yaml.safe_load(result.stdout)
+    assert shown["check"]["max_age"] == "36h" and shown["check"]["timeout"] == "45s"
+    assert shown["cache"]["lock_timeout"] == "10m" and shown["providers"]["f"]["ttl"] == "2h"
+    again = tmp_path / "again.yaml"
+    again.write_text(result.stdout)
+    assert run("--config", str(again), "config", "validate").exit_code == 0
