@@ -27,7 +27,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -352,17 +352,30 @@ class CostCache:
         """A mapping view for Provider.remember (account names, price lists)."""
         return _PrefixedStore(self._db, f"aux:{prefix}:")
 
-    def coverage(self) -> list[CoverageRow]:
-        """Per provider instance: days, date span, rows and fetch ages of what is cached."""
-        rows: dict[str, CoverageRow] = {}
+    def coverage(self, current: Mapping[str, str] | None = None) -> list[CoverageRow]:
+        """Per provider instance: days, date span, rows and fetch ages of what is cached.
+
+        ``current`` maps an instance to its fingerprint today: only those days count (a day cached
+        under an older fingerprint, e.g. before the package's demo files changed, is not served
+        and would count twice). An instance not in ``current`` (gone from the config) counts each
+        day once, from its newest fetch.
+        """
+        newest: dict[tuple[str, date], dict[str, Any]] = {}
         for key in self._db.iterkeys():
             parsed = self._parse_day_key(key) if isinstance(key, str) else None
             if parsed is None:
                 continue
-            source, _fp, day = parsed
+            source, fp, day = parsed
+            if current is not None and source in current and current[source] != fp:
+                continue
             entry = self._read(key)
             if entry is None:
                 continue
+            seen = newest.get((source, day))
+            if seen is None or float(entry["fetched_at"]) > float(seen["fetched_at"]):
+                newest[(source, day)] = entry
+        rows: dict[str, CoverageRow] = {}
+        for (source, day), entry in newest.items():
             row = rows.setdefault(source, CoverageRow(source, 0, None, None, 0, None, None))
             row.days += 1
             row.first = day if row.first is None else min(row.first, day)

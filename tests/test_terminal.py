@@ -348,3 +348,31 @@ def test_config_show_prints_durations_as_written(run, tmp_path):
     again = tmp_path / "again.yaml"
     again.write_text(result.stdout)
     assert run("--config", str(again), "config", "validate").exit_code == 0
+
+
+FOCUS_HEADER = ("ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ServiceName,"
+                "ProviderName,BillingAccountId,SubAccountId,RegionId,ChargeCategory\n")
+
+
+def _focus_rows(days: list[str], cost: str) -> str:
+    return FOCUS_HEADER + "".join(
+        f"{d}T00:00:00Z,{d}T23:59:59Z,{cost},{cost},USD,Amazon EC2,AWS,111,222,us-east-1,Usage\n" for d in days)
+
+
+def test_cache_info_counts_each_day_once_after_the_export_changes(run, tmp_path):
+    import json
+
+    export = tmp_path / "focus.csv"
+    days = ["2026-11-01", "2026-11-02", "2026-11-03"]
+    export.write_text(_focus_rows(days, "1.5"))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"cache:\n  path: {tmp_path / 'cache'}\nproviders:\n  exports:\n    type: files\n"
+                      f"    paths: [{export}]\n")
+    args = ("--config", str(config))
+    assert run(*args, "costs", "--start", "2026-11-01", "--end", "2026-11-03").exit_code == 0
+    export.write_text(_focus_rows(days, "22.75"))  # a new size: a new fingerprint
+    os.utime(export, (1_900_000_000, 1_900_000_000))
+    assert run(*args, "costs", "--start", "2026-11-01", "--end", "2026-11-03").exit_code == 0
+    info = json.loads(run(*args, "cache", "info", "--format", "json").stdout)
+    assert [(r["provider"], r["days"], r["first"], r["last"], r["rows"]) for r in info] == \
+        [("exports", 3, "2026-11-01", "2026-11-03", 3)]
