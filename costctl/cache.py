@@ -60,12 +60,15 @@ class Freshness(Value):
 class CoverageRow(Value):
     """One line of ``cache info``: what is cached for one provider instance."""
 
-    __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch")
+    __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch", "first_data",
+                 "last_data")
 
     def __init__(self, source: str, days: int = 0, first: date | None = None, last: date | None = None,
                  rows: int = 0, oldest_fetch: float | None = None, newest_fetch: float | None = None) -> None:
         self.source, self.days, self.first, self.last, self.rows = source, days, first, last, rows
         self.oldest_fetch, self.newest_fetch = oldest_fetch, newest_fetch
+        self.first_data: date | None = None  # the first and last cached day holding rows (not an empty day)
+        self.last_data: date | None = None
 
 
 def day_range(start: date, end: date) -> list[date]:
@@ -381,6 +384,9 @@ class CostCache:
             row.first = day if row.first is None else min(row.first, day)
             row.last = day if row.last is None else max(row.last, day)
             row.rows += int(entry["rows"])
+            if int(entry["rows"]):
+                row.first_data = day if row.first_data is None else min(row.first_data, day)
+                row.last_data = day if row.last_data is None else max(row.last_data, day)
             fetched = float(entry["fetched_at"])
             row.oldest_fetch = fetched if row.oldest_fetch is None else min(row.oldest_fetch, fetched)
             row.newest_fetch = fetched if row.newest_fetch is None else max(row.newest_fetch, fetched)

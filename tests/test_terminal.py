@@ -376,3 +376,41 @@ def test_cache_info_counts_each_day_once_after_the_export_changes(run, tmp_path)
     info = json.loads(run(*args, "cache", "info", "--format", "json").stdout)
     assert [(r["provider"], r["days"], r["first"], r["last"], r["rows"]) for r in info] == \
         [("exports", 3, "2026-11-01", "2026-11-03", 3)]
+
+
+def _exports_config(tmp_path):
+    export = tmp_path / "focus.csv"
+    export.write_text(_focus_rows([f"2024-09-{d:02d}" for d in range(1, 31)], "3.5").replace(
+        "Amazon EC2", "Amazon Elastic Compute Cloud"))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"cache:\n  path: {tmp_path / 'cache'}\nproviders:\n  exports-focus:\n    type: files\n"
+                      f"    paths: [{export}]\n")
+    return ("--config", str(config))
+
+
+def test_an_empty_range_says_what_the_data_covers(run, tmp_path):
+    args = _exports_config(tmp_path)
+    result = run(*args, "costs", "--as-of", "2026-12-02")
+    assert result.exit_code == 0  # an honest empty report
+    assert ("no rows between 2026-11-02 and 2026-12-01; exports-focus holds 2024-09-01 .. 2024-09-30: "
+            "try --start 2024-09-01 or --month 2024-09") in result.stderr
+
+
+@pytest.mark.parametrize("command", [("costs",), ("chargeback", "--by", "account"), ("tags",)], ids=lambda c: c[0])
+def test_a_filter_value_matching_nothing_names_the_nearest(run, tmp_path, command):
+    args = _exports_config(tmp_path)
+    result = run(*args, *command, "--month", "2024-09", "--service", "Amazon EC2")
+    assert result.exit_code == 0
+    assert "--service 'Amazon EC2': no service matches; did you mean 'Amazon Elastic Compute Cloud'?" \
+        in result.stderr
+    region = run(*args, *command, "--month", "2024-09", "--region", "us-east1")
+    assert "--region 'us-east1': no region matches; did you mean 'us-east-1'?" in region.stderr
+    account = run(*args, *command, "--month", "2024-09", "--account", "223")
+    assert "--account '223': no account matches; did you mean '222'?" in account.stderr
+
+
+def test_a_file_without_rows_says_so(run, tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text(FOCUS_HEADER)
+    result = run("costs", "--file", str(path))
+    assert result.exit_code == 0 and "no rows, and no source holds any cost row yet" in result.stderr

@@ -8,6 +8,7 @@ import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_dataset,
     output_options,
@@ -107,6 +108,8 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
                OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "pct"),
                OutputColumn("currency", "Currency", drop=0)]
     caption = "; ".join(notes) or "no cost in this month"
+    if not rows:
+        explain_empty(env, loaded, filters)
     title = (f"Chargeback {month} by {by} ({metric}; shared: {', '.join(shared) or 'none'}, split {split}, "
              f"untagged as {untagged})")
     with output_stream(env, output) as stream:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import IO, Any
 
 import click
@@ -115,11 +115,12 @@ class Loaded(Value):
     read them (``base``: the unfiltered records), so a report reads its file once.
     """
 
-    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback")
+    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback", "unfiltered")
 
     def __init__(self, data: Dataset, start: date | None, end: date | None, statuses: list[SourceStatus],
-                 base: Dataset | None = None, fallback: date | None = None) -> None:
+                 base: Dataset | None = None, fallback: date | None = None, unfiltered: Dataset | None = None) -> None:
         self.data = data
+        self.unfiltered = data if unfiltered is None else unfiltered  # the range's rows before --account etc.
         self._start = start
         self._end = end  # exclusive
         self.statuses = statuses
@@ -153,12 +154,12 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
             raise UsageError("--file and --provider cannot be combined")
         base = loader.open_files(files)
         data = base.between(start, end) if start is not None and end is not None else base
-        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today())
+        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today(), unfiltered=data)
     if start is None or end is None:
         raise UsageError("a date range is required")
     names = loader.select_sources(env, providers)
     data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
-    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses)
+    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses, unfiltered=data)
 
 
 def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], days: int | None,
@@ -172,6 +173,30 @@ def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, 
         lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
                          default_days=env.config.defaults["days"])
     return load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+
+
+def explain_empty(env: Env, loaded: Loaded, filters: Filters | None) -> None:
+    """Say on stderr why a report has no rows (the exit status stays 0: empty is an answer)."""
+    from costctl.explain import why_empty
+
+    for line in why_empty(loaded.start, loaded.end, loaded.unfiltered, filters, _holdings(env, loaded)):
+        env.info(line)
+
+
+def _holdings(env: Env, loaded: Loaded) -> list[tuple[str, date, date]]:
+    """(source, first day, last day) of the data there is: the files' span, or the cache index."""
+    if loaded.base is not None:
+        span = loaded.base.span()
+        return [("the files", span[0], span[1] - timedelta(days=1))] if span else []
+    cache = env.cache
+    if cache is None:
+        return []
+    from costctl.loader import make_provider
+
+    names = {s.name for s in loaded.statuses}
+    current = {n: make_provider(env, n).fingerprint() for n in names}
+    return [(r.source, r.first_data, r.last_data) for r in cache.coverage(current)
+            if r.source in names and r.first_data is not None and r.last_data is not None]
 
 
 FOLLOW_SYMLINKS = "costctl.follow_symlinks"

@@ -9,6 +9,7 @@ import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_for_options,
     output_options,
@@ -97,6 +98,8 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     title = f"Costs {describe(loaded.start, loaded.end)} ({metric or env.config.defaults['metric']})"
     with output_stream(env, output) as stream:
         render(result.rows, columns, fmt, stream, title=title, footer=footer)
+    if not result.rows:
+        explain_empty(env, loaded, filters)
 
 
 def _mark_partial(rows: list[dict[str, Any]], start: Any, end: Any, *, label: bool) -> None:

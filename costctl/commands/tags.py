@@ -6,6 +6,7 @@ import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_for_options,
     output_options,
@@ -73,6 +74,8 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
                                *by_columns], all_tags=True)
     summary, worst = tag_compliance.report(block, keys, by=by_keys[0] if by_keys else None,
                                            metric=metric, top=top)
+    if not len(block):
+        explain_empty(env, loaded, filters)
 
     resource_rows = [{"resource": u.resource, "name": u.name, "provider": u.provider, "account": u.account,
                       "service": u.service, "missing": ",".join(sorted(u.missing)), "cost": u.cost,
