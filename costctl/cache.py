@@ -161,6 +161,23 @@ class CostCache:
             return None  # absent, foreign or damaged entry: treat as missing, it will be re-fetched
         return value
 
+    def newest_end(self, source: str, fingerprint: str) -> int | None:
+        """Epoch seconds of the newest ChargePeriodEnd cached for the instance (any day, any month).
+
+        What ``check`` and ``export-prometheus`` report as the data's newest when their window holds
+        none (an export that stopped months ago). Walks the index keys: only on that path.
+        """
+        prefix = self._summary_key(source, fingerprint, "")
+        months = sorted((k for k in self._db.iterkeys() if isinstance(k, str) and k.startswith(prefix)),
+                        reverse=True)
+        for key in months:
+            days = self._month_summaries(source, fingerprint, key[len(prefix):])
+            ends = [s.get("end") for s in days.values() if isinstance(s, dict) and s.get("rows")]
+            ends = [e for e in ends if isinstance(e, int | float)]
+            if ends:
+                return int(max(ends))
+        return None
+
     def _month_summaries(self, source: str, fingerprint: str, month: str) -> dict[str, Any]:
         """The stored summaries of one month, by ISO day (empty when none or damaged)."""
         value = self._get(self._summary_key(source, fingerprint, month))

@@ -414,3 +414,34 @@ def test_a_file_without_rows_says_so(run, tmp_path):
     path.write_text(FOCUS_HEADER)
     result = run("costs", "--file", str(path))
     assert result.exit_code == 0 and "no rows, and no source holds any cost row yet" in result.stderr
+
+
+def test_check_names_the_newest_day_of_an_export_that_stopped(run, tmp_path):
+    args = _exports_config(tmp_path)
+    run(*args, "costs", "--month", "2024-09")  # the cache now knows the export's days
+    result = run(*args, "check", "--as-of", "2026-12-02")
+    assert result.exit_code == 3
+    assert "exports-focus: no data for 2026-12-01 (newest data 2024-09-30)" in result.stdout
+
+
+def test_check_on_a_cold_cache_still_finds_the_newest_day(run, tmp_path):
+    args = _exports_config(tmp_path)
+    result = run(*args, "check", "--as-of", "2026-12-02", "--max-age", "36h", "--stale-state", "critical")
+    assert result.exit_code == 2, result.stdout
+    assert "(newest data 2024-09-30)" in result.stdout and "stale: data " in result.stdout
+
+
+@pytest.mark.parametrize(("as_of", "newest_day"), [("2026-12-02", "2024-09-30"), ("2025-06-01", "2024-09-30"),
+                                                   ("2024-09-20", "2024-09-19")])
+def test_prometheus_keeps_the_newest_timestamp_whatever_as_of(run, tmp_path, as_of, newest_day):
+    """The metric the data-late alert reads is there whenever the data is older than --as-of: the
+    real newest day from the cache index, not just what the current month's window holds."""
+    from datetime import UTC, date, datetime
+    args = _exports_config(tmp_path)
+    result = run(*args, "export-prometheus", "--as-of", as_of)
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines()
+             if line.startswith('costctl_data_newest_timestamp_seconds{provider="exports-focus"}')]
+    assert len(lines) == 1, result.stdout
+    newest = datetime.fromtimestamp(float(lines[0].split()[-1]), UTC)
+    assert newest.date() == date.fromisoformat(newest_day), newest
