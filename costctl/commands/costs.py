@@ -81,11 +81,10 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     result = report.build(frame, group_by=keys, granularity=granularity,
                           metric=metric or env.config.defaults["metric"], top=top, month_basis=basis)
 
-    # Too narrow a screen gives up the last group keys first; the period, the first key, the cost
-    # and its currency stay.
+    # The period and the group keys are what tells two rows apart: never dropped (a screen too
+    # narrow for them shows one block per row instead).
     columns = ([OutputColumn(result.period, drop=0)] if result.period else [])
-    columns += [OutputColumn(name, key, drop=0 if i == 0 else 1)
-                for i, (name, key) in enumerate(zip(result.keys, keys, strict=True))]
+    columns += [OutputColumn(name, key, drop=0) for name, key in zip(result.keys, keys, strict=True)]
     columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency", drop=0)]
     if result.period == "month":
         _mark_partial(result.rows, loaded.start, loaded.end, label=fmt == "table")
