@@ -449,3 +449,8 @@ def test_prometheus_keeps_the_newest_timestamp_whatever_as_of(run, tmp_path, as_
     assert len(lines) == 1, result.stdout
     newest = datetime.fromtimestamp(float(lines[0].split()[-1]), UTC)
     assert newest.date() == date.fromisoformat(newest_day), newest
+
+
+def test_anomalies_name_a_filter_value_that_matches_nothing(demo):
+    result = demo(None, "anomalies", "--service", "Amazon EC2")
+    assert "--service 'Amazon EC2': no service matches; did you mean 'Amazon Elastic Compute Cloud'" in result.stderr

@@ -153,7 +153,13 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     frame = loaded.data.frame(columns, tag_keys)
     # The newest day of each source, before filters: later days are not reported yet, not zero.
     reported = core.reported_through(frame)
-    found = core.detect(filters.apply_frame(frame), settings, lo - timedelta(days=history), lo, hi, reported)
+    selected = filters.apply_frame(frame)
+    found = core.detect(selected, settings, lo - timedelta(days=history), lo, hi, reported)
+    if filters and selected.empty and not frame.empty:  # a filter value that matches nothing says so
+        from costctl.explain import filter_misses
+
+        for line in filter_misses(loaded.data, filters):
+            env.info(line)
     gap = core.unreported(reported, lo, hi)
     if gap:
         env.info(f"warning: {gap}; no day of the window was judged")
