@@ -27,7 +27,7 @@ import contextlib
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
@@ -60,12 +60,15 @@ class Freshness(Value):
 class CoverageRow(Value):
     """One line of ``cache info``: what is cached for one provider instance."""
 
-    __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch")
+    __slots__ = ("source", "days", "first", "last", "rows", "oldest_fetch", "newest_fetch", "first_data",
+                 "last_data")
 
     def __init__(self, source: str, days: int = 0, first: date | None = None, last: date | None = None,
                  rows: int = 0, oldest_fetch: float | None = None, newest_fetch: float | None = None) -> None:
         self.source, self.days, self.first, self.last, self.rows = source, days, first, last, rows
         self.oldest_fetch, self.newest_fetch = oldest_fetch, newest_fetch
+        self.first_data: date | None = None  # the first and last cached day holding rows (not an empty day)
+        self.last_data: date | None = None
 
 
 def day_range(start: date, end: date) -> list[date]:
@@ -164,6 +167,23 @@ class CostCache:
                 and all(isinstance(f, str) for f in value["files"])):
             return None  # absent, foreign or damaged entry: treat as missing, it will be re-fetched
         return value
+
+    def newest_end(self, source: str, fingerprint: str) -> int | None:
+        """Epoch seconds of the newest ChargePeriodEnd cached for the instance (any day, any month).
+
+        What ``check`` and ``export-prometheus`` report as the data's newest when their window holds
+        none (an export that stopped months ago). Walks the index keys: only on that path.
+        """
+        prefix = self._summary_key(source, fingerprint, "")
+        months = sorted((k for k in self._db.iterkeys() if isinstance(k, str) and k.startswith(prefix)),
+                        reverse=True)
+        for key in months:
+            days = self._month_summaries(source, fingerprint, key[len(prefix):])
+            ends = [s.get("end") for s in days.values() if isinstance(s, dict) and s.get("rows")]
+            ends = [e for e in ends if isinstance(e, int | float)]
+            if ends:
+                return int(max(ends))
+        return None
 
     def _month_summaries(self, source: str, fingerprint: str, month: str) -> dict[str, Any]:
         """The stored summaries of one month, by ISO day (empty when none or damaged)."""
@@ -393,22 +413,38 @@ class CostCache:
         """A mapping view for Provider.remember (account names, price lists)."""
         return _PrefixedStore(self._db, f"aux:{prefix}:")
 
-    def coverage(self) -> list[CoverageRow]:
-        """Per provider instance: days, date span, rows and fetch ages of what is cached."""
-        rows: dict[str, CoverageRow] = {}
+    def coverage(self, current: Mapping[str, str] | None = None) -> list[CoverageRow]:
+        """Per provider instance: days, date span, rows and fetch ages of what is cached.
+
+        ``current`` maps an instance to its fingerprint today: only those days count (a day cached
+        under an older fingerprint, e.g. before the package's demo files changed, is not served
+        and would count twice). An instance not in ``current`` (gone from the config) counts each
+        day once, from its newest fetch.
+        """
+        newest: dict[tuple[str, date], dict[str, Any]] = {}
         for key in self._db.iterkeys():
             parsed = self._parse_day_key(key) if isinstance(key, str) else None
             if parsed is None:
                 continue
-            source, _fp, day = parsed
+            source, fp, day = parsed
+            if current is not None and source in current and current[source] != fp:
+                continue
             entry = self._read(key)
             if entry is None:
                 continue
+            seen = newest.get((source, day))
+            if seen is None or float(entry["fetched_at"]) > float(seen["fetched_at"]):
+                newest[(source, day)] = entry
+        rows: dict[str, CoverageRow] = {}
+        for (source, day), entry in newest.items():
             row = rows.setdefault(source, CoverageRow(source, 0, None, None, 0, None, None))
             row.days += 1
             row.first = day if row.first is None else min(row.first, day)
             row.last = day if row.last is None else max(row.last, day)
             row.rows += int(entry["rows"])
+            if int(entry["rows"]):
+                row.first_data = day if row.first_data is None else min(row.first_data, day)
+                row.last_data = day if row.last_data is None else max(row.last_data, day)
             fetched = float(entry["fetched_at"])
             row.oldest_fetch = fetched if row.oldest_fetch is None else min(row.oldest_fetch, fetched)
             row.newest_fetch = fetched if row.newest_fetch is None else max(row.newest_fetch, fetched)

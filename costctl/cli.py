@@ -51,7 +51,7 @@ class LazyGroup(click.Group):
             import importlib
 
             module, _, attr = COMMANDS[cmd_name].partition(":")
-            self.add_command(_with_timeout(getattr(importlib.import_module(module), attr)), cmd_name)
+            self.add_command(_with_globals(_with_timeout(getattr(importlib.import_module(module), attr))), cmd_name)
         return super().get_command(ctx, cmd_name)
 
 
@@ -75,6 +75,63 @@ def _with_timeout(command: click.Command) -> click.Command:
         command.params.append(click.Option(
             ["--timeout"], type=float, metavar="SECONDS", default=None, expose_value=False, callback=_set_deadline,
             help="Give up after this many seconds, network waits included (default 300; 0 = none)."))
+    return command
+
+
+def _late_global(ctx: click.Context, param: click.Parameter, value: object) -> object:
+    """A global option given after the sub-command (``costctl costs --demo -v``): applied to the run's Env
+    exactly as before it (the config is read later, when the command first needs it)."""
+    if ctx.resilient_parsing or not value:
+        return value
+    env = ctx.find_object(Env)
+    if env is None:
+        return value
+    name = param.name
+    if name == "config_path":
+        env.config_path = str(value)
+    elif name == "demo":
+        env.demo = True
+    elif name == "no_cache":
+        env.use_cache = False
+    elif name == "refresh":
+        env.refresh = True
+    elif name == "verbose":
+        env.verbosity += int(value)  # type: ignore[call-overload]
+    elif name == "quiet":
+        env.quiet = True
+    elif name == "debug":
+        env.debug = True
+    if name in ("verbose", "quiet", "debug") and env._logging_ready:
+        env._logging_ready = False  # set the level up again with what this option changed
+        env.setup_logging()
+    return value
+
+
+def _global_options() -> list[click.Option]:
+    """The group's options (but --timeout, which every command has) as a sub-command accepts them."""
+    kept = []
+    for option in cli.params:
+        if not isinstance(option, click.Option) or option.name in ("timeout", "version"):
+            continue
+        kept.append(click.Option(option.opts, type=option.type, count=option.count, is_flag=option.is_flag,
+                                 metavar=option.metavar, default=None if not option.is_flag and not option.count
+                                 else option.default, expose_value=False, callback=_late_global,
+                                 help=f"{option.help} Also before the command." if option.help else None))
+    return kept
+
+
+def _with_globals(command: click.Command) -> click.Command:
+    """Let every command (and each of a group's commands) take the global options after its name too,
+    unless it has an option of the same spelling (``check -v`` is its plugin verbosity)."""
+    taken = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
+    for option in _global_options():
+        opts = [o for o in option.opts if o not in taken]
+        if opts:
+            option.opts = opts
+            command.params.append(option)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _with_globals(sub)
     return command
 
 

@@ -110,6 +110,26 @@ SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults"
                                                "check": CHECK_FIELDS, "prometheus": PROMETHEUS_FIELDS,
                                                "anomalies": ANOMALY_FIELDS, "idle": IDLE_FIELDS}
 
+def documented_default(key: str) -> str:
+    """``section.key: value`` for a help text: the default a command gets when the config is silent.
+
+    Help texts cite defaults through this, never as a second literal, so ``--help`` cannot drift
+    from what the command does (tests/test_terminal.py checks every ``(default ...)`` in every help).
+    """
+    section, _, name = key.partition(".")
+    field = SECTION_FIELDS[section][name]
+    value = field.default
+    if field.kind == "duration" and value is not None:
+        from costctl.schema import format_duration
+
+        shown = format_duration(value)
+    elif isinstance(value, float) and value.is_integer():
+        shown = str(int(value))
+    else:
+        shown = "none" if value is None else str(value)
+    return f"{key}: {shown}"
+
+
 THRESHOLD_FIELDS: dict[str, Field] = {
     "warning": Field("str", default=None, help="Nagios range, e.g. 100 or 10:", validator=_nagios_range),
     "critical": Field("str", default=None, help="Nagios range", validator=_nagios_range),
@@ -364,6 +384,16 @@ def load_config(explicit: str | None = None, env: Mapping[str, str] | None = Non
     return parse(text, path, env, path)
 
 
+def _as_written(values: Any, fields: Mapping[str, Field]) -> Any:
+    """Durations as a person writes them (``36h``, not ``129600.0``): what ``config show`` prints."""
+    if not isinstance(values, dict):
+        return values
+    from costctl.schema import format_duration
+
+    return {k: format_duration(v) if (f := fields.get(k)) is not None and f.kind == "duration"
+            and isinstance(v, int | float) and not isinstance(v, bool) else v for k, v in values.items()}
+
+
 def redacted(config: Config) -> dict[str, Any]:
     """The validated config for ``config show``: every secret value ``***``, URLs without credentials.
 
@@ -373,16 +403,17 @@ def redacted(config: Config) -> dict[str, Any]:
     """
     from costctl import redact
 
-    data = {k: redact.mapping(v) for k, v in config.data.items() if k not in ("providers", "notifications")}
+    data = {k: _as_written(redact.mapping(v), SECTION_FIELDS.get(k, {}))
+            for k, v in config.data.items() if k not in ("providers", "notifications")}
     sections = iter(_secret_sections(config.data, config.providers))
     providers = {}
     for name, settings in config.providers.items():
         fields = next(sections)[1]
-        providers[name] = redact.mapping(settings, [k for k, f in fields.items() if f.secret])
+        providers[name] = _as_written(redact.mapping(settings, [k for k, f in fields.items() if f.secret]), fields)
     channels = {}
     for name, settings in (config.data.get("notifications") or {}).items():
         fields = next(sections)[1]
-        channels[name] = redact.mapping(settings, [k for k, f in fields.items() if f.secret])
+        channels[name] = _as_written(redact.mapping(settings, [k for k, f in fields.items() if f.secret]), fields)
     data["notifications"] = channels
     data["providers"] = providers
     return data

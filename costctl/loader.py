@@ -221,6 +221,17 @@ def load_source(env: Env, name: str, start: date, end: date,
     return data, status
 
 
+def newest_cached(env: Env, name: str) -> int | None:
+    """Epoch end of the newest data cached for instance ``name`` under its current fingerprint."""
+    cache = env.cache
+    if cache is None:
+        return None
+    try:
+        return cache.newest_end(name, make_provider(env, name).fingerprint())
+    except (CostctlError, OSError):  # a hint for a message: never the reason a check fails
+        return None
+
+
 def load_summaries(env: Env, name: str, start: date,
                    end: date) -> tuple[dict[date, dict[str, Any]], SourceStatus] | None:
     """The cached day summaries of ``[start, end)`` when every day that can exist is cached and

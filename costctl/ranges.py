@@ -70,3 +70,37 @@ def resolve(today: date, *, days: int | None = None, month: str | None = None, s
 
 def has_range(days: int | None, month: str | None, start: str | None, end: str | None) -> bool:
     return bool(days or month or start or end)
+
+
+def describe(start: date, end: date) -> str:
+    """``[start, end)`` as a title shows it: ``A .. B``, one day as ``A``, nothing as ``no days``.
+
+    A title never shows an end before its start (an empty ``--file`` has no span).
+    """
+    if end <= start:
+        return "no days"
+    last = end - timedelta(days=1)
+    return str(start) if last == start else f"{start} .. {last}"
+
+
+def month_part(month: str, start: date, end: date) -> str | None:
+    """How much of calendar month ``YYYY-MM`` the range ``[start, end)`` covers, when not all of it.
+
+    ``from 11-02`` (a late start), ``1 day`` / ``12 days`` (an early end), ``11-02 .. 11-20``
+    (both); None for the whole month, or a month label that is not ``YYYY-MM``.
+    """
+    try:
+        first, after = month_range(month)
+    except UsageError:
+        return None
+    lo, hi = max(first, start), min(after, end)
+    if lo <= first and hi >= after:
+        return None
+    if hi <= lo:
+        return "no days"
+    if lo > first and hi < after:
+        return f"{lo:%m-%d} .. {hi - timedelta(days=1):%m-%d}"
+    if lo > first:
+        return f"from {lo:%m-%d}"
+    days = (hi - lo).days
+    return f"{days} day{'s' if days != 1 else ''}"

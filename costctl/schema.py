@@ -39,6 +39,15 @@ def parse_duration(value: Any) -> float:
     return seconds
 
 
+def format_duration(seconds: float) -> str:
+    """Seconds as a person writes them: ``36h`` for 129600, ``10m`` for 600, ``90s`` for 90."""
+    for unit in ("d", "h", "m"):
+        size = _UNITS[unit]
+        if seconds and seconds % size == 0:
+            return f"{seconds // size:g}{unit}"
+    return f"{seconds:g}s"
+
+
 class Field(Value):
     """One configuration key: its kind, default, and how to present it."""
 

@@ -110,3 +110,14 @@ def test_a_broken_listing_keeps_the_cached_copy(run: Any, proxy: FaultProxy, con
     again = costs(run, config, "--refresh")
     assert again.exit_code == 0 and again.stdout == first.stdout, again.stderr
     assert "warning: azx: " in again.stderr and "using cached data" in again.stderr
+
+
+def test_a_bad_blob_is_named_once(run: Any, proxy: FaultProxy, config: Path) -> None:
+    blob = f"{PERIOD}/r1/part_0_0001.csv"
+    proxy.add(Fault("part_0_0001.csv", lambda body: body.replace(b",03/02/2024,Storage", b",,Storage"),
+                    headers={"Content-Type": "text/csv"}))
+    result = costs(run, config)
+    assert result.exit_code == 1, result.stdout + result.stderr
+    line = result.stderr.strip()
+    assert "column Date row 2: empty date" in line, line
+    assert line.count(blob) == 1, line

@@ -36,7 +36,7 @@ def test_perfdata_is_exact_with_money_thresholds_and_a_percent() -> None:
         "team-data_spend=2400.00;2250.00;3000.00;0.00;3000.00 "
         "team-data_forecast=7200.00;;;0.00;3000.00 "
         "team-data_used=80.00%;75;100;0.00")
-    assert result.text == "team-data 80% (2400.00/3000.00 USD)"
+    assert result.text == "team-data spend 80% of 3,000 USD (warning at 75%)"  # a non-OK state says why
     assert result.details == ["team-data: monthly 2026-04-01..2026-04-30: spend 2400.00/3000.00 USD, "
                               "33% of the period elapsed, forecast 7200.00 (240%), runs out 2026-04-13"]
 
@@ -44,10 +44,28 @@ def test_perfdata_is_exact_with_money_thresholds_and_a_percent() -> None:
 def test_the_demo_budgets_give_one_result_each_and_the_worst_state_wins() -> None:
     env = Env(demo=True)
     outcome = budget_outcome(env, (), (), (), Policy())
-    assert outcome.text.startswith(f"budget {date.today()}: ")
+    assert outcome.text.startswith(f"budget {date.today() - timedelta(days=1)}: ")
     labels = [p.label for p in outcome.perfdata]
     assert labels[:3] == ["all-clouds_spend", "all-clouds_forecast", "all-clouds_used"]
     assert len(labels) == 15
     single = budget_outcome(env, ("platform",), (), (), Policy())
     assert [p.label for p in single.perfdata] == ["platform_spend", "platform_forecast", "platform_used"]
     assert outcome.state.severity >= single.state.severity
+
+
+@pytest.mark.parametrize(("spent", "text"), [
+    (2000.0, "team-data 67% (2000.00/3000.00 USD)"),
+    (2400.0, "team-data spend 80% of 3,000 USD (warning at 80%)"),
+    (3000.0, "team-data spend 100% of 3,000 USD (critical at 100%)"),
+])
+def test_a_non_ok_budget_says_why_in_the_status_line(spent: float, text: str) -> None:
+    assert budget_result(status(spent)).text == text
+
+
+def test_a_forecast_warning_names_the_forecast() -> None:
+    from dataclasses import replace
+
+    early = replace(status(300.0), forecast_alerts=True, forecast=3360.0)
+    result = budget_result(early)
+    assert result.state is State.WARNING
+    assert result.text == "team-data forecast 112% of 3,000 USD (warning at 100%)"

@@ -77,7 +77,7 @@ def test_a_check_whose_budgets_have_not_started_is_ok_and_says_so(run, tmp_path:
     path = _config(tmp_path, {"later": {"amount": 10, "start": later}})
     result = run("--config", str(path), "--demo", "check", "--period", "budget")
     assert (result.exit_code, result.stdout) == (
-        0, f"COSTCTL OK - budget {TODAY}: no budget has started yet (later: starts on {later})\n")
+        0, f"COSTCTL OK - budget {TODAY - timedelta(days=1)}: no budget has started yet (later: starts on {later})\n")
 
 
 def test_a_bad_budget_in_the_config_fails_at_load_with_its_key_path(run, tmp_path: Path) -> None:

@@ -158,7 +158,7 @@ def test_missing_latest_day_is_stale(run) -> None:
     result = run("check", "--file", str(data_path("azure")), "--as-of", as_of, "--stale-state", "warning")
     assert (result.exit_code, lines(result)) == (
         1, [f"COSTCTL WARNING - day {newest + timedelta(days=4)}: file: no data for {newest + timedelta(days=4)} "
-            f"(newest: {newest}) | file_day=U"])
+            f"(newest data {newest}) | file_day=U"])
 
 
 def test_data_older_than_max_age_gives_the_stale_state(run) -> None:

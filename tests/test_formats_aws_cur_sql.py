@@ -227,8 +227,11 @@ def test_the_mapping_from_a_glue_schema_writes_only_ansi_sql_around_the_sqlexpr_
         def number(self, name):
             return "CAST(NULL AS DOUBLE)" if name is None else ident(f"number {name}")
 
-        def timestamp(self, name):
-            return ident(f"timestamp {name}")
+        def timestamp(self, name, if_empty=None):
+            return ident(f"timestamp {name}") if if_empty is None else f"COALESCE({ident(f'ts {name}')}, {if_empty})"
+
+        def usage_month(self, usage_start):
+            return ident("usage_month")
 
         def tags(self, name):
             return ident(f"tags {name}")

@@ -26,8 +26,11 @@ _STATES = {"ok": State.OK, "warning": State.WARNING, "critical": State.CRITICAL}
 
 def budget_result(status: BudgetStatus) -> Result:
     """One budget judged: its phrase of the status line, perfdata and long-output line."""
+    from costctl.budgets.status import reason
+
     money = f"{status.spend:.2f}/{status.amount:.2f} {status.currency}"
-    text = f"{status.name} {status.consumed_pct:.0f}% ({money})"
+    why = reason(status)  # a non-OK state says why, as the other periods' threshold lines do
+    text = f"{status.name} {why}" if why else f"{status.name} {status.consumed_pct:.0f}% ({money})"
     warn, crit = status.amount * status.warning / 100, status.amount * status.critical / 100
     perfdata = [
         Perfdata(f"{status.name}_spend", status.spend, warn=f"{warn:.2f}", crit=f"{crit:.2f}", min=0.0,
@@ -57,6 +60,8 @@ def budget_outcome(env: Env, names: tuple[str, ...], providers: tuple[str, ...],
         results.append(Result("providers", policy.error_state, "; ".join(current.failed)))
     evaluated = {s.name for s in current.statuses}
     notes = [f"{spec.name}: starts on {spec.start}" for spec in specs if spec.name not in evaluated]
+    # Named by the last complete day, the day the spend runs through, as every other period is.
+    day = env.today() - timedelta(days=1)
     if not results and notes:  # nothing to judge yet is not a fault to page anyone about
-        return Outcome(State.OK, f"budget {env.today()}: no budget has started yet ({'; '.join(notes)})")
-    return summarize(f"budget {env.today()}", results, notes)
+        return Outcome(State.OK, f"budget {day}: no budget has started yet ({'; '.join(notes)})")
+    return summarize(f"budget {day}", results, notes)

@@ -78,6 +78,24 @@ class BudgetStatus:
         return "ok"
 
 
+def _amount(value: float, currency: str) -> str:
+    text = f"{value:,.2f}"
+    return f"{text[:-3] if text.endswith('.00') else text} {currency}".rstrip()
+
+
+def reason(status: BudgetStatus) -> str | None:
+    """Why a budget is not ok, for the status line: ``forecast 112% of 9,000 USD (warning at 100%)``."""
+    state = status.state()
+    amount = _amount(status.amount, status.currency)
+    if state == "critical":
+        return f"spend {status.consumed_pct:.0f}% of {amount} (critical at {status.critical:g}%)"
+    if state == "warning":
+        if status.consumed_pct >= status.warning:
+            return f"spend {status.consumed_pct:.0f}% of {amount} (warning at {status.warning:g}%)"
+        return f"forecast {status.forecast_pct:.0f}% of {amount} (warning at {status.critical:g}%)"
+    return None
+
+
 def highest_crossed(thresholds: tuple[float, ...], pct: float) -> float | None:
     crossed = [t for t in thresholds if pct >= t]
     return max(crossed) if crossed else None

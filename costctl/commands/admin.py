@@ -43,6 +43,20 @@ def cache() -> None:
     """Inspect or clear the local cache."""
 
 
+def _fingerprints(env: Env) -> dict[str, str]:
+    """Each configured instance's cache fingerprint today (one that cannot be built is left out)."""
+    from costctl.errors import CostctlError
+    from costctl.loader import make_provider
+
+    prints = {}
+    for name in env.config.providers:
+        try:
+            prints[name] = make_provider(env, name).fingerprint()
+        except CostctlError:
+            continue
+    return prints
+
+
 @cache.command("info")
 @output_options()
 @pass_env
@@ -60,10 +74,10 @@ def cache_info(env: Env, fmt: str, output: str | None) -> None:
          "last": r.last.isoformat() if r.last else None, "rows": r.rows,
          "newest_fetch_age_s": round(now - r.newest_fetch) if r.newest_fetch else None,
          "oldest_fetch_age_s": round(now - r.oldest_fetch) if r.oldest_fetch else None}
-        for r in store.coverage()
+        for r in store.coverage(_fingerprints(env))
     ]
-    columns = [OutputColumn("provider"), OutputColumn("days", kind="int"), OutputColumn("first"),
-               OutputColumn("last"), OutputColumn("rows", kind="int"),
+    columns = [OutputColumn("provider", drop=0), OutputColumn("days", kind="int"), OutputColumn("first", drop=0),
+               OutputColumn("last", drop=0), OutputColumn("rows", kind="int"),
                OutputColumn("newest_fetch_age_s", "newest fetch age (s)", "int"),
                OutputColumn("oldest_fetch_age_s", "oldest fetch age (s)", "int")]
     caption = f"{store.directory}: {store.size_bytes():,} bytes, {store.entry_count():,} entries"
@@ -121,8 +135,9 @@ def providers(env: Env, fmt: str, output: str | None) -> None:
     rows = [{"type": t, "plugin": ref, "description": desc, "instances": ", ".join(configured.get(t, []))}
             for t, ref, desc in registry.describe()]
     with output_stream(env, output) as stream:
-        render(rows, [OutputColumn("type"), OutputColumn("instances"), OutputColumn("description"),
-                      OutputColumn("plugin")], fmt, stream, title="Provider plugins")
+        render(rows, [OutputColumn("type", drop=0), OutputColumn("instances", drop=0),
+                      OutputColumn("description", drop=2), OutputColumn("plugin")],
+               fmt, stream, title="Provider plugins")
 
 
 @click.command("test-auth")

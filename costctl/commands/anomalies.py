@@ -22,9 +22,10 @@ from costctl.commands.common import (
     output_options,
     output_stream,
     pass_env,
-    range_options,
+    ranges_with,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -52,26 +53,32 @@ def _window(env: Env, loaded_end: date | None, days: int | None, month: str | No
 
 @click.group(invoke_without_command=True, short_help="Cost spikes, drops, level shifts and new spend, with cause.")
 @source_options
-@range_options
+@ranges_with("anomalies.days")
 @filter_options
 @click.option("--by", "by", default=None, metavar="KEYS",
-              help="Group keys, as costs --group-by (default from config: provider,account,service).")
-@click.option("--history", type=int, default=None, help="Baseline days before the window (default 90).")
+              help=f"Group keys, as costs --group-by (default {documented_default('anomalies.by')}).")
+@click.option("--history", type=int, default=None,
+              help=f"Baseline days before the window (default {documented_default('anomalies.history')}).")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed or effective (amortized) cost (default from config: effective).")
+              help=f"billed or effective (amortized) cost (default {documented_default('defaults.metric')}).")
 @click.option("--method", type=click.Choice(["robust", "zscore", "pct", "iqr"]), default=None,
-              help="robust (default): seasonal rolling median + MAD; zscore, pct, iqr: classic rules.")
+              help="robust: seasonal rolling median + MAD; zscore, pct, iqr: classic rules "
+                   f"(default {documented_default('anomalies.method')}).")
 @click.option("--sensitivity", type=click.Choice(["low", "medium", "high"]), default=None,
-              help="Maps to the method's threshold (docs/anomalies.md); default medium.")
+              help="Maps to the method's threshold (docs/anomalies.md) "
+                   f"(default {documented_default('anomalies.sensitivity')}).")
 @click.option("--threshold", type=float, default=None, help="Override the method's threshold.")
-@click.option("--window", type=int, default=None, help="Trailing window of the method in days.")
-@click.option("--min-impact", type=float, default=None, metavar="AMOUNT",
-              help="Ignore anomalies moving less money than this per day (default 10).")
-@click.option("--min-pct", type=float, default=None, metavar="PCT",
-              help="Ignore anomalies smaller than this percentage of the expected cost (default 10).")
+@click.option("--window", type=click.IntRange(min=1), default=None, help="Trailing window of the method in days.")
+@click.option("--min-impact", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
+              help="Ignore anomalies moving less money than this per day "
+                   f"(default {documented_default('anomalies.min_impact')}).")
+@click.option("--min-pct", type=click.FloatRange(min=0), default=None, metavar="PCT",
+              help="Ignore anomalies smaller than this percentage of the expected cost "
+                   f"(default {documented_default('anomalies.min_pct')}).")
 @click.option("--min-severity", type=SEVERITY_CHOICE, default="low", show_default=True, help="Hide less severe ones.")
 @click.option("--kind", "kinds", type=KIND_CHOICE, multiple=True, help="Only these kinds (repeatable).")
-@click.option("--contributors", type=int, default=None, help="Root-cause items listed per key (default 3).")
+@click.option("--contributors", type=click.IntRange(min=1), default=None,
+              help=f"Root-cause items listed per key (default {documented_default('anomalies.contributors')}).")
 @click.option("--all", "show_all", is_flag=True, help="Include acknowledged anomalies.")
 @click.option("--fail-on", type=SEVERITY_CHOICE, default=None,
               help=f"Exit {FOUND_EXIT} when an unacknowledged anomaly at least this severe is found.")
@@ -146,7 +153,13 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     frame = loaded.data.frame(columns, tag_keys)
     # The newest day of each source, before filters: later days are not reported yet, not zero.
     reported = core.reported_through(frame)
-    found = core.detect(filters.apply_frame(frame), settings, lo - timedelta(days=history), lo, hi, reported)
+    selected = filters.apply_frame(frame)
+    found = core.detect(selected, settings, lo - timedelta(days=history), lo, hi, reported)
+    if filters and selected.empty and not frame.empty:  # a filter value that matches nothing says so
+        from costctl.explain import filter_misses
+
+        for line in filter_misses(loaded.data, filters):
+            env.info(line)
     gap = core.unreported(reported, lo, hi)
     if gap:
         env.info(f"warning: {gap}; no day of the window was judged")
@@ -186,13 +199,13 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
             (key, value), = cause.keys.items()
             row["cause"] = f"{key} {_short(value)} {cause.share:.0%}"
         rows.append(row)
-    columns = [OutputColumn("date"), OutputColumn("kind"), OutputColumn("severity")]
-    columns += [OutputColumn(n, k) for n, k in zip(names, settings.keys, strict=True)]
+    columns = [OutputColumn("date", drop=0), OutputColumn("kind", drop=1), OutputColumn("severity", drop=0)]
+    columns += [OutputColumn(n, k, drop=0) for n, k in zip(names, settings.keys, strict=True)]
     columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("expected", "Expected", "money"),
                 OutputColumn("impact", "Impact", "money")]
     if fmt == "table":
-        columns += [OutputColumn("pct", "Change", "percent"), OutputColumn("currency", "Cur"),
-                    OutputColumn("cause", "Main cause"), OutputColumn("id", "Id")]
+        columns += [OutputColumn("pct", "Change", "percent"), OutputColumn("currency", "Cur", drop=0),
+                    OutputColumn("cause", "Main cause", drop=2), OutputColumn("id", "Id", drop=0)]
     else:
         columns += [OutputColumn("pct", kind="number"), OutputColumn("score", kind="number"), OutputColumn("severity"),
                     OutputColumn("method"), OutputColumn("currency"), OutputColumn("id"),
@@ -200,7 +213,9 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
         columns = [c for i, c in enumerate(columns) if c.key not in {x.key for x in columns[:i]}]
         if fmt == "json":
             columns.append(OutputColumn("contributors"))
-    title = (f"Anomalies {lo} .. {hi - timedelta(days=1)} ({settings.method}, {settings.sensitivity}, "
+    from costctl.ranges import describe
+
+    title = (f"Anomalies {describe(lo, hi)} ({settings.method}, {settings.sensitivity}, "
              f"{settings.metric})")
     caption = None if found else "no anomalies"
     with output_stream(env, output) as stream:
@@ -260,6 +275,7 @@ def acks(env: Env, fmt: str, output: str | None) -> None:
         row = asdict(a)
         row["group"] = " / ".join(v or "(none)" for v in a.group.values())
         rows.append(row)
-    columns = [OutputColumn(k) for k in ("id", "date", "until", "group", "currency", "note", "created")]
+    columns = [OutputColumn(k, drop=0 if k in ("id", "date", "until", "group") else 1)
+               for k in ("id", "date", "until", "group", "currency", "note", "created")]
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title="Acknowledged anomalies", caption=None if rows else "none")

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
     from costctl.budgets.status import BudgetStatus
 
 
-TABLE_KEYS = ("budget", "period", "amount", "spend", "consumed_pct", "elapsed_pct", "burn_rate", "burn_rate_7d",
-              "forecast", "forecast_pct", "exhaustion", "threshold", "on_track", "state")
+TABLE_KEYS = ("budget", "period", "start", "end", "amount", "spend", "consumed_pct", "elapsed_pct", "burn_rate",
+              "burn_rate_7d", "forecast", "forecast_pct", "exhaustion", "threshold", "on_track", "state")
 
 
 def status_row(status: BudgetStatus) -> dict[str, Any]:
@@ -80,15 +80,16 @@ def budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of:
         if spec.name not in {s.name for s in statuses}:
             env.info(f"budget {spec.name} starts on {spec.start}; not evaluated yet")
     columns = [
-        OutputColumn("budget", "Budget"), OutputColumn("period", "Per."), OutputColumn("start", "From"),
-        OutputColumn("end", "To"), OutputColumn("through", "Data through"), OutputColumn("currency", "Cur"),
+        OutputColumn("budget", "Budget", drop=0), OutputColumn("period", "Per."), OutputColumn("start", "From", drop=0),
+        OutputColumn("end", "To", drop=0), OutputColumn("through", "Data through", drop=0),
+        OutputColumn("currency", "Cur", drop=0),
         OutputColumn("amount", "Amount", "money"), OutputColumn("spend", "Spend", "money"),
-        OutputColumn("remaining", "Remaining", "money"), OutputColumn("consumed_pct", "Used%", "number"),
-        OutputColumn("elapsed_pct", "Elapsed%", "number"), OutputColumn("burn_rate", "Burn/d", "money"),
+        OutputColumn("remaining", "Remaining", "money"), OutputColumn("consumed_pct", "Used%", "pct"),
+        OutputColumn("elapsed_pct", "Elapsed%", "pct"), OutputColumn("burn_rate", "Burn/d", "money"),
         OutputColumn("burn_rate_7d", "Burn/d 7d", "money"), OutputColumn("forecast", "Forecast", "money"),
-        OutputColumn("forecast_pct", "Fcst%", "number"), OutputColumn("exhaustion", "Runs out"),
+        OutputColumn("forecast_pct", "Fcst%", "pct"), OutputColumn("exhaustion", "Runs out", drop=0),
         OutputColumn("threshold", "Crossed", "number"), OutputColumn("forecast_threshold", "Fcst crossed", "number"),
-        OutputColumn("on_track", "On track"), OutputColumn("state", "State"),
+        OutputColumn("on_track", "On track"), OutputColumn("state", "State", drop=0),
     ]
     rows = [status_row(s) for s in statuses]
     caption = None

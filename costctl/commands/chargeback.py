@@ -8,6 +8,7 @@ import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_dataset,
     output_options,
@@ -15,6 +16,7 @@ from costctl.commands.common import (
     pass_env,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -37,7 +39,7 @@ def last_complete_month(today: date) -> str:
 @click.option("--untagged", type=click.Choice(["line", "spread"]), default="line", show_default=True,
               help="Cost without an owner: its own line, or spread over the owners like shared cost.")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @filter_options
 @output_options()
 @pass_env
@@ -101,11 +103,13 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
         state = "reconciles" if result.reconciles else "DOES NOT reconcile"
         notes.append(f"{result.currency or 'no currency'}: lines sum to {result.total / 100:,.2f}, {state} with "
                      f"the month's total of {result.records} records to the cent")
-    columns = [OutputColumn("owner", by), OutputColumn("direct", "Direct", "money"),
+    columns = [OutputColumn("owner", by, drop=0), OutputColumn("direct", "Direct", "money"),
                OutputColumn("shared", "Shared", "money"), OutputColumn("untagged", "Untagged", "money"),
-               OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "number"),
-               OutputColumn("currency", "Currency")]
+               OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "pct"),
+               OutputColumn("currency", "Currency", drop=0)]
     caption = "; ".join(notes) or "no cost in this month"
+    if not rows:
+        explain_empty(env, loaded, filters)
     title = (f"Chargeback {month} by {by} ({metric}; shared: {', '.join(shared) or 'none'}, split {split}, "
              f"untagged as {untagged})")
     with output_stream(env, output) as stream:

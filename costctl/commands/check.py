@@ -17,6 +17,7 @@ import click
 
 from costctl import __version__
 from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import CostctlError
 from costctl.monitoring.measure import DIRECTIONS
@@ -38,14 +39,15 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
                    "change: percent change of the latest day vs the mean of the 7 days before; "
                    "budget: each configured budget against its own warning/critical percent; "
                    "anomalies: the worst unacknowledged cost anomaly of the window; "
-                   "idle: estimated monthly savings (or count) of idle resources (default: day).")
+                   "idle: estimated monthly savings (or count) of idle resources "
+                   f"(default {documented_default('check.period')}).")
 @click.option("--budget", "budget_names", multiple=True, metavar="NAME",
               help="With --period budget: only this budget (repeatable; default: all).")
 @click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
               help="For --period change: up checks the increase (a drop is 0; default), down the decrease, "
                    "both the signed change.")
 @click.option("--days", type=int, default=None,
-              help="For --period anomalies: the window in days (default anomalies.days, 14).")
+              help=f"For --period anomalies: the window in days (default {documented_default('anomalies.days')}).")
 @click.option("--idle-metric", type=click.Choice(["savings", "count"]), default=None,
               help="For --period idle: check the total estimated monthly savings (default) or the finding count.")
 @click.option("--checks", "idle_checks", default=None, metavar="LIST",
@@ -59,15 +61,18 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @source_options
 @filter_options
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed or effective (amortized) cost (default from config: effective).")
+              help=f"billed or effective (amortized) cost (default {documented_default('defaults.metric')}).")
 @click.option("--timeout", "-t", metavar="SECONDS", type=float, default=None,
-              help="Answer --error-state after this long (default 30, 0 = none).")
+              help=f"Answer --error-state after this long (default {documented_default('check.timeout')}; 0 = none).")
 @click.option("--error-state", type=click.Choice(STATES, case_sensitive=False), default=None,
-              help="State when a provider cannot be read or the check times out (default unknown).")
+              help="State when a provider cannot be read or the check times out "
+                   f"(default {documented_default('check.error_state')}).")
 @click.option("--stale-state", type=click.Choice(STATES, case_sensitive=False), default=None,
-              help="State when data is older than --max-age or the latest day is missing (default unknown).")
+              help="State when data is older than --max-age or the latest day is missing "
+                   f"(default {documented_default('check.stale_state')}).")
 @click.option("--max-age", metavar="DURATION", default=None, help="Data older than this is stale, e.g. 36h.")
-@click.option("--top", type=int, default=None, help="Top contributors per provider in the long output (default 3).")
+@click.option("--top", type=click.IntRange(min=0), default=None,
+              help=f"Top contributors per provider in the long output (default {documented_default('check.top')}).")
 @click.option("--verbose", "-v", "plugin_verbose", count=True, help="Add per-provider load details to the output.")
 @click.option("--version", "-V", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit (UNKNOWN).")

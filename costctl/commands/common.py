@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from typing import IO, Any
 
 import click
@@ -41,7 +41,32 @@ def output_options(default: str = "table") -> Callable[[F], F]:
         click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
                      help="Write the data to FILE instead of stdout (atomically; an existing file keeps its mode)."),
         follow_symlinks_option,
+        click.option("--wide", is_flag=True, expose_value=False, callback=_remember_view,
+                     help="Show a table at its full width, every column, whatever the screen's width."),
+        click.option("--columns", metavar="KEYS", expose_value=False, callback=_remember_view,
+                     help="Only these columns, in this order (comma-separated keys, as in the csv header)."),
     )
+
+
+def _remember_view(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """Leave --wide / --columns where the renderer finds them (``costctl.output.render.View``)."""
+    import dataclasses
+
+    from costctl.output.render import VIEW_KEY, View
+
+    if ctx.resilient_parsing:
+        return value
+    env = ctx.find_object(Env)
+    view = ctx.meta.get(VIEW_KEY) or View(note=env.info if env is not None else None)
+    if param.name == "wide":
+        view = dataclasses.replace(view, wide=bool(value))
+    elif value:
+        names = tuple(n.strip() for n in str(value).split(",") if n.strip())
+        if not names:
+            raise click.BadParameter("give at least one column key", ctx=ctx, param=param)
+        view = dataclasses.replace(view, columns=names)
+    ctx.meta[VIEW_KEY] = view
+    return value
 
 
 source_options = _stack(
@@ -53,12 +78,20 @@ source_options = _stack(
                  help="Evaluate relative ranges as if today were this date."),
 )
 
-range_options = _stack(
-    click.option("--days", type=int, default=None, help="The last N complete days (default from config: 30)."),
-    click.option("--month", default=None, metavar="YYYY-MM", help="One calendar month."),
-    click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive)."),
-    click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive; default yesterday)."),
-)
+def ranges_with(days_key: str) -> Callable[[F], F]:
+    """The range options; ``--days`` defaults to the config key ``days_key`` (and its help says so)."""
+    from costctl.config import documented_default
+
+    return _stack(
+        click.option("--days", type=int, default=None,
+                     help=f"The last N complete days (default {documented_default(days_key)})."),
+        click.option("--month", default=None, metavar="YYYY-MM", help="One calendar month."),
+        click.option("--start", default=None, metavar="YYYY-MM-DD", help="First day (inclusive)."),
+        click.option("--end", default=None, metavar="YYYY-MM-DD", help="Last day (inclusive; default yesterday)."),
+    )
+
+
+range_options = ranges_with("defaults.days")
 
 filter_options = _stack(
     click.option("--account", "accounts", multiple=True, help="Only this account/subscription/project (id or name)."),
@@ -82,11 +115,12 @@ class Loaded(Value):
     read them (``base``: the unfiltered records), so a report reads its file once.
     """
 
-    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback")
+    __slots__ = ("data", "_start", "_end", "statuses", "base", "_fallback", "unfiltered")
 
     def __init__(self, data: Dataset, start: date | None, end: date | None, statuses: list[SourceStatus],
-                 base: Dataset | None = None, fallback: date | None = None) -> None:
+                 base: Dataset | None = None, fallback: date | None = None, unfiltered: Dataset | None = None) -> None:
         self.data = data
+        self.unfiltered = data if unfiltered is None else unfiltered  # the range's rows before --account etc.
         self._start = start
         self._end = end  # exclusive
         self.statuses = statuses
@@ -120,12 +154,12 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
             raise UsageError("--file and --provider cannot be combined")
         base = loader.open_files(files)
         data = base.between(start, end) if start is not None and end is not None else base
-        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today())
+        return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today(), unfiltered=data)
     if start is None or end is None:
         raise UsageError("a date range is required")
     names = loader.select_sources(env, providers)
     data, statuses = loader.load(env, names, start, end, tolerate_errors=tolerate_errors)
-    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses)
+    return Loaded(data=data.filtered(filters), start=start, end=end, statuses=statuses, unfiltered=data)
 
 
 def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], days: int | None,
@@ -139,6 +173,30 @@ def load_for_options(env: Env, *, providers: tuple[str, ...], files: tuple[str, 
         lo, hi = resolve(env.today(), days=days, month=month, start=start, end=end,
                          default_days=env.config.defaults["days"])
     return load_dataset(env, providers=providers, files=files, start=lo, end=hi, filters=filters)
+
+
+def explain_empty(env: Env, loaded: Loaded, filters: Filters | None) -> None:
+    """Say on stderr why a report has no rows (the exit status stays 0: empty is an answer)."""
+    from costctl.explain import why_empty
+
+    for line in why_empty(loaded.start, loaded.end, loaded.unfiltered, filters, _holdings(env, loaded)):
+        env.info(line)
+
+
+def _holdings(env: Env, loaded: Loaded) -> list[tuple[str, date, date]]:
+    """(source, first day, last day) of the data there is: the files' span, or the cache index."""
+    if loaded.base is not None:
+        span = loaded.base.span()
+        return [("the files", span[0], span[1] - timedelta(days=1))] if span else []
+    cache = env.cache
+    if cache is None:
+        return []
+    from costctl.loader import make_provider
+
+    names = {s.name for s in loaded.statuses}
+    current = {n: make_provider(env, n).fingerprint() for n in names}
+    return [(r.source, r.first_data, r.last_data) for r in cache.coverage(current)
+            if r.source in names and r.first_data is not None and r.last_data is not None]
 
 
 FOLLOW_SYMLINKS = "costctl.follow_symlinks"

@@ -9,6 +9,7 @@ import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_for_options,
     output_options,
@@ -17,8 +18,10 @@ from costctl.commands.common import (
     range_options,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.filters import Filters
+from costctl.ranges import describe
 
 
 @click.command()
@@ -30,11 +33,13 @@ from costctl.filters import Filters
                    "resource, sku, charge_category, billing_account, tag:KEY.")
 @click.option("--granularity", type=click.Choice(["daily", "monthly", "total"]), default="daily", show_default=True)
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @click.option("--month-basis", type=click.Choice(["usage", "invoice"]), default=None,
               help="Months by usage date, or by invoice month as the bill counts them (GCP invoice.month, "
-                   "FOCUS BillingPeriodStart); applies to --month and monthly rows (default from config: usage).")
-@click.option("--top", type=int, default=None, help="Keep the N largest groups; fold the rest into (other).")
+                   "FOCUS BillingPeriodStart); applies to --month and monthly rows "
+                   f"(default {documented_default('defaults.month_basis')}).")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="Keep the N largest groups; fold the rest into (other).")
 @output_options()
 @pass_env
 def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
@@ -76,16 +81,37 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     result = report.build(frame, group_by=keys, granularity=granularity,
                           metric=metric or env.config.defaults["metric"], top=top, month_basis=basis)
 
-    columns = ([OutputColumn(result.period)] if result.period else [])
-    columns += [OutputColumn(name, key) for name, key in zip(result.keys, keys, strict=True)]
-    columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency")]
+    # The period and the group keys are what tells two rows apart: never dropped (a screen too
+    # narrow for them shows one block per row instead).
+    columns = ([OutputColumn(result.period, drop=0)] if result.period else [])
+    columns += [OutputColumn(name, key, drop=0) for name, key in zip(result.keys, keys, strict=True)]
+    columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency", drop=0)]
+    if result.period == "month":
+        _mark_partial(result.rows, loaded.start, loaded.end, label=fmt == "table")
+        if fmt != "table":
+            columns.append(OutputColumn("partial"))
     # A total report without groups is its own total: no footer then.
     footer = [] if not (result.period or result.keys) else [{**({result.period: "Total"} if result.period else {}),
                **({result.keys[0]: "Total"} if not result.period and result.keys else {}),
                "cost": t["cost"], "currency": t["currency"]} for t in result.totals]
-    title = f"Costs {loaded.start} .. {loaded.end - timedelta(days=1)} ({metric or env.config.defaults['metric']})"
+    title = f"Costs {describe(loaded.start, loaded.end)} ({metric or env.config.defaults['metric']})"
     with output_stream(env, output) as stream:
         render(result.rows, columns, fmt, stream, title=title, footer=footer)
+    if not result.rows:
+        explain_empty(env, loaded, filters)
+
+
+def _mark_partial(rows: list[dict[str, Any]], start: Any, end: Any, *, label: bool) -> None:
+    """A month the range covers only in part says so: ``partial`` in every row, and in the table
+    the month reads ``2026-11 (from 11-02)`` or ``2026-12 (1 day)``."""
+    from costctl.ranges import month_part
+
+    for row in rows:
+        month = row.get("month")
+        part = month_part(month, start, end) if isinstance(month, str) else None
+        row["partial"] = part is not None
+        if label and part is not None:
+            row["month"] = f"{month} ({part})"
 
 
 def _rollup(loaded: Any, keys: list[str]) -> Any:

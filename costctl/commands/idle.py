@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from costctl.commands.common import output_options, output_stream, pass_env
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import ProviderError
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
                    "snapshot_orphaned, ip_unassociated, db_idle, lb_idle, nat_idle (default: idle.checks).")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="AWS region to scan (repeatable; default: idle.regions, else every enabled region).")
-@click.option("--min-savings", type=float, default=None, metavar="AMOUNT",
-              help="Hide findings saving less than AMOUNT a month (default: idle.min_savings).")
+@click.option("--min-savings", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
+              help=f"Hide findings saving less than AMOUNT a month (default {documented_default('idle.min_savings')}).")
 @output_options()
 @pass_env
 def idle(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
@@ -51,12 +52,14 @@ def idle(env: Env, providers: tuple[str, ...], checks: str | None, regions: tupl
         result = idle_run.run(env, providers, wanted, list(regions), min_savings, reporter)
     rows = [f.row() for f in result.findings]
     if fmt == "table":
-        columns = [OutputColumn("provider", "Provider"), OutputColumn("account", "Account"),
-                   OutputColumn("region", "Region"), OutputColumn("resource_id", "Resource"),
-                   OutputColumn("check", "Check"), OutputColumn("detail", "Detail"),
+        # A narrow screen gives up the detail, then the recommendation, then the region; the
+        # resource id (what a person acts on) is never shortened.
+        columns = [OutputColumn("provider", "Provider", drop=0), OutputColumn("account", "Account", drop=0),
+                   OutputColumn("region", "Region", drop=1), OutputColumn("resource_id", "Resource", drop=0),
+                   OutputColumn("check", "Check", drop=0), OutputColumn("detail", "Detail", drop=3),
                    OutputColumn("monthly_cost", "Monthly cost", "money"),
                    OutputColumn("estimated_monthly_savings", "Saving/month", "money"),
-                   OutputColumn("recommendation", "Recommendation")]
+                   OutputColumn("recommendation", "Recommendation", drop=2)]
     else:
         kinds = {"monthly_cost": "money", "estimated_monthly_savings": "money"}
         columns = [OutputColumn(key, kind=kinds.get(key, "text")) for key in fnd.CONTRACT]

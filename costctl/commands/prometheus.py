@@ -17,6 +17,7 @@ import click
 
 from costctl import deadline
 from costctl.commands.common import apply_as_of, filter_options, pass_env, source_options
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -62,17 +63,18 @@ def _pushgateway_url(url: str) -> str:
 @source_options
 @filter_options
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed or effective (amortized) cost (default from config: effective).")
+              help=f"billed or effective (amortized) cost (default {documented_default('defaults.metric')}).")
 @click.option("--output", "-o", "output", metavar="PATH", default=None,
               help="Write a node_exporter textfile (atomically; a new file is 0644, an existing one keeps its "
                    "mode); the name must end in .prom.")
 @click.option("--follow-symlinks", is_flag=True,
               help="Let --output name a symbolic link and replace the file it points to (refused by default).")
 @click.option("--pushgateway", metavar="URL", default=None, help="Push the same metrics to this Pushgateway.")
-@click.option("--job", default=None, help="Pushgateway job name (default from config: costctl).")
+@click.option("--job", default=None, help=f"Pushgateway job name (default {documented_default('prometheus.job')}).")
 @click.option("--grouping", multiple=True, metavar="KEY=VALUE", help="Pushgateway grouping label (repeatable).")
 @click.option("--top-services", type=int, default=None, metavar="N",
-              help="Keep the N largest services per provider as labels, the rest as (other) (default 10).")
+              help="Keep the N largest services per provider as labels, the rest as (other) "
+                   f"(default {documented_default('prometheus.top_services')}).")
 @click.option("--timeout", "-t", type=float, default=None, metavar="SECONDS",
               help="Give up after this many seconds, fetches and the push included (default 300; 0 = none); "
                    "one Pushgateway request waits at most 30 s.")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 
 from costctl.commands.common import (
     apply_as_of,
+    explain_empty,
     filter_options,
     load_for_options,
     output_options,
@@ -16,6 +15,7 @@ from costctl.commands.common import (
     range_options,
     source_options,
 )
+from costctl.config import documented_default
 from costctl.context import Env
 from costctl.errors import UsageError
 from costctl.filters import Filters
@@ -28,11 +28,12 @@ from costctl.filters import Filters
 @click.option("--required", "-r", "required", default="team,env", show_default=True, metavar="KEYS",
               help="Comma-separated tag keys every resource should carry.")
 @click.option("--by", "by", default=None, metavar="KEY", help="One line per value of this key (provider, account...).")
-@click.option("--top", type=int, default=10, show_default=True, help="Untagged resources listed, costliest first.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Untagged resources listed, costliest first.")
 @click.option("--resources", "resources", is_flag=True,
               help="List the costliest resources missing a required tag instead of the summary.")
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
-              help="billed = invoiced cost, effective = amortized (default from config: effective).")
+              help=f"billed = invoiced cost, effective = amortized (default {documented_default('defaults.metric')}).")
 @output_options()
 @pass_env
 def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
@@ -73,15 +74,19 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
                                *by_columns], all_tags=True)
     summary, worst = tag_compliance.report(block, keys, by=by_keys[0] if by_keys else None,
                                            metric=metric, top=top)
+    if not len(block):
+        explain_empty(env, loaded, filters)
 
     resource_rows = [{"resource": u.resource, "name": u.name, "provider": u.provider, "account": u.account,
                       "service": u.service, "missing": ",".join(sorted(u.missing)), "cost": u.cost,
                       "currency": u.currency} for u in worst]
-    resource_columns = [OutputColumn("resource", "Resource"), OutputColumn("name", "Name"),
-                        OutputColumn("provider", "Provider"), OutputColumn("account", "Account"),
-                        OutputColumn("service", "Service"), OutputColumn("missing", "Missing"),
-                        OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency")]
-    span = f"{loaded.start} .. {loaded.end - timedelta(days=1)}"
+    resource_columns = [OutputColumn("resource", "Resource", drop=0), OutputColumn("name", "Name"),
+                        OutputColumn("provider", "Provider", drop=0), OutputColumn("account", "Account", drop=0),
+                        OutputColumn("service", "Service"), OutputColumn("missing", "Missing", drop=0),
+                        OutputColumn("cost", "Cost", "money"), OutputColumn("currency", "Currency", drop=0)]
+    from costctl.ranges import describe
+
+    span = describe(loaded.start, loaded.end)
     with output_stream(env, output) as stream:
         if resources:
             render(resource_rows, resource_columns, fmt, stream, title=f"Resources missing {required} ({span})")
@@ -89,12 +94,12 @@ def tags(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: st
         rows = [{"group": c.group, "tag": c.tag, "cost_with": c.cost_with, "cost_without": c.cost_without,
                  "resources_with": len(c.resources_with), "resources_without": len(c.resources_without),
                  "pct_allocated": c.pct_allocated, "currency": c.currency} for c in summary]
-        columns = ([OutputColumn("group", by_keys[0])] if by_keys else []) + [
-            OutputColumn("tag", "Tag"), OutputColumn("cost_with", "Cost tagged", "money"),
+        columns = ([OutputColumn("group", by_keys[0], drop=0)] if by_keys else []) + [
+            OutputColumn("tag", "Tag", drop=0), OutputColumn("cost_with", "Cost tagged", "money"),
             OutputColumn("cost_without", "Cost untagged", "money"),
             OutputColumn("resources_with", "Res. tagged", "int"),
             OutputColumn("resources_without", "Res. untagged", "int"),
-            OutputColumn("pct_allocated", "Allocated %", "number"), OutputColumn("currency", "Currency")]
+            OutputColumn("pct_allocated", "Allocated %", "pct"), OutputColumn("currency", "Currency", drop=0)]
         if not by_keys:
             for row in rows:
                 row.pop("group")

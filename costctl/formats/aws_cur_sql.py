@@ -72,7 +72,8 @@ def columns(raw: Raw) -> dict[str, str]:
     }
     billing_period = find("bill/BillingPeriodStartDate")
     if billing_period:
-        out["BillingPeriodStart"] = raw.timestamp(billing_period)
+        out["BillingPeriodStart"] = raw.timestamp(billing_period,
+                                                  if_empty=raw.usage_month(out["ChargePeriodStart"]))
     invoice = find("bill/InvoiceId")
     if invoice:
         # AWS fills the invoice id only once the month is invoiced; until then figures may change.

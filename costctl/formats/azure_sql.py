@@ -72,7 +72,8 @@ def columns(raw: Raw) -> dict[str, str]:
     }
     period = raw.resolve("BillingPeriodStartDate")
     if period:
-        out["BillingPeriodStart"] = raw.timestamp(period)
+        # Optional: an MCA export leaves it empty on some rows; those bill in the usage day's month.
+        out["BillingPeriodStart"] = raw.timestamp(period, if_empty=raw.usage_month(out["ChargePeriodStart"]))
     charge_type = f"lower(coalesce({raw.text(raw.resolve('ChargeType'))}, 'Usage'))"
     pricing_model = f"lower(coalesce({raw.text(raw.resolve('PricingModel'))}, ''))"
     out["BilledCost"], out["EffectiveCost"] = split_costs(raw.money(cost_col), charge_type, pricing_model)

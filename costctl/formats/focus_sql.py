@@ -54,7 +54,8 @@ def columns(raw: Raw) -> dict[str, str]:
         "Tags": raw.tags("Tags"),
     }
     if raw.has("BillingPeriodStart"):
-        out["BillingPeriodStart"] = raw.timestamp("BillingPeriodStart")
+        out["BillingPeriodStart"] = raw.timestamp("BillingPeriodStart",
+                                                  if_empty=raw.usage_month(out["ChargePeriodStart"]))
     effective = raw.resolve("EffectiveCost", "AmortizedCost")
     out["EffectiveCost"] = raw.money(effective) if effective else out["BilledCost"]
     for target, candidates in TEXT_COLUMNS.items():

@@ -69,7 +69,9 @@ def columns(raw: Raw) -> dict[str, str]:
     }
     month = raw.resolve("invoice.month")
     if month:
-        out["BillingPeriodStart"] = f"timezone('UTC', try_strptime({raw.text(month)}, '%Y%m'))"
+        text = raw.text(month)  # optional: an empty invoice month bills in the usage month
+        out["BillingPeriodStart"] = (f"(CASE WHEN {text} IS NULL THEN {raw.usage_month(out['ChargePeriodStart'])} "
+                                     f"ELSE timezone('UTC', try_strptime({text}, '%Y%m')) END)")
     out["BilledCost"] = f"({raw.money(cost_col)} + {credits(raw)})"
     out["EffectiveCost"] = out["BilledCost"]
     out["ListCost"] = raw.number(raw.resolve("cost_at_list"))

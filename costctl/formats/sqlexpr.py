@@ -243,10 +243,12 @@ class Raw:
             v = f"TRY_CAST({self.text(name)} AS DOUBLE)"
         return f"(CASE WHEN isnan({v}) THEN NULL ELSE {v} END)"
 
-    def timestamp(self, name: str) -> str:
+    def timestamp(self, name: str, if_empty: str | None = None) -> str:
         """TIMESTAMPTZ in UTC. Naive values are UTC, slash dates are month-first (``9/2/2023`` is 2 September).
 
-        Empty or unreadable values raise naming column and row. Text with an offset or a zone name
+        Empty or unreadable values raise naming column and row; for an optional column, ``if_empty``
+        is the SQL used instead of an empty cell (an optional column never rejects a file for a
+        blank). Text with an offset or a zone name
         (``Z``, ``+02:00``, `` UTC``) is converted; text without one is read as UTC (the engine's
         connection runs with TimeZone=UTC).
         """
@@ -262,12 +264,17 @@ class Raw:
             slash = f"timezone('UTC', try_strptime({t}, ['%m/%d/%Y', '%m/%d/%Y %H:%M:%S', '%m/%d/%Y %H:%M']))"
             iso = f"TRY_CAST({t} AS TIMESTAMPTZ)"
             parsed = f"(CASE WHEN contains({t}, '/') THEN {slash} WHEN isfinite({iso}) THEN {iso} END)"
-            empty = self._check("empty_date", name, f"({t} IS NULL)", t)
+            empty = if_empty if if_empty is not None else self._check("empty_date", name, f"({t} IS NULL)", t)
             bad = self._check("bad_date", name, f"({t} IS NOT NULL AND {parsed} IS NULL)", t)
             return (f"(CASE WHEN isfinite({fast}) AND NOT contains({c}, '/') THEN {fast} WHEN {t} IS NULL THEN {empty} "
                     f"WHEN {parsed} IS NULL THEN {bad} ELSE {parsed} END)")
-        empty = self._check("empty_date", name, f"({c} IS NULL)", "NULL")
+        empty = if_empty if if_empty is not None else self._check("empty_date", name, f"({c} IS NULL)", "NULL")
         return f"(CASE WHEN {c} IS NULL THEN {empty} ELSE {parsed} END)"
+
+    def usage_month(self, usage_start: str) -> str:
+        """The first of the month of a usage timestamp (TIMESTAMPTZ SQL): what an optional billing
+        period falls back to when a row leaves it empty, as the Query API path does."""
+        return f"timezone('UTC', date_trunc('month', timezone('UTC', {usage_start})))"
 
     def tags(self, name: str | None) -> str:
         """VARCHAR JSON object text with string values, '{}' when none (``common.parse_tags`` rules).

@@ -135,6 +135,13 @@ class Ledger(Value):
         return max(self.present, default=None)
 
     @property
+    def newest_data_day(self) -> date | None:
+        """The day of the newest ChargePeriodEnd (its last second), also when it lies outside the window."""
+        if self.newest_end is None:
+            return None
+        return datetime.fromtimestamp(self.newest_end - 1, UTC).date()
+
+    @property
     def first_day(self) -> date | None:
         return min(self.present, default=None)
 

@@ -75,9 +75,9 @@ def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3,
                            problem_kind=UNDEFINED)
     currency = currencies[0] if currencies else ""
     if not ledger.has_day(day):
-        newest = ledger.newest_day
-        return Measurement(currency=currency,
-                           problem=f"no data for {day} (newest: {newest or 'none'})", problem_kind=STALE)
+        newest = ledger.newest_day or ledger.newest_data_day
+        seen = f"newest data {newest}" if newest else "no data at all yet"
+        return Measurement(currency=currency, problem=f"no data for {day} ({seen})", problem_kind=STALE)
     if period == "change":
         return _change(ledger, label, day, currency, top_n, direction)
     month_start = fc.month_bounds(day)[0]

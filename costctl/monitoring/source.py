@@ -28,9 +28,13 @@ def load_ledger(env: Env, name: str, start: date, end: date, filters: Filters,
     warm = None if filters.needs_rows else loader.load_summaries(env, name, start, end)
     if warm is not None:
         summaries, status = warm
-        return Ledger.from_summaries(summaries, metric, filters.keeps if filters else None), status
-    data, status = loader.load_source(env, name, start, end, tolerate_errors=True)
-    return ledger_of(data, filters, metric), status
+        ledger = Ledger.from_summaries(summaries, metric, filters.keeps if filters else None)
+    else:
+        data, status = loader.load_source(env, name, start, end, tolerate_errors=True)
+        ledger = ledger_of(data, filters, metric)
+    if ledger.newest_end is None:  # the window holds nothing: the data's real newest, from the cache index
+        ledger.newest_end = loader.newest_cached(env, name)
+    return ledger, status
 
 
 def ledger_of(data: Dataset, filters: Filters, metric: str) -> Ledger:

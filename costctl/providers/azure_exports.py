@@ -224,7 +224,10 @@ class ExportReader:
                 try:
                     frame = self.parse(self.download(name), name)
                 except ExportFormatError as exc:
-                    raise ProviderError(f"{self.where}: {name}: {exc}") from None
+                    # The format's message already starts with the blob's path: name it once.
+                    text = str(exc)
+                    raise ProviderError(f"{self.where}: {text if text.startswith(name) else f'{name}: {text}'}") \
+                        from None
                 frame = frame.assign(_run=run.submitted.timestamp(), _lo=pd.Timestamp(period.start, tz="UTC"),
                                      _hi=pd.Timestamp(period.end, tz="UTC"))
                 frames.append(frame)

@@ -110,7 +110,11 @@ class Provider(ABC):
 
     @property
     def ttl(self) -> float:
-        return float(self.settings.get("ttl", 3600.0))
+        """Seconds a cached recent day stays fresh: the instance's ``ttl``, else its type's default."""
+        value = self.settings.get("ttl")
+        if value is None:
+            value = {**COMMON_FIELDS, **type(self).fields}["ttl"].default
+        return float(value)
 
     def fingerprint_inputs(self) -> dict[str, Any]:
         """The settings that change what data ``fetch`` returns, without any credential.
