@@ -57,8 +57,12 @@ def select_sources(env: Env, names: list[str] | tuple[str, ...] = ()) -> list[st
         return chosen
     unknown = [n for n in names if n not in configured]
     if unknown:
+        import difflib
+
         known = ", ".join(configured) or "none"
-        raise UsageError(f"unknown provider {unknown[0]!r} (configured: {known})")
+        near = difflib.get_close_matches(unknown[0], list(configured), n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise UsageError(f"unknown provider {unknown[0]!r} (configured: {known}){hint}")
     return list(dict.fromkeys(names))
 
 

@@ -313,6 +313,11 @@ def test_an_unknown_provider_name_is_a_usage_error(run):
     _one_line_error(run("--demo", "costs", "--provider", "nope"), 2, "unknown provider 'nope'")
 
 
+def test_a_mistyped_provider_name_names_the_nearest(run):
+    _one_line_error(run("--demo", "costs", "--provider", "azur"), 2,
+                    "unknown provider 'azur' (configured: aws, azure, gcp); did you mean 'azure'?")
+
+
 def test_no_providers_configured_says_what_to_do(run):
     _one_line_error(run("costs"), 2, "--demo")
 
