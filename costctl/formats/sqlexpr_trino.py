@@ -94,15 +94,22 @@ class TrinoRaw(Raw):
             f"TRY_CAST({self.text(name)} AS DOUBLE)"
         return f"(CASE WHEN is_nan({v}) THEN NULL ELSE {v} END)"
 
-    def timestamp(self, name: str) -> str:
+    def timestamp(self, name: str, if_empty: str | None = None) -> str:
+        """``Raw.timestamp`` in Trino; ``if_empty`` replaces an empty cell of an optional column."""
         kind = self.type_of(name)
         c = self.col(name)
         if kind in ("TIMESTAMP", "DATE"):
-            return f"CAST({c} AS TIMESTAMP)"
+            parsed = f"CAST({c} AS TIMESTAMP)"
+            return parsed if if_empty is None else f"COALESCE({parsed}, {if_empty})"
         t = self.text(name)
         iso = f"CAST(from_iso8601_timestamp({t}) AT TIME ZONE 'UTC' AS TIMESTAMP)"
         slash = f"date_parse({t}, '%m/%d/%Y')"
-        return f"(CASE WHEN strpos({t}, '/') > 0 THEN {slash} ELSE {iso} END)"
+        parsed = f"(CASE WHEN strpos({t}, '/') > 0 THEN {slash} ELSE {iso} END)"
+        return parsed if if_empty is None else f"(CASE WHEN {t} IS NULL THEN {if_empty} ELSE {parsed} END)"
+
+    def usage_month(self, usage_start: str) -> str:
+        """``Raw.usage_month`` in Trino: the first of the usage timestamp's month."""
+        return f"date_trunc('month', {usage_start})"
 
     def tags(self, name: str | None) -> TagSet:  # type: ignore[override]
         """A MAP column's entries, or a JSON object held as text (CUR 2.0 CSV as Athena reads it)."""
