@@ -34,6 +34,7 @@ from typing import Any
 
 from costctl.daysummary import from_sums, is_summary
 from costctl.errors import CacheDamagedError, CacheError
+from costctl.oserrors import describe
 from costctl.values import Value
 
 EPOCH = date(1970, 1, 1)
@@ -113,10 +114,8 @@ class CostCache:
         except (OSError, sqlite3.Error) as exc:
             if is_damage(exc):
                 raise damaged(self.directory, exc) from None
-            raise CacheError(
-                f"cannot open the cache at {self.directory}: {_os_reason(exc)}; fix its permissions, "
-                "set cache.path in the config, or run with --no-cache"
-            ) from None
+            raise CacheError(f"{describe(exc, f'the cache at {self.directory}', 'open')}; "
+                             "or set cache.path in the config, or run with --no-cache") from None
         for suffix in ("", "-wal", "-shm"):
             tighten(db_file + suffix, 0o600)
 
@@ -260,7 +259,7 @@ class CostCache:
             written = self.days.write(con, select_sql, source, fingerprint, days, stamp,
                                       first=EARLIEST if keep_all_days else None)
         except OSError as exc:
-            raise CacheError(f"cannot write the cache at {self.directory}: {_os_reason(exc)}") from None
+            raise CacheError(describe(exc, f"the cache at {self.directory}")) from None
         except Exception as exc:  # DuckDB reports its own I/O failures as its own exception types
             if _is_duckdb_io(exc):
                 raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") \
@@ -279,7 +278,7 @@ class CostCache:
                     summaries[day] = from_sums(result.rows, result.end, result.sums, now)
                 self._merge_summaries(source, fingerprint, summaries)
         except (sqlite3.Error, OSError) as exc:
-            raise CacheError(f"cannot write the cache at {self.directory}: {_os_reason(exc)}") from None
+            raise CacheError(describe(exc, f"the cache at {self.directory}")) from None
         self.days.supersede(replaced)
         for day, result in written.items():
             self.days.collect(source, fingerprint, day, set(result.files))
@@ -482,18 +481,6 @@ def _size(path: str) -> int:
         return os.stat(path).st_size
     except OSError:
         return 0
-
-
-def _os_reason(exc: BaseException) -> str:
-    """An OS error in words, saying so when the disk is full or read-only."""
-    import errno
-
-    code = getattr(exc, "errno", None)
-    if code in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full (or out of inodes or quota); free space or set cache.path elsewhere"
-    if code == errno.EROFS:
-        return "the file system is read-only; set cache.path to a writable directory"
-    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _is_duckdb_io(exc: BaseException) -> bool:
