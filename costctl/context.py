@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from costctl.config import Config, build, default_cache_dir, load_config
+from costctl.errors import UsageError
 
 if TYPE_CHECKING:
     from costctl.cache import CostCache
@@ -83,8 +84,21 @@ class Env:
         return self.clock().astimezone(UTC).date()
 
     def today(self) -> date:
-        """The date relative ranges are computed from (``--as-of`` when given)."""
-        return self.as_of or self.real_today()
+        """The date relative ranges are computed from (``--as-of`` when given; for the demo with
+        ``$COSTCTL_DEMO_ANCHOR``, that day, so a report reads as it did then)."""
+        return self.as_of or self.demo_anchor or self.real_today()
+
+    @cached_property
+    def demo_anchor(self) -> date | None:
+        """``$COSTCTL_DEMO_ANCHOR`` with ``--demo``: the demo data ends the day before it (docs, screenshots)."""
+        text = self.environ.get("COSTCTL_DEMO_ANCHOR") if self.demo else None
+        if not text:
+            return None
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            raise UsageError(f"COSTCTL_DEMO_ANCHOR: expected a date YYYY-MM-DD, got {text!r}; "
+                             "unset it to end the demo data yesterday") from None
 
     @cached_property
     def config(self) -> Config:
@@ -94,11 +108,12 @@ class Env:
         if self.demo:
             from costctl.demo import demo_providers
 
+            anchor = self.demo_anchor.isoformat() if self.demo_anchor else None
             if not self.config_path:  # the usual case: validate the demo config once
-                return build({"providers": demo_providers()})
+                return build({"providers": demo_providers(anchor)})
             cfg = load_config(self.config_path, self.environ)
             raw = dict(cfg.data)
-            raw["providers"] = demo_providers()
+            raw["providers"] = demo_providers(anchor)
             return build(raw, cfg.path)
         return load_config(self.config_path, self.environ)
 

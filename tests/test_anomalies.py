@@ -220,8 +220,8 @@ def test_a_window_no_source_has_reported_is_named_and_judges_nothing() -> None:
     reported = reported_through(data)
     assert run(data) == []
     assert unreported(reported, START, END) == (f"no data for {START}..{END - timedelta(days=1)} "
-                                                f"(newest: {END - timedelta(days=21)})")
-    assert unreported({}, START, END).endswith("(newest: none)")
+                                                f"(newest data {END - timedelta(days=21)})")
+    assert unreported({}, START, END).endswith("(no data at all yet)")
     assert unreported(reported, START - timedelta(days=7), END) is None
     assert lagging(reported, START, END) == [f"aws: no data after {END - timedelta(days=21)} yet; "
                                              f"{START}..{END - timedelta(days=1)} not judged"]

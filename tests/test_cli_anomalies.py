@@ -181,7 +181,7 @@ def test_a_window_no_provider_has_reported_says_so_on_stderr(run) -> None:
     result = run("--demo", "anomalies", "--as-of", as_of.isoformat(), "--format", "json")
     assert result.exit_code == 0 and result.json() == []
     window = f"{as_of - timedelta(days=14)}..{as_of - timedelta(days=1)}"
-    assert (f"warning: no data for {window} (newest: {yesterday()}); no day of the window was judged"
+    assert (f"warning: no data for {window} (newest data {yesterday()}); no day of the window was judged"
             in result.stderr)
     assert "warning: no data" not in run("--demo", "-q", "anomalies", "--as-of", as_of.isoformat()).stderr
 

@@ -155,7 +155,7 @@ def test_a_provider_that_cannot_be_read_gives_the_error_state(run, fake_config) 
     result = run("--config", str(cfg), "check", "--period", "anomalies", "--as-of", "2026-03-10")
     assert result.exit_code == 3
     # Nothing was loaded, so nothing was judged: the failure is why (not "no anomalies").
-    assert "anomalies 2026-02-24..2026-03-09: no data for 2026-02-24..2026-03-09 (newest: none); " \
+    assert "anomalies 2026-02-24..2026-03-09: no data for 2026-02-24..2026-03-09 (no data at all yet); " \
            "fake: the fake cloud is down" in lines(result)[0]
     assert "anomalies_critical=U;;;0" in lines(result)[0]
     crit = run("--config", str(cfg), "check", "--period", "anomalies", "--as-of", "2026-03-10",
@@ -274,7 +274,7 @@ def test_a_window_no_provider_has_reported_is_unknown_no_data_like_the_other_per
     result = run("--demo", "check", "--period", "anomalies", "--as-of", as_of.isoformat())
     assert result.exit_code == 3, result.stdout
     assert lines(result) == [
-        f"COSTCTL UNKNOWN - anomalies {window}: no data for {window} (newest: {as_of - timedelta(days=31)}) | "
+        f"COSTCTL UNKNOWN - anomalies {window}: no data for {window} (newest data {as_of - timedelta(days=31)}) | "
         "anomalies_critical=U;;;0 anomalies_high=U;;;0 anomalies_medium=U;;;0 anomalies_low=U;;;0 "
         "anomalies_acknowledged=U;;;0 anomalies_max_impact=U;;;0.00"]
     stale = run("--demo", "check", "--period", "anomalies", "--as-of", as_of.isoformat(), "--stale-state", "critical")

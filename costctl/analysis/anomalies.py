@@ -157,11 +157,13 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
 
 
 def unreported(reported: dict[str, date], start: date, end: date) -> str | None:
-    """``no data for START..LAST (newest: DAY)`` when no source reported a day of ``[start, end)``."""
+    """``no data for START..LAST (newest data DAY)`` when no source reported a day of ``[start, end)``;
+    worded as ``check``'s staleness line (``newest data DAY`` / ``no data at all yet``)."""
     if any(day >= start for day in reported.values()):
         return None
     newest = max(reported.values(), default=None)
-    return f"no data for {start}..{end - timedelta(days=1)} (newest: {newest or 'none'})"
+    seen = f"newest data {newest}" if newest else "no data at all yet"
+    return f"no data for {start}..{end - timedelta(days=1)} ({seen})"
 
 
 def lagging(reported: dict[str, date], start: date, end: date) -> list[str]:

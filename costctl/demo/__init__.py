@@ -116,13 +116,15 @@ def data_path(cloud: str) -> Path:
     return Path(data_file(cloud))
 
 
-def demo_providers() -> dict[str, dict[str, Any]]:
-    """Provider instances ``--demo`` configures: one ``files`` provider per cloud, shifted to end yesterday.
+def demo_providers(anchor: str | None = None) -> dict[str, dict[str, Any]]:
+    """Provider instances ``--demo`` configures: one ``files`` provider per cloud, shifted to end yesterday,
+    or the day before ``anchor`` (``$COSTCTL_DEMO_ANCHOR``: reproducible output for docs and screenshots).
 
     A fresh dict each call, so a caller that edits its config cannot change the next caller's.
     """
+    extra = {"shift_anchor": anchor} if anchor else {}
     return {
-        cloud: {"type": "files", "paths": [data_file(cloud)], "shift_to_yesterday": True} for cloud in CLOUDS
+        cloud: {"type": "files", "paths": [data_file(cloud)], "shift_to_yesterday": True, **extra} for cloud in CLOUDS
     }
 
 

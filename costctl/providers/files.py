@@ -8,7 +8,7 @@ demo dataset, shifts dates so the data always ends yesterday.
 from __future__ import annotations
 
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from costctl.errors import ExportFormatError
@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 
 def today_utc() -> date:
     return datetime.now(UTC).date()
+
+
+def _a_date(value: str) -> str:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"expected a date YYYY-MM-DD, got {value!r}") from None
+    return str(value)
 
 
 def _some_paths(value: list[str]) -> list[str]:
@@ -40,7 +48,17 @@ class FilesProvider(Provider):
         "shift_to_yesterday": Field(
             "bool", default=False, help="shift all dates so the newest day is yesterday (demo data)"
         ),
+        "shift_anchor": Field(
+            "str", default=None, validator=_a_date,
+            help="with shift_to_yesterday: the newest day becomes the day before this date (YYYY-MM-DD) "
+                 "instead of yesterday; makes demo output reproducible",
+        ),
     }
+
+    def anchor(self) -> date:
+        """The day after the shifted data's newest day: ``shift_anchor``, else today (UTC)."""
+        fixed = self.settings.get("shift_anchor")
+        return date.fromisoformat(fixed) if fixed else today_utc()
 
     def files(self) -> list[str]:
         """Every file the configured paths and globs name, sorted; error if a path matches nothing.
@@ -102,17 +120,17 @@ class FilesProvider(Provider):
             return f"({Dataset.empty().sql()})"
         source = "(" + " UNION ALL ".join(selects) + ")"
         if self.settings.get("shift_to_yesterday"):
-            source = self._shifted(con, source)
+            source = self._shifted(source, self.anchor())
         return source
 
     @staticmethod
-    def _shifted(con: Any, source: str) -> str:
+    def _shifted(source: str, anchor: date) -> str:
         from costctl.query import Dataset
 
         newest = Dataset(source).span()
         if newest is None:
             return source
-        delta = (today_utc() - timedelta(days=1) - (newest[1] - timedelta(days=1))).days
+        delta = (anchor - newest[1]).days
         shift = f"INTERVAL {int(delta)} DAY"
         return (f"(SELECT * REPLACE (ChargePeriodStart + {shift} AS ChargePeriodStart, "
                 f"ChargePeriodEnd + {shift} AS ChargePeriodEnd, "
@@ -139,7 +157,7 @@ class FilesProvider(Provider):
         # cache by the anchor date and by each file's size and modification time.
         extra: dict[str, Any] = {}
         if self.settings.get("shift_to_yesterday"):
-            extra["anchor"] = today_utc().isoformat()
+            extra["anchor"] = self.anchor().isoformat()
         try:
             extra["files"] = [(p, st.st_size, int(st.st_mtime)) for p in self.files() for st in [os.stat(p)]]
         except ExportFormatError:
