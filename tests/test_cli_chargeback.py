@@ -44,9 +44,22 @@ def test_the_table_says_the_report_reconciles(run) -> None:
 def test_csv_is_spreadsheet_ready(run) -> None:
     result = run("--demo", "chargeback", "--by", "account", "--format", "csv")
     reader = csv.DictReader(io.StringIO(result.stdout))
-    assert reader.fieldnames == ["owner", "direct", "shared", "untagged", "total", "share_pct", "currency"]
+    assert reader.fieldnames == ["owner", "direct", "shared", "untagged", "total", "share_pct", "currency", "partial"]
     rows = list(reader)
     assert rows and all(float(r["total"]) == float(r["total"].replace(",", "")) for r in rows)
+    assert {r["partial"] for r in rows} == {"false"}  # the default month is the last complete one
+
+
+def test_a_month_not_over_is_marked_partial(run, monkeypatch) -> None:
+    monkeypatch.setenv("COSTCTL_DEMO_ANCHOR", "2026-11-24")
+    table = run("--demo", "chargeback", "--month", "2026-11", "--by", "tag:team")
+    assert table.stdout.startswith("Chargeback 2026-11 (23 days, the month is not over) by tag:team"), table.stdout
+    rows = run("--demo", "chargeback", "--month", "2026-11", "--by", "tag:team", "--format", "json").json()
+    assert rows and all(r["partial"] is True for r in rows)
+    whole = run("--demo", "chargeback", "--month", "2026-10", "--by", "tag:team", "--format", "json").json()
+    assert all(r["partial"] is False for r in whole)
+    assert run("--demo", "chargeback", "--month", "2026-10", "--by", "tag:team").stdout.startswith(
+        "Chargeback 2026-10 by tag:team")
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -63,7 +63,7 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
     from costctl.analysis.costs import parse_group_by
     from costctl.budgets.scope import Scope, parse_selector
     from costctl.output.render import OutputColumn, render
-    from costctl.ranges import month_range
+    from costctl.ranges import month_part, month_range
 
     apply_as_of(env, as_of)
     keys = parse_group_by(by)
@@ -89,13 +89,15 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
     results = from_block(block, key=keys[0], shared=scopes, metric=metric, split=split,
                          untagged=untagged)
 
+    # A month not over yet is charged back to date: said in the title and as ``partial`` in data rows.
+    part = month_part(month, start, min(end, env.today()))
     rows, footer, notes = [], [], []
     for result in results:
         for line in result.lines:
             rows.append({"owner": line.owner, "direct": line.direct / 100, "shared": line.shared / 100,
                          "untagged": line.untagged / 100, "total": line.total / 100,
                          "share_pct": line.total / result.total * 100 if result.total else None,
-                         "currency": result.currency})
+                         "currency": result.currency, "partial": part is not None})
         footer.append({"owner": "Total", "direct": sum(li.direct for li in result.lines) / 100,
                        "shared": sum(li.shared for li in result.lines) / 100,
                        "untagged": sum(li.untagged for li in result.lines) / 100,
@@ -107,10 +109,13 @@ def chargeback(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_
                OutputColumn("shared", "Shared", "money"), OutputColumn("untagged", "Untagged", "money"),
                OutputColumn("total", "Total", "money"), OutputColumn("share_pct", "Share %", "pct"),
                OutputColumn("currency", "Currency", drop=0)]
+    if fmt != "table":
+        columns.append(OutputColumn("partial"))
     caption = "; ".join(notes) or "no cost in this month"
     if not rows:
         explain_empty(env, loaded, filters)
-    title = (f"Chargeback {month} by {by} ({metric}; shared: {', '.join(shared) or 'none'}, split {split}, "
+    label = f"{month} ({part}, the month is not over)" if part else month
+    title = (f"Chargeback {label} by {by} ({metric}; shared: {', '.join(shared) or 'none'}, split {split}, "
              f"untagged as {untagged})")
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title=title, footer=footer, caption=caption)
