@@ -129,6 +129,6 @@ def test_a_failing_refresh_keeps_the_cached_copy(run: Any, fake: FakeCostManagem
     alter(fake, cost_cell(math.nan))
     again = costs(run, config, "--refresh")
     assert again.exit_code == 0 and again.stdout == first.stdout, again.stderr
-    assert "warning: az: azure provider 'az' (ActualCost): the Query API answered with row 1 column Cost = nan" \
+    assert "warning: az: Azure (ActualCost): the Query API answered with row 1 column Cost = nan" \
         in again.stderr
     assert "using cached data" in again.stderr

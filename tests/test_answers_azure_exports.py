@@ -121,3 +121,4 @@ def test_a_bad_blob_is_named_once(run: Any, proxy: FaultProxy, config: Path) -> 
     line = result.stderr.strip()
     assert "column Date row 2: empty date" in line, line
     assert line.count(blob) == 1, line
+    assert line.count("azx") == 1, line  # the instance too: once

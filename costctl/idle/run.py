@@ -69,7 +69,8 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
                 result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter))
                 result.scanned.append(name)
             except CostctlError as exc:
-                result.failed.append(f"{name}: {' '.join(str(exc).split())}")
+                text = " ".join(str(exc).split())
+                result.failed.append(text if text.startswith(f"{name}: ") else f"{name}: {text}")
     floor = limits.min_savings if min_savings is None else min_savings
     result.findings = sorted((f for f in result.findings if (f.estimated_monthly_savings or 0.0) >= floor),
                              key=lambda f: (-(f.estimated_monthly_savings or 0.0), f.provider, f.check, f.resource_id))

@@ -98,7 +98,7 @@ class AzureProvider(Provider):
 
     def __init__(self, name: str, settings: Any, store: Any = None) -> None:
         super().__init__(name, settings, store)
-        self.where = f"azure provider {name!r}"
+        self.where = "Azure"  # callers put the instance name first: 'prod: Azure: ...', never twice
         self._credential: Any = None
         self._clients: list[Any] = []
 

@@ -135,7 +135,7 @@ class QueryRunner:
     client: Any  # azure.mgmt.costmanagement.CostManagementClient
     scope: str
     stats: FetchStats
-    where: str  # "azure provider 'prod'": the start of every error message
+    where: str  # "Azure": the start of every error message, after the instance name callers put first
     max_retry_time: float = 300.0
     enforce_https: bool = True
     sleep: Callable[[float], None] = time.sleep
