@@ -65,7 +65,7 @@ class FakeAthena(LocalHttp):
         self.workgroups = {"primary"}
         self.denied_outputs: set[str] = set()  # buckets the query may not write results to
         self.page_size = 1000
-        self.managed_results = False  # True: no result file, no OutputLocation (Athena managed query results)
+        self.managed_results: set[str] = set()  # workgroups with Athena managed query results: no result file
         self.result_filter: Callable[[bytes], bytes] | None = None  # damages the result file as written
         self.running_polls = 1  # GetQueryExecution answers RUNNING this many times first
         self.queries: dict[str, dict[str, Any]] = {}
@@ -122,10 +122,10 @@ class FakeAthena(LocalHttp):
             except Exception as exc:  # noqa: BLE001 - any engine error is a FAILED query, as in Athena
                 first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
                 record.update(state="FAILED", reason=first)
-        if record["state"] == "SUCCEEDED" and not self.managed_results:
-            record["output"] = self._write_result(output, query_id, record["columns"], record["rows"])
-        elif self.managed_results:
+        if workgroup in self.managed_results:
             record["output"] = None
+        elif record["state"] == "SUCCEEDED":
+            record["output"] = self._write_result(output, query_id, record["columns"], record["rows"])
         self.queries[query_id] = record
         return {"QueryExecutionId": query_id}
 

@@ -229,7 +229,7 @@ def test_without_a_result_file_the_pages_are_read_to_the_end(s3: Any, athena: Fa
     put_cur2(s3, athena, exports)
     whole = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
     athena.page_size = 7
-    athena.managed_results = True  # Athena managed query results: no OutputLocation to read
+    athena.managed_results.add("primary")  # Athena managed query results: no OutputLocation to read
     paged = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
     assert athena.calls.count("GetQueryResults") > 3
     pd.testing.assert_frame_equal(paged, whole)
@@ -243,7 +243,7 @@ def test_the_result_file_and_the_pages_give_the_same_records_to_the_cent(s3: Any
     start, end = date(2025, 1, 1), date(2025, 3, 1)
     from_file = provider(table, tag_keys=["team", "env"], resources=True).fetch(start, end)
     assert athena.calls.count("GetQueryResults") == 1
-    athena.managed_results = True
+    athena.managed_results.add("primary")
     paged = provider(table, tag_keys=["team", "env"], resources=True).fetch(start, end)
     assert athena.calls.count("GetQueryResults") > 10
     pd.testing.assert_frame_equal(from_file, paged)
