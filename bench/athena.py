@@ -7,12 +7,16 @@ plus a manifest per period, what ``cur_s3_uri`` reads) that is also the location
 the Athena + Glue stand-in (``tests/fake_athena.py``). Then, each in its own process (so peak RSS is
 costctl's alone), alternating for ``--reps`` rounds (default 3), medians shown:
 
-  files   ``AwsProvider(cur_s3_uri=...).fetch(2025-01-01, 2025-03-01)``: lists, downloads and parses
-          every line item, splits multi-day rows, returns the record
-  athena  ``AwsProvider(athena=...).fetch(...)``: GetTable, one aggregating query, paged results
+  files         ``AwsProvider(cur_s3_uri=...).fetch(2025-01-01, 2025-03-01)``: lists, downloads and
+                parses every line item, splits multi-day rows, returns the record
+  athena-pages  ``AwsProvider(athena=...).fetch_sql(...)`` in a workgroup whose results Athena manages
+                (no result file): GetTable, one aggregating query, every GetQueryResults page
+  athena-file   the same where the query's result file is in S3: one page, then one streamed
+                GetObject of the CSV, read and checked by DuckDB
 
-and prints rows transferred to costctl, wall time and peak RSS, with athena/files ratios. The totals
-of both are compared to the cent (BilledCost and EffectiveCost); a difference prints MISMATCH and the
+and prints rows transferred to costctl, requests, wall time, costctl's time reading the answer and
+peak RSS, with ratios to the first mode (``--modes`` picks and orders them). The totals of every
+mode are compared to the cent (BilledCost and EffectiveCost); a difference prints MISMATCH and the
 script exits 1.
 
 What the stand-in's numbers mean: the stand-in runs in this (parent) process and executes the query
@@ -23,6 +27,7 @@ transferred" and costctl's peak RSS are what the mode changes for the machine ru
     python bench/athena.py                       # 1M rows, 3 rounds
     python bench/athena.py --days 4 --tag-keys '' # the density of an hourly CUR, no tag grouping
     python bench/athena.py --rows 10000000 --reps 1 --out /tmp/exports   # the issue's size
+    python bench/athena.py --reps 1 --modes athena-pages,athena-file     # the two ways to read an answer
 
 Nothing is written into the repository; ``--out DIR`` keeps the generated export for the next run.
 """
@@ -92,25 +97,54 @@ def upload(moto: str, periods: dict[str, Path]) -> dict[str, str]:
     return types
 
 
+MODES = ("files", "athena-pages", "athena-file")
+
+
 def child(mode: str) -> None:
-    """One fetch in this process; prints a JSON line with what it measured."""
+    """One fetch in this process; prints a JSON line with what it measured.
+
+    The athena modes fetch as the loader does (``fetch_sql``: a DuckDB table, no pandas) and sum
+    in DuckDB; ``read`` is the time from the query's end (the stand-in executes it inside
+    StartQueryExecution, in the parent) to the records' table: costctl's own reading of the answer.
+    """
     from datetime import date
 
+    from costctl.providers import aws_athena
     from costctl.providers.aws import AwsProvider
 
     settings = {"type": "aws", "tag_keys": [k for k in os.environ.get("BENCH_TAG_KEYS", "team").split(",") if k]}
     if mode == "files":
         settings["cur_s3_uri"] = f"s3://{BUCKET}/cur2/"
-    else:
-        settings["athena"] = {"database": "bench", "table": "cur2", "max_scan_gb": 0}
+    else:  # the stand-in's "managed" workgroup names no result file: every page is read
+        workgroup = "managed" if mode == "athena-pages" else "primary"
+        settings["athena"] = {"database": "bench", "table": "cur2", "max_scan_gb": 0, "workgroup": workgroup}
+    ended: list[float] = []
+    wait = aws_athena._wait
+
+    def timed_wait(*args: object) -> object:
+        result = wait(*args)
+        ended.append(time.perf_counter())
+        return result
+
+    aws_athena._wait = timed_wait
     began = time.perf_counter()
     provider = AwsProvider(mode, settings, store={})
-    frame = provider.fetch(date.fromisoformat(RANGE[0]), date.fromisoformat(RANGE[1]))
+    start, end = date.fromisoformat(RANGE[0]), date.fromisoformat(RANGE[1])
+    if mode == "files":
+        frame = provider.fetch(start, end)
+        records, billed, effective = len(frame), frame["BilledCost"].sum(), frame["EffectiveCost"].sum()
+    else:
+        from costctl.duck import connect
+
+        source = provider.fetch_sql(start, end)
+        records, billed, effective = connect().execute(
+            f"SELECT count(*), sum(BilledCost), sum(EffectiveCost) FROM {source}").fetchone()
     seconds = time.perf_counter() - began
-    transferred = len(frame) if mode == "athena" else None  # files: every line item (counted by the parent)
-    print(json.dumps({"mode": mode, "seconds": seconds, "rows": transferred, "records": len(frame),
-                      "billed": float(frame["BilledCost"].sum()), "effective": float(frame["EffectiveCost"].sum()),
-                      "scanned": provider.stats.bytes_scanned,
+    transferred = records if mode != "files" else None  # files: every line item (counted by the parent)
+    print(json.dumps({"mode": mode, "seconds": seconds, "rows": transferred, "records": records,
+                      "read": seconds - (ended[-1] - began) if ended else seconds,
+                      "billed": float(billed), "effective": float(effective),
+                      "scanned": provider.stats.bytes_scanned, "requests": provider.stats.requests,
                       "rss_mib": peak_rss_mib()}))
 
 
@@ -147,11 +181,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="days the export covers from 2025-01-01 (59: the generator's default, ~1.7 line items "
                              "per resource and day; 4: ~25, the density of an hourly CUR)")
     parser.add_argument("--tag-keys", default="team", help="comma-separated tag keys to group by ('' for none)")
-    parser.add_argument("--child", choices=("files", "athena"), help=argparse.SUPPRESS)
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help=f"comma-separated modes to run, of {', '.join(MODES)} (the first is the baseline)")
+    parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child)
         return 0
+    modes = [m for m in args.modes.split(",") if m]
+    if not modes or any(m not in MODES for m in modes):
+        parser.error(f"--modes: expected some of {', '.join(MODES)}")
 
     from fake_athena import FakeAthena
 
@@ -177,39 +216,49 @@ def main(argv: list[str] | None = None) -> int:
         try:
             fake.add_table("bench", "cur2", types, {"billing_period": "string"}, f"s3://{BUCKET}/cur2/data/",
                            "parquet")
+            fake.workgroups.add("managed")
+            fake.managed_results.add("managed")
             env.update(AWS_ENDPOINT_URL_S3=moto, AWS_ENDPOINT_URL_ATHENA=fake.url, AWS_ENDPOINT_URL_GLUE=fake.url)
-            results: dict[str, list[dict]] = {"files": [], "athena": []}
+            results: dict[str, list[dict]] = {m: [] for m in modes}
             for rep in range(args.reps):
-                for mode in ("files", "athena"):
+                for mode in modes:
                     results[mode].append(measure(mode, env, line_items))
                     r = results[mode][-1]
-                    print(f"round {rep + 1} {mode:6}: {r['wall']:.1f} s wall ({r['seconds']:.1f} s fetch), "
-                          f"{r['rss_mib']:.0f} MiB, {r['rows']:,} rows", file=sys.stderr)
+                    print(f"round {rep + 1} {mode:12}: {r['wall']:.1f} s wall ({r['seconds']:.1f} s fetch, "
+                          f"{r['read']:.1f} s reading the answer), {r['rss_mib']:.0f} MiB, {r['rows']:,} rows, "
+                          f"{r['requests']} requests", file=sys.stderr)
         finally:
             fake.stop()
     return report(args.rows, results, args.tag_keys, args.days)
 
 
 def report(rows: int, results: dict[str, list[dict]], tag_keys: str, days: int) -> int:
-    med = {m: {k: statistics.median(r[k] for r in runs) for k in ("wall", "seconds", "rss_mib", "rows")}
-           for m, runs in results.items()}
-    f, a = med["files"], med["athena"]
+    keys = ("wall", "seconds", "read", "rss_mib", "rows", "requests")
+    med = {m: {k: statistics.median(r[k] for r in runs) for k in keys} for m, runs in results.items()}
+    base_name = next(iter(results))
+    base = med[base_name]
     print(f"CUR 2.0 Parquet, {rows:,} line items over {days} days, fetched {RANGE[0]} .. {RANGE[1]}, "
-          f"tag_keys [{tag_keys}]; medians of {len(results['files'])} round(s)")
-    print(f"{'':8}{'rows to costctl':>18}{'wall s':>10}{'fetch s':>10}{'peak RSS MiB':>14}")
-    for name, m in (("files", f), ("athena", a)):
-        print(f"{name:8}{m['rows']:>18,.0f}{m['wall']:>10.1f}{m['seconds']:>10.1f}{m['rss_mib']:>14.0f}")
-    print(f"{'athena/files':14}{a['rows'] / f['rows']:>12.4f}{a['wall'] / f['wall']:>10.2f}"
-          f"{a['seconds'] / f['seconds']:>10.2f}{a['rss_mib'] / f['rss_mib']:>14.2f}")
-    print(f"athena scanned {results['athena'][-1]['scanned']:,} bytes (stand-in: the partitions' file sizes)")
+          f"tag_keys [{tag_keys}]; medians of {len(results[base_name])} round(s)")
+    print(f"{'':14}{'rows to costctl':>16}{'requests':>10}{'wall s':>9}{'fetch s':>9}{'read s':>9}"
+          f"{'peak RSS MiB':>14}")
+    for name, m in med.items():
+        print(f"{name:14}{m['rows']:>16,.0f}{m['requests']:>10.0f}{m['wall']:>9.1f}{m['seconds']:>9.1f}"
+              f"{m['read']:>9.1f}{m['rss_mib']:>14.0f}")
+    for name, m in med.items():
+        if name != base_name:
+            print(f"{name + '/' + base_name:30}{m['wall'] / base['wall']:>9.2f}{m['seconds'] / base['seconds']:>9.2f}"
+                  f"{m['read'] / base['read']:>9.2f}{m['rss_mib'] / base['rss_mib']:>14.2f}")
+    athena = [n for n in results if n != "files"]
+    if athena:
+        print(f"athena scanned {results[athena[-1]][-1]['scanned']:,} bytes (stand-in: the partitions' file sizes)")
     ok = True
     for key in ("billed", "effective"):
-        x, y = results["files"][-1][key], results["athena"][-1][key]
-        if round(x, 2) != round(y, 2):
-            print(f"MISMATCH {key}: files {x:.2f} athena {y:.2f}")
+        totals = {n: round(runs[-1][key], 2) for n, runs in results.items()}
+        if len(set(totals.values())) != 1:
+            print(f"MISMATCH {key}: " + ", ".join(f"{n} {v:.2f}" for n, v in totals.items()))
             ok = False
         else:
-            print(f"{key} total {x:,.2f} in both")
+            print(f"{key} total {next(iter(totals.values())):,.2f} in every mode")
     return 0 if ok else 1
 
 

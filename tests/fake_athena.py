@@ -7,7 +7,9 @@ translated from Trino to DuckDB with sqlglot and executed by DuckDB over the tab
 the stand-in downloads from the (moto) S3 bucket under the table's location, reading Hive-style
 ``key=value/`` folders as partition columns and CSV columns by position under the Glue names (as
 Athena's CSV SerDe does). ``DataScannedInBytes`` is the size of the files in the partitions the
-query's WHERE keeps (Parquet column pruning is not modelled).
+query's WHERE keeps (Parquet column pruning is not modelled). A query that succeeds leaves its
+answer where Athena does: ``<output location>/<QueryExecutionId>.csv`` in the (moto) S3 bucket,
+named by GetQueryExecution's ``ResultConfiguration.OutputLocation``.
 
 Failures it can play: an unknown workgroup (InvalidRequestException, as Athena answers), an output
 bucket it may not write (the query FAILS with Athena's access-denied reason), an unknown table
@@ -20,6 +22,7 @@ import itertools
 import json
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +56,8 @@ class ApiError(Exception):
 
 
 class FakeAthena(LocalHttp):
-    """Tables: ``add_table``; knobs: ``workgroups``, ``denied_outputs``, ``page_size``, ``running_polls``."""
+    """Tables: ``add_table``; knobs: ``workgroups``, ``denied_outputs``, ``page_size``, ``running_polls``,
+    ``managed_results``, ``result_filter``."""
 
     def __init__(self, s3_endpoint: str) -> None:
         self.s3_endpoint = s3_endpoint
@@ -61,6 +65,8 @@ class FakeAthena(LocalHttp):
         self.workgroups = {"primary"}
         self.denied_outputs: set[str] = set()  # buckets the query may not write results to
         self.page_size = 1000
+        self.managed_results: set[str] = set()  # workgroups with Athena managed query results: no result file
+        self.result_filter: Callable[[bytes], bytes] | None = None  # damages the result file as written
         self.running_polls = 1  # GetQueryExecution answers RUNNING this many times first
         self.queries: dict[str, dict[str, Any]] = {}
         self.started: list[str] = []  # the SQL of every StartQueryExecution, in order
@@ -116,6 +122,10 @@ class FakeAthena(LocalHttp):
             except Exception as exc:  # noqa: BLE001 - any engine error is a FAILED query, as in Athena
                 first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
                 record.update(state="FAILED", reason=first)
+        if workgroup in self.managed_results:
+            record["output"] = None
+        elif record["state"] == "SUCCEEDED":
+            record["output"] = self._write_result(output, query_id, record["columns"], record["rows"])
         self.queries[query_id] = record
         return {"QueryExecutionId": query_id}
 
@@ -129,7 +139,8 @@ class FakeAthena(LocalHttp):
             status["StateChangeReason"] = record.get("reason", "")
         return {"QueryExecution": {
             "QueryExecutionId": body["QueryExecutionId"], "Query": record["sql"], "Status": status,
-            "WorkGroup": record["workgroup"], "ResultConfiguration": {"OutputLocation": record["output"]},
+            "WorkGroup": record["workgroup"],
+            "ResultConfiguration": {"OutputLocation": record["output"]} if record["output"] else {},
             "Statistics": {"DataScannedInBytes": record["scanned"] if state == "SUCCEEDED" else 0,
                            "EngineExecutionTimeInMillis": 5},
         }}
@@ -156,6 +167,30 @@ class FakeAthena(LocalHttp):
         if offset + size < total:
             answer["NextToken"] = str(offset + size)
         return answer
+
+    def _write_result(self, output: str, query_id: str, columns: list[str], rows: list[list[str | None]]) -> str:
+        """The answer as Athena writes it to ``<output>/<id>.csv`` in S3 (the moto server); its s3:// URI.
+
+        Athena's CSV: a header row, every value in double quotes (a quote doubled inside), NULL as
+        an empty unquoted field, rows ending in a newline. The bucket stands for the workgroup's
+        result bucket, so it is created when missing. ``result_filter`` may damage the bytes.
+        """
+        bucket, _, prefix = output[len("s3://"):].partition("/")
+        key = f"{prefix.rstrip('/')}/{query_id}.csv".lstrip("/")
+
+        def line(values: list[str | None]) -> str:
+            return ",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in values) + "\n"
+
+        data = (line(list(columns)) + "".join(line(r) for r in rows)).encode()
+        if self.result_filter is not None:
+            data = self.result_filter(data)
+        s3 = boto3.client("s3", endpoint_url=self.s3_endpoint, region_name="us-east-1")
+        existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if bucket not in existing:
+            s3.create_bucket(Bucket=bucket)
+        s3.put_object(Bucket=bucket, Key=key, Body=data)
+        s3.put_object(Bucket=bucket, Key=key + ".metadata", Body=b"")  # Athena's (binary) metadata file
+        return f"s3://{bucket}/{key}"
 
     def _query(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self.queries.get(body.get("QueryExecutionId"))

@@ -205,13 +205,53 @@ def test_resources_and_tag_keys_are_the_only_extra_group_keys(s3: Any, athena: F
     assert round(wide["BilledCost"].sum(), 2) == round(lean["BilledCost"].sum(), 2)
 
 
-def test_paged_results_are_read_to_the_end(s3: Any, athena: FakeAthena, exports: dict) -> None:
+def test_an_answer_of_one_page_is_read_from_that_page_alone(s3: Any, athena: FakeAthena, exports: dict) -> None:
+    put_cur2(s3, athena, exports)
+    aws = provider("cur2")
+    aws.fetch(date(2025, 1, 1), date(2025, 1, 3))
+    assert athena.calls.count("GetQueryResults") == 1
+    assert aws.requests_by_service["s3"] == 1, "the scan estimate's listing only: no result file read"
+
+
+def test_an_answer_of_several_pages_is_read_from_the_result_file(s3: Any, athena: FakeAthena, exports: dict) -> None:
     put_cur2(s3, athena, exports)
     whole = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
     athena.page_size = 7
+    aws = provider("cur2")
+    from_file = aws.fetch(date(2025, 1, 1), date(2025, 1, 15))
+    assert len(from_file) > 7 * 3
+    assert athena.calls.count("GetQueryResults") == 2, "one first page per query, none after it"
+    assert aws.requests_by_service["s3"] == 2, "the listing and one GetObject of the result file"
+    pd.testing.assert_frame_equal(from_file, whole)
+
+
+def test_without_a_result_file_the_pages_are_read_to_the_end(s3: Any, athena: FakeAthena, exports: dict) -> None:
+    put_cur2(s3, athena, exports)
+    whole = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
+    athena.page_size = 7
+    athena.managed_results.add("primary")  # Athena managed query results: no OutputLocation to read
     paged = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
     assert athena.calls.count("GetQueryResults") > 3
     pd.testing.assert_frame_equal(paged, whole)
+
+
+@pytest.mark.parametrize("table", ["cur2", "legacy"])
+def test_the_result_file_and_the_pages_give_the_same_records_to_the_cent(s3: Any, athena: FakeAthena,
+                                                                         exports: dict, table: str) -> None:
+    put_cur2(s3, athena, exports) if table == "cur2" else put_legacy(s3, athena, exports)
+    athena.page_size = 50
+    start, end = date(2025, 1, 1), date(2025, 3, 1)
+    from_file = provider(table, tag_keys=["team", "env"], resources=True).fetch(start, end)
+    assert athena.calls.count("GetQueryResults") == 1
+    athena.managed_results.add("primary")
+    paged = provider(table, tag_keys=["team", "env"], resources=True).fetch(start, end)
+    assert athena.calls.count("GetQueryResults") > 10
+    pd.testing.assert_frame_equal(from_file, paged)
+    assert {k for tags in from_file["Tags"] for k in tags} == {"team", "env"}
+    assert from_file["ResourceId"].notna().any() and from_file["ResourceId"].isna().any()
+    expected = files_path(list(exports[table].values()), start, end)
+    for column in ("BilledCost", "EffectiveCost"):
+        assert round(from_file[column].sum(), 2) == round(expected[column].sum(), 2)
 
 
 def test_max_scan_gb_refuses_before_any_query(s3: Any, athena: FakeAthena, exports: dict) -> None:
@@ -318,6 +358,135 @@ def test_a_malformed_answer_is_a_failed_fetch(s3: Any, athena: FakeAthena, expor
     assert expected in str(caught.value)
 
 
+def athena_csv(rows: list[list[str | None]]) -> bytes:
+    """Rows written as Athena writes its result file (every value quoted, NULL an empty field)."""
+    return "".join(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row) + "\n"
+                   for row in rows).encode()
+
+
+def read_athena_csv(data: bytes) -> list[list[str | None]]:
+    import csv
+    import io
+
+    return [[v if v != "" else None for v in row] for row in csv.reader(io.StringIO(data.decode()))]
+
+
+def cut_mid_row(data: bytes) -> bytes:
+    return data[:-15]
+
+
+def cut_at_a_row(data: bytes) -> bytes:
+    return data[:data.rstrip(b"\n").rindex(b"\n") + 1]
+
+
+def renamed_column(data: bytes) -> bytes:
+    return data.replace(b'"billed_cost"', b'"billed"', 1)
+
+
+def nan_amount(data: bytes) -> bytes:
+    rows = read_athena_csv(data)
+    rows[3][rows[0].index("billed_cost")] = "NaN"
+    return athena_csv(rows)
+
+
+def text_day(data: bytes) -> bytes:
+    rows = read_athena_csv(data)
+    rows[2][0] = "2025-01-01 00:00:00.000"
+    return athena_csv(rows)
+
+
+@pytest.mark.parametrize("damage,expected", [
+    (cut_mid_row, "a CSV row that does not parse (CSV Error on Line: "),
+    (cut_at_a_row, "where it stated"),
+    (renamed_column, "columns ['usage_day'"),
+    (nan_amount, "row 3: billed_cost = 'NaN', not a finite amount"),
+    (text_day, "row 2: usage_day = '2025-01-01 00:00:00.000', not a date"),
+])
+def test_a_damaged_result_file_is_one_line_naming_the_file(s3: Any, athena: FakeAthena, exports: dict,
+                                                           damage: Any, expected: str) -> None:
+    from costctl.providers.answers import BadAnswer
+
+    put_cur2(s3, athena, exports)
+    athena.page_size = 7
+    athena.result_filter = damage
+    with pytest.raises(BadAnswer) as caught:
+        provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
+    message = str(caught.value)
+    assert expected in message, message
+    assert "Athena result file s3://primary-results/q-0001.csv" in message
+    assert "\n" not in message and "nothing was cached" in message
+
+
+def test_a_damaged_result_file_caches_nothing(s3: Any, athena: FakeAthena, exports: dict, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from costctl.context import Env
+    from costctl.loader import load
+
+    put_cur2(s3, athena, exports)
+    monkeypatch.setattr(AwsProvider, "today", lambda self: date(2025, 2, 20))
+    config = write_config(tmp_path)
+    athena.page_size = 7
+    athena.result_filter = nan_amount
+    with pytest.raises(ProviderError, match="answer rejected|not a finite amount"):
+        load(Env(config_path=str(config)), ["cur"], date(2025, 1, 1), date(2025, 1, 15))
+    athena.result_filter = None
+    data, statuses = load(Env(config_path=str(config)), ["cur"], date(2025, 1, 1), date(2025, 1, 15))
+    assert statuses[0].ok and statuses[0].fetched == [(date(2025, 1, 1), date(2025, 1, 15))], "nothing was cached"
+    assert len(athena.started) == 2 and data.count() > 0
+
+
+def test_access_denied_on_the_result_file_falls_back_to_the_pages(s3: Any, athena: FakeAthena, exports: dict,
+                                                                  moto: str, monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    from fault_proxy import Fault, FaultProxy
+
+    put_cur2(s3, athena, exports)
+    whole = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
+    proxy = FaultProxy(moto).start()
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", proxy.url)
+        denied = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
+                  b"<Message>Access Denied</Message></Error>")
+        proxy.add(Fault("GET /primary-results/", denied, status=403, headers={"Content-Type": "application/xml"},
+                        times=None))
+        athena.page_size = 7
+        with caplog.at_level("INFO", logger="costctl.providers.aws_athena"):
+            paged = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
+    finally:
+        proxy.stop()
+    assert any(line.startswith("GET /primary-results/q-0002.csv") for line in proxy.seen)
+    assert athena.calls.count("GetQueryResults") > 3
+    pd.testing.assert_frame_equal(paged, whole)
+    assert "grant s3:GetObject on s3://primary-results/q-0002.csv" in caplog.text
+
+
+def test_a_large_answer_is_read_in_a_few_requests(s3: Any, athena: FakeAthena, tmp_path: Path) -> None:
+    """50,000+ rows (resources and two tag keys over 59 days): one GetQueryResults page, one GetObject."""
+    import duckdb
+    import gen_exports
+
+    whole = gen_exports.generate("cur2", 120_000, tmp_path / "big.parquet", days=59)
+    con = duckdb.connect()
+    relation = con.sql(f"SELECT * FROM '{whole}'")
+    schema = {c: str(t) for c, t in zip(relation.columns, relation.dtypes, strict=True)}
+    for month in (1, 2):
+        path = tmp_path / f"big-{month}.parquet"
+        con.execute(f"COPY (SELECT * FROM '{whole}' WHERE month(bill_billing_period_start_date) = {month}) "
+                    f"TO '{path}' (FORMAT parquet)")
+        s3.put_object(Bucket=BUCKET, Key=f"big/billing_period=2025-{month:02d}/part-0.parquet",
+                      Body=path.read_bytes())
+    athena.add_table("cur", "big", {c: glue_type(t) for c, t in schema.items()}, {"billing_period": "string"},
+                     f"s3://{BUCKET}/big/", "parquet")
+    aws = provider("big", tag_keys=["team", "env"], resources=True)
+    frame = aws.fetch(date(2025, 1, 1), date(2025, 3, 1))
+    assert len(frame) >= 50_000
+    assert athena.calls.count("GetQueryResults") == 1
+    assert aws.stats.requests <= 8, dict(aws.requests_by_service)
+    expected = con.execute(f"SELECT sum(line_item_unblended_cost) FROM '{whole}' "
+                           "WHERE line_item_usage_start_date < TIMESTAMP '2025-03-01'").fetchone()[0]
+    assert round(float(frame["BilledCost"].sum()), 2) == round(float(expected), 2)
+
+
 def test_config_is_validated() -> None:
     with pytest.raises(ConfigError, match="athena"):
         AwsProvider("a", {"type": "aws", "athena": {"database": "cur", "table": "t; DROP"}}, store={})
@@ -374,6 +543,11 @@ def test_a_second_run_inside_the_ttl_starts_no_query_and_after_it_only_the_resta
     put_cur2(s3, athena, exports)
     today = date(2025, 2, 20)
     monkeypatch.setattr(AwsProvider, "today", lambda self: today)
+
+    def no_pandas(self: AwsProvider, *args: Any) -> None:
+        raise AssertionError("the loader reads athena answers through fetch_sql, never as a pandas frame")
+
+    monkeypatch.setattr(AwsProvider, "fetch", no_pandas)
     config = write_config(tmp_path)
     noon = datetime(2025, 2, 20, 12, tzinfo=UTC)
     start = date(2025, 1, 1)

@@ -11,7 +11,7 @@ it.
 from __future__ import annotations
 
 import collections
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -157,6 +157,24 @@ class AwsProvider(Provider):
         frame = within(aws_ce.to_frame(rows, self.settings["metric"], self.tag_keys, names), start, end)
         self.log.debug("aws %s: %s", self.name, dict(self.requests_by_service))
         return frame
+
+    @property
+    def fetch_sql(self) -> Callable[[date, date], str] | None:
+        """The loader's columnar path, in athena mode only: the answer goes from Athena into a DuckDB
+        table and on into the cache without becoming pandas. None otherwise (the loader calls ``fetch``)."""
+        return self._athena_sql if self.settings.get("athena") else None
+
+    def _athena_sql(self, start: date, end: date) -> str:
+        end = min(end, self.today() + timedelta(days=1))  # no cost after today: no need to ask
+        table = aws_athena.fetch_table(self.aws, self.settings["athena"], self.tag_keys, start, end,
+                                       on_scanned=self._count_scanned)
+        if table is None:
+            from costctl.query import Dataset
+
+            return f"({Dataset.empty().sql()})"
+        from costctl.duck import quote
+
+        return quote(table)
 
     def clip(self, start: date, end: date, granularity: str) -> tuple[date, date] | None:
         """``[start, end)`` cut to what Cost Explorer keeps, with a warning; None when nothing is left.

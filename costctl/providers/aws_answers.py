@@ -126,8 +126,9 @@ def started_query(answer: Any) -> str:
     return query_id
 
 
-def query_execution(answer: Any) -> tuple[str, str, int]:
-    """GetQueryExecution: (state, reason, bytes scanned so far); the state must be one Athena defines."""
+def query_execution(answer: Any) -> tuple[str, str, int, str | None]:
+    """GetQueryExecution: (state, reason, bytes scanned so far, the result file's s3:// location or
+    None when Athena names none, as with managed query results); the state must be one Athena defines."""
     execution = field(answer, "QueryExecution", dict, ATHENA_STATE)
     status = field(execution, "Status", dict, ATHENA_STATE, "QueryExecution")
     state = field(status, "State", str, ATHENA_STATE, "QueryExecution.Status")
@@ -140,7 +141,11 @@ def query_execution(answer: Any) -> tuple[str, str, int]:
         scanned = field(stats, "DataScannedInBytes", int, ATHENA_STATE, "QueryExecution.Statistics")
         if scanned < 0:
             raise bad(ATHENA_STATE, f"DataScannedInBytes = {scanned}, below 0")
-    return state, str(reason), scanned
+    config = execution.get("ResultConfiguration")
+    location = config.get("OutputLocation") if isinstance(config, dict) else None
+    if location is not None and not isinstance(location, str):
+        raise bad(ATHENA_STATE, "QueryExecution.ResultConfiguration.OutputLocation not being a string")
+    return state, str(reason), scanned, location or None
 
 
 def result_page(answer: Any, columns: list[str], first: bool) -> tuple[list[list[str | None]], str | None]:
@@ -174,16 +179,3 @@ def result_page(answer: Any, columns: list[str], first: bool) -> tuple[list[list
     if token is not None and not isinstance(token, str):
         raise bad(ATHENA_RESULTS, f"NextToken = {token!r:.40}, not a string")
     return rows, token or None
-
-
-def result_count(counts: list[str | None]) -> None:
-    """Every row states how many rows the query produced (its ``row_count`` column); all pages together
-    must hold that many."""
-    from costctl.providers.answers import same_count
-
-    if not counts:
-        return
-    stated = set(counts)
-    if len(stated) != 1 or not str(next(iter(stated))).isdigit():
-        raise bad(ATHENA_RESULTS, f"row_count values {sorted(map(str, stated))[:3]!r:.60}, expected one count")
-    same_count(int(str(next(iter(stated)))), len(counts), ATHENA_RESULTS, "row(s)")

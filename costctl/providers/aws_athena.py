@@ -7,12 +7,15 @@ aggregating query per fetched range: daily rows grouped by the record's dimensio
 billing-period partitions pruned. Only the aggregate (a few thousand rows) travels back.
 
 Flow: ``settings`` (validated ``athena:`` mapping) -> ``table_of`` (Glue) -> ``build_query`` ->
-``estimate_scan`` (refuse above ``max_scan_gb``) -> ``run`` (start, poll with backoff, page the
-results, every answer shape-checked in ``aws_answers``) -> ``to_frame``.
+``estimate_scan`` (refuse above ``max_scan_gb``) -> ``run`` (start, poll with backoff, read the
+answer: one GetQueryResults page when it holds it all, else the result file in S3,
+``aws_athena_file``; every answer shape-checked in ``aws_answers``) -> ``aws_athena_record``
+(checked and mapped to the record in DuckDB) -> a table the loader reads with ``fetch_sql``.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -296,19 +299,31 @@ def check_scan(aws: AwsSession, table: Table, query: Query, settings: dict[str, 
 
 @dataclass
 class Answer:
-    """The query's result, column by column (query column -> values as text or None)."""
+    """The query's result as a DuckDB table of text columns (the query's, in answer order)."""
 
-    columns: dict[str, list[str | None]]
+    table: str  # on the shared connection; dropped once mapped to the record
+    source: str  # how messages name where it came from
     scanned: int
     query_id: str
+    requests: int = 0  # GetQueryResults pages read
 
-    @property
-    def size(self) -> int:
-        return len(next(iter(self.columns.values()), []))
+
+_tables = itertools.count(1)
+
+
+def table_name(what: str) -> str:
+    """A fresh table name on the shared connection (the process may run several queries)."""
+    return f"costctl_athena_{what}_{next(_tables)}"
 
 
 def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
-    """Start the query, wait for it with backoff inside the command's deadline, read every page."""
+    """Start the query, wait for it with backoff inside the command's deadline, read its answer.
+
+    How the answer is read: the first GetQueryResults page (up to 1,000 rows). When it is the
+    whole answer, that one request is all (no S3 read). When more pages follow, the query's
+    result file is read from S3 instead (``aws_athena_file``: one GetObject, streamed), unless
+    Athena names no file or the caller may not read it; then the pages are read to the end.
+    """
     from costctl.providers import aws_answers
 
     params: dict[str, Any] = {
@@ -324,36 +339,91 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
     from costctl import deadline
 
     try:
-        state, reason, scanned = _wait(aws, settings, query_id)
+        state, reason, scanned, location = _wait(aws, settings, query_id)
     except deadline.DeadlineExceeded:
         _stop(aws, query_id)  # the command's time is up: the query must not go on billing
         raise
     if state != "SUCCEEDED":
         raise ProviderError(_failure(settings, query_id, state, reason))
+    page, token = _page(aws, query, query_id, None)
+    if token and location:
+        from costctl.providers import aws_athena_file
+
+        try:
+            table = _from_file(aws, query, location)
+            return Answer(table, aws_athena_file.source_of(location), scanned, query_id, 1)
+        except aws_athena_file.NoAccess as exc:
+            log.info("athena query %s: reading the answer page by page; grant s3:GetObject on %s to read it "
+                     "in one request (%s)", query_id, location, exc)
+    elif token:
+        log.debug("athena query %s: no result file named; reading the answer page by page", query_id)
+    return _from_pages(aws, query, query_id, page, token, scanned)
+
+
+def _page(aws: AwsSession, query: Query, query_id: str, token: str | None) -> tuple[list[list[str | None]],
+                                                                                  str | None]:
+    from costctl.providers import aws_answers
+
+    request: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": PAGE_SIZE}
+    if token:
+        request["NextToken"] = token
+    return aws_answers.result_page(aws.call("athena", "GetQueryResults", **request), query.columns, token is None)
+
+
+def _from_pages(aws: AwsSession, query: Query, query_id: str, page: list[list[str | None]], token: str | None,
+                scanned: int) -> Answer:
+    """Every GetQueryResults page from the first (already read) to the last, as a table."""
+    import pyarrow as pa
+
+    from costctl.duck import connect, quote
+    from costctl.providers import aws_answers
+
     # Kept column by column, each distinct text once (accounts, services, regions repeat on every day):
     # an answer of 500,000 rows then holds its values rather than half a million lists of them.
     columns: list[list[str | None]] = [[] for _ in query.columns]
     shared: dict[str, str] = {}
-    token = None
-    first = True
+    requests = 1
     while True:
-        request: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": PAGE_SIZE}
-        if token:
-            request["NextToken"] = token
-        page, token = aws_answers.result_page(aws.call("athena", "GetQueryResults", **request), query.columns, first)
         for name, values, column in zip(query.columns, zip(*page, strict=True), columns, strict=False):
             if name in query.measures:  # amounts rarely repeat
                 column.extend(values)
             else:
                 column.extend(v if v is None else shared.setdefault(v, v) for v in values)
-        first = False
         if not token:
             break
-    aws_answers.result_count(columns[query.columns.index("row_count")])
-    return Answer(dict(zip(query.columns, columns, strict=True)), scanned, query_id)
+        page, token = _page(aws, query, query_id, token)
+        requests += 1
+    arrow = pa.table({name: pa.array(values, type=pa.string()) for name, values in zip(query.columns, columns,
+                                                                                           strict=True)})
+    del columns, shared
+    table, view = table_name("answer"), table_name("pages")
+    con = connect()
+    con.register(view, arrow)
+    try:
+        con.execute(f"CREATE TABLE {quote(table)} AS SELECT * FROM {quote(view)}")
+    finally:
+        con.unregister(view)
+    return Answer(table, aws_answers.ATHENA_RESULTS, scanned, query_id, requests)
 
 
-def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str, str, int]:
+def _from_file(aws: AwsSession, query: Query, location: str) -> str:
+    """The result file at ``location`` as a table (downloaded to a private folder, removed after)."""
+    import shutil
+
+    from costctl.duck import connect
+    from costctl.providers import aws_athena_file
+
+    folder = aws_athena_file.private_folder()
+    try:
+        path = aws_athena_file.download(aws, location, folder)
+        table = table_name("answer")
+        aws_athena_file.load(connect(), path, location, query.columns, table)
+        return table
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str, str, int, str | None]:
     """Poll GetQueryExecution (tenacity: exponential backoff from POLL_INITIAL to POLL_MAX) until the
     query ends, giving up at ``max_query_time`` or before the command's deadline (then the query is
     stopped, so it bills no further)."""
@@ -364,7 +434,7 @@ def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str
 
     limit = deadline.retry_budget(float(settings.get("max_query_time") or 600.0))
 
-    def poll() -> tuple[str, str, int]:
+    def poll() -> tuple[str, str, int, str | None]:
         return aws_answers.query_execution(aws.call("athena", "GetQueryExecution", QueryExecutionId=query_id))
 
     retrying = Retrying(wait=wait_exponential(multiplier=POLL_INITIAL, max=POLL_MAX), stop=stop_after_delay(limit),
@@ -405,76 +475,19 @@ def _failure(settings: dict[str, Any], query_id: str, state: str, reason: str) -
 
 # --- the answer as records ------------------------------------------------------------------------
 
-def to_frame(answer: Answer, query: Query) -> pd.DataFrame:
-    """The normalized frame: one row per answer row, its day as the charge period.
+def fetch_table(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start: date, end: date,
+                on_scanned: Any = None) -> str | None:
+    """Records of ``[start, end)`` from one Athena query, as a table on the shared DuckDB connection
+    (None when the range is empty); ``on_scanned(bytes)`` reports the scan.
 
-    Built column by column (an answer with resources can hold hundreds of thousands of rows); a day
-    that is not a date or an amount that is not a finite number within ``model.MAX_COST`` is a
-    BadAnswer naming the first such row, as ``answers.amount`` words it.
+    The answer is checked (``aws_athena_record.check``) and mapped in SQL; a BadAnswer leaves no
+    table behind, and the loader then caches nothing.
     """
-    import numpy as np
-    import pandas as pd
-
-    from costctl import model
-    from costctl.formats import categories
-    from costctl.providers.answers import amount, bad
-
-    if not answer.size:
-        return model.empty_frame()
-    source = "Athena GetQueryResults"
-    columns = answer.columns
-    days = pd.to_datetime(pd.Series(columns["usage_day"], dtype=object), format="%Y-%m-%d", errors="coerce",
-                          utc=True)
-    if days.isna().any():
-        first = int(np.flatnonzero(days.isna().to_numpy())[0])
-        raise bad(source, f"row {first + 1}: usage_day = {columns['usage_day'][first]!r:.40}, not a date")
-    costs = {}
-    for name in query.measures:
-        text = pd.Series(columns[name], dtype=object)
-        values = pd.to_numeric(text, errors="coerce")
-        wrong = (text.notna() & ~(np.isfinite(values) & (values.abs() <= model.MAX_COST))).to_numpy()
-        if wrong.any():
-            first = int(np.flatnonzero(wrong)[0])
-            amount(text.iloc[first], source, f"row {first + 1}: {name}")  # raises, worded as everywhere
-        costs[name] = values if name == "list_cost" else values.fillna(0.0)
-    services = list(columns["service"])
-    category = {s: categories.service_category(s) for s in set(services)}
-    tag_columns = [columns[f"tag_{i}"] for i in range(len(query.tag_keys))]
-    tags = [{k: v for k, v in zip(query.tag_keys, values, strict=True) if v} for values in zip(*tag_columns,
-                                                                                                 strict=True)] \
-        if tag_columns else [{} for _ in services]
-    frame = pd.DataFrame({
-        "ChargePeriodStart": days,
-        "ChargePeriodEnd": days + pd.Timedelta(days=1),
-        "BillingPeriodStart": days - pd.to_timedelta(days.dt.day - 1, unit="D"),  # the month's first day
-        "BilledCost": costs["billed_cost"],
-        "EffectiveCost": costs["effective_cost"],
-        "ListCost": costs["list_cost"],
-        "BillingCurrency": [c or "USD" for c in columns["currency"]],
-        "ProviderName": "AWS",
-        "BillingAccountId": list(columns["billing_account_id"]),
-        "SubAccountId": list(columns["sub_account_id"]),
-        "SubAccountName": list(columns["sub_account_name"]),
-        "ServiceName": services,
-        "ServiceCategory": [category[s] for s in services],
-        "RegionId": list(columns["region"]),
-        "ResourceId": list(columns["resource"]) if "resource" in columns else None,
-        "ChargeCategory": list(columns["charge_category"]),
-        "Tags": tags,
-        "x_Estimated": [v == "1" for v in columns["estimated"]],
-    })
-    frame = model.normalize(frame)
-    model.validate(frame)
-    return frame
-
-
-def fetch(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start: date, end: date,
-          on_scanned: Any = None) -> pd.DataFrame:
-    """Records of ``[start, end)`` from one Athena query (``on_scanned(bytes)`` reports the scan)."""
-    from costctl import model
+    from costctl.duck import connect, quote
+    from costctl.providers import aws_athena_record
 
     if start >= end:
-        return model.empty_frame()
+        return None
     table = table_of(aws, settings)
     query = build_query(table, settings, tag_keys, start, end)
     check_scan(aws, table, query, settings)
@@ -482,9 +495,35 @@ def fetch(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start:
     answer = run(aws, settings, query)
     if on_scanned is not None:
         on_scanned(answer.scanned)
-    log.info("athena %s: query %s scanned %d bytes, %d row(s)", table.name, answer.query_id, answer.scanned,
-             answer.size)
-    return to_frame(answer, query)
+    con = connect()
+    try:
+        rows = aws_athena_record.check(con, answer.table, query, answer.source)
+        records = table_name("records")
+        con.execute(f"CREATE TABLE {quote(records)} AS {aws_athena_record.record_sql(answer.table, query)}")
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quote(answer.table)}")
+    log.info("athena %s: query %s scanned %d bytes, %d row(s) from %s (%d GetQueryResults page(s))", table.name,
+             answer.query_id, answer.scanned, rows, answer.source, answer.requests)
+    return records
+
+
+def fetch(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], start: date, end: date,
+          on_scanned: Any = None) -> pd.DataFrame:
+    """As ``fetch_table``, as a normalized pandas frame (for callers that want one)."""
+    from costctl import model
+    from costctl.arrowrec import table_to_frame
+    from costctl.duck import connect, quote
+
+    records = fetch_table(aws, settings, tag_keys, start, end, on_scanned)
+    if records is None:
+        return model.empty_frame()
+    con = connect()
+    try:
+        frame = table_to_frame(con.sql(f"SELECT * FROM {quote(records)}").to_arrow_table())
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {quote(records)}")
+    model.validate(frame)
+    return frame
 
 
 def check(aws: AwsSession, settings: dict[str, Any]) -> str:
