@@ -274,14 +274,15 @@ class Scan:
         return _reader_error(part.name if part else self.name, part, self.scrub(message))
 
     def scrub(self, message: str) -> str:
-        """``message`` with every local file this scan reads named as the export it stands for.
+        """``message`` without the temp files this scan reads (a local export's own path stays).
 
         A downloaded object or an extracted zip member sits in a temp directory: a message naming
-        that path would say nothing to the user (and point at a private directory).
+        that path would say nothing to the user (and point at a private directory), and the
+        message already starts with the export's name.
         """
         for part in self.parts:
             if part.path and part.path != part.name:
-                message = message.replace(part.path, part.name)
+                message = without_path(message, part.path)
         return message
 
     def translate_check(self, exc: BaseException) -> ExportFormatError | None:
@@ -365,6 +366,12 @@ def _to_record(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 # --- errors of the readers ----------------------------------------------------------------------
+
+def without_path(message: str, path: str) -> str:
+    """``message`` with a temp file's path (quoted or not, with a leading "in file" or colon) left out:
+    "Footer length error in file '/tmp/x/a.parquet'" -> "Footer length error"."""
+    return re.sub(r"(?:\s+in file|:)?\s*['\"]?" + re.escape(path) + r"['\"]?", "", message)
+
 
 def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatError:
     """DuckDB's multi-line reader errors as the one-line messages of the pandas readers."""
@@ -623,7 +630,8 @@ def _typed_part(con: Any, path: Path, name: str, reader: str, kind: str) -> Part
         flat = _flat_columns(relation)
     except duckdb.Error as exc:
         first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-        first = first.replace(str(path), name)  # a temp copy (download, zip member) is named as the export
+        if str(path) != name:  # a temp copy (download, zip member): the message starts with the name
+            first = without_path(first, str(path))
         if kind == "parquet":
             raise ExportFormatError(f"{name}: unreadable Parquet ({first}); re-export or download the file again") \
                 from None

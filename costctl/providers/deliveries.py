@@ -69,7 +69,7 @@ def stage(name: str, write: Write, con: Any) -> Scan:
     fetched source for the process (DuckDB reads the file only when the source is queried). A
     message naming the temp file names the object instead.
     """
-    from costctl.formats.engine import safe_name, scan
+    from costctl.formats.engine import safe_name, scan, without_path
 
     folder = tempfile.mkdtemp(prefix="costctl-download-")
     path = os.path.join(folder, safe_name(name))
@@ -79,7 +79,7 @@ def stage(name: str, write: Write, con: Any) -> Scan:
         found = scan(path, name, con=con)
     except ExportFormatError as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        raise ExportFormatError(str(exc).replace(path, name).replace(folder, "(temp)")) from None
+        raise ExportFormatError(without_path(str(exc), path).replace(folder, "(temp)")) from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
