@@ -262,6 +262,14 @@ class CostCache:
             raise CacheError(describe(exc, f"the cache at {self.directory}")) from None
         except Exception as exc:  # DuckDB reports its own I/O failures as its own exception types
             if _is_duckdb_io(exc):
+                from costctl.errors import ExportFormatError
+                from costctl.query import translate
+
+                # An export that breaks while it is read (DuckDB reads it lazily, during this write)
+                # is the export's fault, named by the ingest engine; not a full disk.
+                error = translate(exc)
+                if isinstance(error, ExportFormatError):
+                    raise error from None
                 raise CacheError(f"cannot write the cache at {self.directory}: {exc}; check free disk space") \
                     from None
             raise

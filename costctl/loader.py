@@ -168,7 +168,10 @@ def load_source(env: Env, name: str, start: date, end: date,
                 with env.progress(f"{name}: fetching {start} .. {fetch_end - timedelta(days=1)}"):
                     source, fetched_rows = _fetch(env, provider, start, fetch_end)
                     data = Dataset(source).between(start, fetch_end)
-                    status.rows = fetched_rows if fetched_rows is not None else data.count()
+                    try:  # counting reads a streamed export: a broken one fails here, as this provider's
+                        status.rows = fetched_rows if fetched_rows is not None else data.count()
+                    except ExportFormatError as exc:
+                        raise rejected(name, exc) from exc
         else:
             freshness = Freshness(env.real_today(), provider.restatement_days, provider.ttl)
             entries = cache.lookup(name, fp, day_range(start, end))

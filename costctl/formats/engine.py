@@ -271,7 +271,19 @@ class Scan:
             if found is not None:
                 return found
         part = self._part_named_in(message)
-        return _reader_error(part.name if part else self.name, part, message)
+        return _reader_error(part.name if part else self.name, part, self.scrub(message))
+
+    def scrub(self, message: str) -> str:
+        """``message`` without the temp files this scan reads (a local export's own path stays).
+
+        A downloaded object or an extracted zip member sits in a temp directory: a message naming
+        that path would say nothing to the user (and point at a private directory), and the
+        message already starts with the export's name.
+        """
+        for part in self.parts:
+            if part.path and part.path != part.name:
+                message = without_path(message, part.path)
+        return message
 
     def translate_check(self, exc: BaseException) -> ExportFormatError | None:
         """The message of a value check raised by this scan's SQL (None when the error is not
@@ -355,6 +367,12 @@ def _to_record(frame: pd.DataFrame, name: str) -> pd.DataFrame:
 
 # --- errors of the readers ----------------------------------------------------------------------
 
+def without_path(message: str, path: str) -> str:
+    """``message`` with a temp file's path (quoted or not, with a leading "in file" or colon) left out:
+    "Footer length error in file '/tmp/x/a.parquet'" -> "Footer length error"."""
+    return re.sub(r"(?:\s+in file|:)?\s*['\"]?" + re.escape(path) + r"['\"]?", "", message)
+
+
 def _reader_error(name: str, part: Part | None, message: str) -> ExportFormatError:
     """DuckDB's multi-line reader errors as the one-line messages of the pandas readers."""
     first = next((line.strip() for line in message.splitlines() if line.strip()), type(message).__name__)
@@ -423,7 +441,7 @@ def scan(source: str | bytes | os.PathLike[str], name: str | None = None, con: A
         if isinstance(source, bytes):
             if name is None:
                 raise ValueError("scan(bytes) needs a name (it gives the file type)")
-            path = Path(workdir) / _safe_name(name)
+            path = Path(workdir) / safe_name(name)
             path.write_bytes(source)
         else:
             path = Path(source)
@@ -454,7 +472,8 @@ def scan_frame(frame: pd.DataFrame, source: str, con: Any = None) -> Scan:
                 owns_con=con is None)
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
+    """A local file name for an export named ``name`` (a path, key or URI): its last part, extension kept."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1] or "export"
     return re.sub(r"[^A-Za-z0-9._-]", "_", base)[-120:]
 
@@ -468,7 +487,7 @@ def _parts(con: Any, path: Path, name: str, workdir: str) -> list[Part]:
     if lower.endswith(JSON_SUFFIXES) or lower.endswith(tuple(s + ".gz" for s in JSON_SUFFIXES)):
         return [_json_part(con, path, name)]
     if lower.endswith(".gz") and lower[:-3].endswith((".parquet", ".parq", ".zip")):
-        target = Path(tempfile.mkstemp(dir=workdir, suffix="-" + _safe_name(name[:-3]))[1])
+        target = Path(tempfile.mkstemp(dir=workdir, suffix="-" + safe_name(name[:-3]))[1])
         _gunzip_to(path, target, name)
         return _parts(con, target, name[:-3], workdir)
     if lower.endswith((".csv", ".gz", ".txt")):
@@ -495,7 +514,7 @@ def _zip_parts(con: Any, path: Path, name: str, workdir: str) -> list[Part]:
             if not members:
                 raise ExportFormatError(f"{name}: zip holds no .csv, .csv.gz or .parquet file; check the archive")
             for number, member in enumerate(members):
-                target = Path(workdir) / f"m{number}-{_safe_name(member.filename)}"
+                target = Path(workdir) / f"m{number}-{safe_name(member.filename)}"
                 with archive.open(member) as src, open(target, "wb") as dst:
                     shutil.copyfileobj(src, dst, CHUNK)
                 parts.extend(_parts(con, target, f"{name}/{member.filename}", workdir))
@@ -611,6 +630,8 @@ def _typed_part(con: Any, path: Path, name: str, reader: str, kind: str) -> Part
         flat = _flat_columns(relation)
     except duckdb.Error as exc:
         first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        if str(path) != name:  # a temp copy (download, zip member): the message starts with the name
+            first = without_path(first, str(path))
         if kind == "parquet":
             raise ExportFormatError(f"{name}: unreadable Parquet ({first}); re-export or download the file again") \
                 from None

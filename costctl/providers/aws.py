@@ -134,15 +134,33 @@ class AwsProvider(Provider):
 
     # -- fetching -----------------------------------------------------------------------------
 
+    @property
+    def fetch_sql(self) -> Callable[[date, date], str] | None:
+        """The columnar fetch (a DuckDB source) when reading CUR from S3; None otherwise.
+
+        A property, not a method: the loader takes the columnar path when a provider has a
+        ``fetch_sql``, and Cost Explorer and Athena answers are frames, so in those modes there is none.
+        """
+        return self._cur_sql if self.settings.get("cur_s3_uri") else None
+
+    def _cur_sql(self, start: date, end: date) -> str:
+        from costctl.providers import aws_cur
+
+        return aws_cur.fetch_sql(self.aws, self.settings["cur_s3_uri"], start, end)
+
     def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
         from costctl import model
 
         if granularity not in aws_ce.GRANULARITY:
             raise ProviderError(f"aws {self.name}: unknown granularity {granularity!r} (daily, monthly or hourly)")
         if self.settings.get("cur_s3_uri"):
-            from costctl.providers import aws_cur
+            from costctl.errors import ExportFormatError
+            from costctl.query import Dataset
 
-            return aws_cur.fetch(self.aws, self.settings["cur_s3_uri"], start, end)
+            try:
+                return Dataset(self._cur_sql(start, end)).frame()
+            except ExportFormatError as exc:  # as before the columnar path: the provider's failed fetch
+                raise ProviderError(str(exc)) from None
         if self.settings.get("athena"):
             if granularity != "daily":
                 raise ProviderError(f"aws {self.name}: athena mode gives daily rows; {granularity} is not available")

@@ -2,8 +2,9 @@
 
 AWS rewrites a billing period's files whenever it restates the month and writes a new manifest
 each time; reading every object under the prefix would count old deliveries twice. So this
-module reads manifests first, keeps the newest one per billing period, and parses only the data
-files that manifest lists, with the same parsers as the ``files`` provider (``costctl.formats``).
+module reads manifests first, keeps the newest one per billing period, and reads only the data
+files that manifest lists, streamed to temp files and scanned by the same ingest engine as the
+``files`` provider (``costctl.providers.deliveries``).
 
 Manifest shapes understood:
 * legacy CUR ``<report>-Manifest.json``: ``billingPeriod.start`` like ``20230601T000000.000Z`` and
@@ -13,17 +14,16 @@ Manifest shapes understood:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from costctl.errors import ExportFormatError, ProviderError
+from costctl.errors import ProviderError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from costctl.providers.aws_session import AwsSession
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,8 @@ def list_objects(aws: AwsSession, bucket: str, prefix: str) -> list[dict[str, An
 
 
 def read_object(aws: AwsSession, bucket: str, key: str) -> bytes:
-    """The whole object; a body cut short (botocore checks Content-Length) is a failed fetch."""
+    """The whole object (manifests only: they are small); a body cut short (botocore checks
+    Content-Length) is a failed fetch."""
     from botocore.exceptions import BotoCoreError
 
     from costctl.providers.answers import bad
@@ -77,6 +78,29 @@ def read_object(aws: AwsSession, bucket: str, key: str) -> bytes:
     except (BotoCoreError, OSError) as exc:
         raise bad(f"S3 GetObject s3://{bucket}/{key}", f"a body that broke off ({' '.join(str(exc).split())})") \
             from None
+
+
+def download(aws: AwsSession, bucket: str, key: str, out: BinaryIO) -> None:
+    """Copy a data object to ``out`` one chunk at a time: a CUR file can be many GB, so it is never
+    held whole. A body cut short (botocore checks Content-Length at its end) is a failed fetch."""
+    from botocore.exceptions import BotoCoreError
+
+    from costctl.providers.answers import bad
+    from costctl.providers.deliveries import CHUNK
+
+    body = aws.call("s3", "GetObject", Bucket=bucket, Key=key)["Body"]
+    try:
+        while True:
+            try:
+                chunk = body.read(CHUNK)
+            except (BotoCoreError, OSError) as exc:
+                raise bad(f"S3 GetObject s3://{bucket}/{key}",
+                          f"a body that broke off ({' '.join(str(exc).split())})") from None
+            if not chunk:
+                return
+            out.write(chunk)
+    finally:
+        body.close()
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -141,18 +165,21 @@ def _next_month(day: date) -> date:
     return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
-def fetch(aws: AwsSession, uri: str, start: date, end: date) -> pd.DataFrame:
-    """Records of ``[start, end)``: each day from the newest delivery whose billing period holds it.
+def fetch_sql(aws: AwsSession, uri: str, start: date, end: date) -> str:
+    """Records of ``[start, end)`` as a DuckDB source: each day from the newest delivery whose billing
+    period holds it.
 
     A delivery speaks for the days of its billing period only. Rows a data file holds outside that
     period (a fee spread over a year, a file listed by the wrong manifest) are left out, and said
     so once per fetch: were they kept, a day's total would depend on which manifests the asked
     range happened to overlap, so a cached August plus a later June..July would differ from one
     June..August read (the range a fetch covers is decided by what the cache already holds).
-    """
-    import pandas as pd
 
-    from costctl import formats, model
+    Each data file is downloaded in chunks to a private temp file and scanned there
+    (``deliveries``); the filters run in SQL over the scans.
+    """
+    from costctl.duck import connect
+    from costctl.providers import deliveries
 
     bucket, prefix = split_uri(uri)
     objects = list_objects(aws, bucket, prefix)
@@ -167,38 +194,26 @@ def fetch(aws: AwsSession, uri: str, start: date, end: date) -> pd.DataFrame:
             f"{uri}: no CUR/Data Exports *-Manifest.json found among {len(objects)} object(s); "
             "point cur_s3_uri at the export's prefix, or use a files provider for loose files"
         )
-    frames = []
+    con = connect()
+    staged = []
     for period, m in sorted(latest_manifests(manifests).items()):
         if not overlaps(m, start, end):
             continue
         log.debug("CUR %s: %s (%d file(s))", period, m.key, len(m.files))
-        lo, hi = pd.Timestamp(m.period_start, tz="UTC"), pd.Timestamp(period_end(m), tz="UTC")
         for file_bucket, key in m.files:
             if not key.lower().endswith(DATA_SUFFIXES):
                 continue
-            try:
-                frame = formats.parse_export(read_object(aws, file_bucket, key), key)
-            except ExportFormatError as exc:
-                raise ProviderError(f"s3://{file_bucket}/{key}: {exc}") from exc
-            day = frame["ChargePeriodStart"].dt.floor("D")
-            outside = (day < lo) | (day >= hi)
-            if outside.any():
-                log.warning("s3://%s/%s: %d row(s) (%.2f billed) dated outside its billing period %s .. %s are "
-                            "left out; each day is read from the delivery of the billing period that holds it",
-                            file_bucket, key, int(outside.sum()), float(frame.loc[outside, "BilledCost"].sum()),
-                            m.period_start, period_end(m) - timedelta(days=1))
-            frames.append(frame.loc[~outside].assign(_rank=_rank(m)))
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return model.empty_frame()
-    frame = pd.concat(frames, ignore_index=True)
-    starts = frame["ChargePeriodStart"]
-    frame = frame.loc[(starts >= pd.Timestamp(start, tz="UTC")) & (starts < pd.Timestamp(end, tz="UTC"))]
-    # Billing periods that overlap (a custom-range export beside the monthly one) would count a
-    # day twice: keep, per day, the rows of the newest delivery only.
-    day = frame["ChargePeriodStart"].dt.floor("D")
-    frame = frame.loc[frame["_rank"] == frame.groupby(day)["_rank"].transform("max")]
-    return frame.drop(columns=["_rank"]).reset_index(drop=True)
+            name = f"s3://{file_bucket}/{key}"
+            delivery = deliveries.Delivery(name, _rank(m), m.period_start, period_end(m))
+            staged.append((delivery, deliveries.stage(name, functools.partial(download, aws, file_bucket, key),
+                                                      con)))
+    return deliveries.source(staged, start, end, on_outside=_warn_outside)
+
+
+def _warn_outside(delivery: Any, rows: int, billed: float) -> None:
+    log.warning("%s: %d row(s) (%.2f billed) dated outside its billing period %s .. %s are left out; each day "
+                "is read from the delivery of the billing period that holds it",
+                delivery.name, rows, billed, delivery.start, delivery.end - timedelta(days=1))
 
 
 def period_end(m: Manifest) -> date:

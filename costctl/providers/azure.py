@@ -23,6 +23,8 @@ from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, check
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
 ARM_ENDPOINT = "https://management.azure.com"
@@ -155,16 +157,27 @@ class AzureProvider(Provider):
                            enforce_https=not self.endpoint.startswith("http://"), log=self.log)
 
     def export_reader(self) -> Any:
-        from costctl import formats
         from costctl.providers.azure_exports import ExportReader, container_client
 
         exports = self.settings["exports"]
         container = container_client(exports, self.credential, self.where)
         self._clients.append(container)
         return ExportReader(container=container, directory=exports.get("directory") or "", stats=self.stats,
-                            where=self.where, parse=formats.parse_export, log=self.log)
+                            where=self.where, log=self.log)
 
     # --- the Provider interface ----------------------------------------------------------------
+
+    @property
+    def fetch_sql(self) -> Callable[[date, date], str] | None:
+        """The columnar fetch (a DuckDB source) in exports mode; None for the Query API.
+
+        A property, not a method: the loader takes the columnar path when a provider has a
+        ``fetch_sql``, and the Query API's answers are frames, so in that mode there is none.
+        """
+        return self._exports_sql if self.mode == "exports" else None
+
+    def _exports_sql(self, start: date, end: date) -> str:
+        return self.export_reader().fetch_sql(start, end)
 
     def fetch(self, start: date, end: date, granularity: str = "daily") -> pd.DataFrame:
         if granularity != "daily":

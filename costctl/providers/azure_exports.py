@@ -7,12 +7,14 @@ older exports drop one file per run straight into that billing-period folder
 partitioned ones) that lists the run's blobs. Every run of a month holds the whole month to date,
 so only the newest run of each period is read; older runs stay in the container and are ignored.
 
-File parsing (EA/MCA actual, amortized and FOCUS columns; CSV, .csv.gz, Parquet) is shared with the
-files provider through ``costctl.formats.parse_export``.
+Data blobs are downloaded in chunks to private temp files and scanned by the ingest engine the files
+provider uses (EA/MCA actual, amortized and FOCUS columns; CSV, .csv.gz, Parquet), see
+``costctl.providers.deliveries``; the filters run in SQL, so the loader takes the columnar path.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import posixpath
@@ -20,7 +22,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from costctl.errors import ExportFormatError, ProviderError
 
@@ -33,6 +35,7 @@ PERIOD = re.compile(r"^(\d{8})-(\d{8})$")
 MANIFESTS = ("manifest.json", "_manifest.json")
 DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".parquet")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+GET_SIZE = 4 << 20  # bytes per Blob Storage get while downloading (the SDK's default first get is 32 MB)
 
 
 @dataclass
@@ -155,7 +158,6 @@ class ExportReader:
     directory: str
     stats: FetchStats
     where: str
-    parse: Callable[[bytes, str], pd.DataFrame]
     log: logging.Logger = logging.getLogger(__name__)
 
     def list(self) -> list[BlobInfo]:
@@ -170,9 +172,16 @@ class ExportReader:
         return out
 
     def download(self, name: str) -> bytes:
+        """A whole blob (manifests only: they are small)."""
         self.stats.requests += 1
         with blob_errors(self.where, self.container, name):
             return self.container.download_blob(name).readall()
+
+    def download_to(self, name: str, out: BinaryIO) -> None:
+        """Copy a data blob to ``out`` chunk by chunk (the client's get sizes bound each chunk)."""
+        self.stats.requests += 1
+        with blob_errors(self.where, self.container, name):
+            self.container.download_blob(name, max_concurrency=1).readinto(out)
 
     def newest_run(self, period: Period, names: set[str]) -> Run | None:
         """The newest run of a period, its blob list taken from its manifest when it has one."""
@@ -199,11 +208,12 @@ class ExportReader:
         resolved = [r for r in resolved if r.blobs]
         return max(resolved, key=lambda r: r.submitted) if resolved else None
 
-    def fetch(self, start: date, end: date) -> pd.DataFrame:
-        """Records of ``[start, end)`` from the newest run of every billing period that overlaps it."""
-        import pandas as pd
-
-        from costctl import model
+    def fetch_sql(self, start: date, end: date) -> str:
+        """Records of ``[start, end)`` from the newest run of every billing period that overlaps it,
+        as a DuckDB source: each blob is downloaded in chunks to a private temp file and scanned
+        (``deliveries``); the period, range and newest-run-per-day filters run in SQL."""
+        from costctl.duck import connect
+        from costctl.providers import deliveries
 
         listing = self.list()
         periods = periods_of(listing)
@@ -212,7 +222,8 @@ class ExportReader:
             raise ProviderError(f"{self.where}: the export directory holds several exports ({', '.join(exports)}); "
                                 "set exports.directory to one of them")
         names = {b.name for b in listing}
-        frames = []
+        con = connect()
+        staged = []
         for period in periods:
             if not period.overlaps(start, end):
                 continue
@@ -221,28 +232,20 @@ class ExportReader:
                 continue
             self.log.info("%s: reading %d blob(s) of run %s", self.where, len(run.blobs), run.key)
             for name in sorted(run.blobs):
-                try:
-                    frame = self.parse(self.download(name), name)
-                except ExportFormatError as exc:
-                    # The format's message already starts with the blob's path: name it once.
-                    text = str(exc)
-                    raise ProviderError(f"{self.where}: {text if text.startswith(name) else f'{name}: {text}'}") \
-                        from None
-                frame = frame.assign(_run=run.submitted.timestamp(), _lo=pd.Timestamp(period.start, tz="UTC"),
-                                     _hi=pd.Timestamp(period.end, tz="UTC"))
-                frames.append(frame)
-        if not frames:
-            return model.empty_frame()
-        frame = pd.concat(frames, ignore_index=True)
-        lo, hi = pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC")
-        frame = frame[(frame["ChargePeriodStart"] >= lo) & (frame["ChargePeriodStart"] < hi)]
-        # Overlapping period folders (custom-range exports) would count a day twice: keep, for each
-        # day, only the rows of the newest run whose period covers it.
-        day = frame["ChargePeriodStart"].dt.floor("D")
-        frame = frame[(day >= frame["_lo"]) & (day < frame["_hi"])]
-        newest = frame.groupby(day[frame.index])["_run"].transform("max")
-        frame = frame[frame["_run"] == newest]
-        return model.normalize(frame.drop(columns=["_run", "_lo", "_hi"]))
+                # Overlapping period folders (custom-range exports) would count a day twice: the
+                # source keeps, for each day, only the rows of the newest run whose period covers it.
+                delivery = deliveries.Delivery(name, run.submitted.timestamp(), period.start, period.end)
+                staged.append((delivery, deliveries.stage(name, functools.partial(self.download_to, name), con)))
+        return deliveries.source(staged, start, end)
+
+    def fetch(self, start: date, end: date) -> pd.DataFrame:
+        """``fetch_sql`` as a frame; a broken export is this reader's failed fetch."""
+        from costctl.query import Dataset
+
+        try:
+            return Dataset(self.fetch_sql(start, end)).frame()
+        except ExportFormatError as exc:
+            raise ProviderError(f"{self.where}: {exc}") from None
 
 
 class blob_errors:  # noqa: N801 - used as a lower-case context manager like contextlib's
@@ -298,13 +301,16 @@ def container_client(exports: dict[str, Any], credential_factory: Callable[[], A
     from costctl.providers.azure_auth import transport_timeouts
 
     container = exports["container"]
+    # The SDK gets the first 32 MB of a blob in one answer held in memory; smaller gets bound what a
+    # download of a data blob holds at a time.
+    options = {**transport_timeouts(), "max_single_get_size": GET_SIZE, "max_chunk_get_size": GET_SIZE}
     if exports.get("connection_string"):
         try:
-            service = BlobServiceClient.from_connection_string(exports["connection_string"], **transport_timeouts())
+            service = BlobServiceClient.from_connection_string(exports["connection_string"], **options)
         except ValueError as exc:
             raise ProviderError(f"{where}: exports.connection_string is not valid ({exc})") from None
     else:
         url = exports["account_url"]
         credential = None if "sig=" in url else credential_factory()
-        service = BlobServiceClient(url, credential=credential, **transport_timeouts())
+        service = BlobServiceClient(url, credential=credential, **options)
     return service.get_container_client(container)
