@@ -136,12 +136,16 @@ class AwsProvider(Provider):
 
     @property
     def fetch_sql(self) -> Callable[[date, date], str] | None:
-        """The columnar fetch (a DuckDB source) when reading CUR from S3; None otherwise.
+        """The columnar fetch (a DuckDB source) when reading CUR from S3 or through Athena; None for
+        Cost Explorer.
 
         A property, not a method: the loader takes the columnar path when a provider has a
-        ``fetch_sql``, and Cost Explorer and Athena answers are frames, so in those modes there is none.
+        ``fetch_sql`` (the export or the Athena answer goes into the cache without becoming pandas),
+        and Cost Explorer answers are frames, so in that mode there is none.
         """
-        return self._cur_sql if self.settings.get("cur_s3_uri") else None
+        if self.settings.get("cur_s3_uri"):
+            return self._cur_sql
+        return self._athena_sql if self.settings.get("athena") else None
 
     def _cur_sql(self, start: date, end: date) -> str:
         from costctl.providers import aws_cur
@@ -175,12 +179,6 @@ class AwsProvider(Provider):
         frame = within(aws_ce.to_frame(rows, self.settings["metric"], self.tag_keys, names), start, end)
         self.log.debug("aws %s: %s", self.name, dict(self.requests_by_service))
         return frame
-
-    @property
-    def fetch_sql(self) -> Callable[[date, date], str] | None:
-        """The loader's columnar path, in athena mode only: the answer goes from Athena into a DuckDB
-        table and on into the cache without becoming pandas. None otherwise (the loader calls ``fetch``)."""
-        return self._athena_sql if self.settings.get("athena") else None
 
     def _athena_sql(self, start: date, end: date) -> str:
         end = min(end, self.today() + timedelta(days=1))  # no cost after today: no need to ask
