@@ -157,3 +157,32 @@ def moto() -> str:
 
     with running() as endpoint:
         yield endpoint
+
+
+@pytest.fixture(scope="session")
+def demo_cache_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """A warm ``--demo`` cache made once per test run (per xdist worker): ``costctl --demo costs``
+    caches every day of the bundled exports, as a user's first run does."""
+    import subprocess
+
+    home = tmp_path_factory.mktemp("demo-template")
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / "cache"),
+           "XDG_CONFIG_HOME": str(home / "config")}
+    for name in ("COSTCTL_CONFIG", "COSTCTL_DEMO_ANCHOR", "COLUMNS"):
+        env.pop(name, None)
+    subprocess.run([sys.executable, "-m", "costctl", "-q", "--demo", "costs"], env=env, check=True,
+                   capture_output=True, timeout=300)
+    cache = home / "cache" / "costctl"
+    return cache if cache.is_dir() else None
+
+
+@pytest.fixture
+def warm_demo(request: pytest.FixtureRequest, isolated_env: Path) -> None:
+    """Start the test with the demo already cached (a copy of ``demo_cache_template``), unless it
+    is marked ``cold_cache``: most demo tests are about what a command prints, not about the first
+    fetch, and a cold demo fetch per test was most of the suite's time."""
+    if request.node.get_closest_marker("cold_cache"):
+        return
+    template = request.getfixturevalue("demo_cache_template")
+    if template is not None:
+        shutil.copytree(template, isolated_env / ".cache" / "costctl", symlinks=True)

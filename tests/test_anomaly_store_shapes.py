@@ -18,6 +18,8 @@ from costctl.analysis.anomaly_store import AnomalyStore
 from costctl.errors import CacheError
 from costctl.notify.state import NotifiedState
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 ACK = {"id": "abc", "date": "2026-01-02", "group": {"service": "S3"}, "currency": "USD", "until": None,
        "note": None, "created": "2026-01-03"}
 

@@ -18,6 +18,8 @@ from costctl.daysummary import summarize
 from costctl.duck import connect
 from costctl.records import Block
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 DAY = 86400
 
 

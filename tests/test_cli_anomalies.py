@@ -10,6 +10,8 @@ import pytest
 
 from costctl.demo import FEATURES
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 SCALARS = ["date", "kind", "severity", "provider", "account", "service", "cost", "expected", "impact", "pct", "score",
            "method", "currency", "id", "acknowledged"]
 

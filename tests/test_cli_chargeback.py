@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 TODAY = date.today()
 LAST_MONTH = (TODAY.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
 

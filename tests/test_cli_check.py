@@ -18,6 +18,8 @@ import yaml
 
 from costctl.demo import data_path, offset_date
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 AS_OF = "2026-03-10"  # latest complete day 2026-03-09, a Monday
 
 
@@ -242,6 +244,7 @@ def _subprocess_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
 
 
+@pytest.mark.cold_cache
 def test_warm_demo_check_imports_neither_pandas_nor_numpy_nor_a_cloud_sdk() -> None:
     probe = ("import sys\nfrom costctl.cli import main\ntry:\n    main(['--demo', 'check', '--period', 'forecast'])\n"
              "except SystemExit as exc:\n    code = exc.code\n"

@@ -20,6 +20,8 @@ from test_cli_anomalies import lagging_export
 from test_cli_idle import CHECKS as IDLE_CHECKS
 from test_cli_idle import landscape, write_config
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 pricing, aws = idle_tests.pricing, idle_tests.aws  # the fixtures of the idle tests, shared (moto: conftest)
 
 HEADER = ("ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,"

@@ -15,6 +15,8 @@ import pytest
 
 from conftest import shared_data
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 TODAY = date.today()
 
 
@@ -330,6 +332,7 @@ def test_bad_options_are_usage_errors(run):
     _one_line_error(run("--demo", "costs", "--format", "xml"), 2, "xml")
 
 
+@pytest.mark.cold_cache
 def test_a_corrupt_cache_is_one_line_and_not_overwritten(run, isolated_env):
     cache_dir = isolated_env / ".cache" / "costctl"
     cache_dir.mkdir(parents=True)

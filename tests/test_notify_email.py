@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 
 def self_signed(directory: Path) -> tuple[str, str]:
     """A throwaway certificate for 127.0.0.1 (cryptography ships with the Azure SDK)."""

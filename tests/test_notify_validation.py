@@ -17,6 +17,8 @@ import yaml
 from costctl.notify import NotifyError, email, webhook
 from costctl.notify.message import Notice
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 SECRET = "s3cr3t-T0KEN"
 
 

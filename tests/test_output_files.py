@@ -13,6 +13,8 @@ import pytest
 
 from costctl.output import atomic
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 COSTS = ("--demo", "costs", "--days", "2", "--format", "csv")
 
 
