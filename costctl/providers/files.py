@@ -7,6 +7,7 @@ demo dataset, shifts dates so the data always ends yesterday.
 
 from __future__ import annotations
 
+import itertools
 import os
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +22,26 @@ if TYPE_CHECKING:
 
 def today_utc() -> date:
     return datetime.now(UTC).date()
+
+
+_TABLES = itertools.count()
+MAP_ONCE_BYTES = 16 << 20  # files this small on disk are mapped once into a DuckDB table when read twice
+
+
+def _mapped_once(source: str) -> str:
+    """``source``'s records copied into a temp table (one run of the mapping SQL); its name."""
+    from costctl.duck import connect
+    from costctl.query import translate
+
+    name = f"costctl_files_{next(_TABLES)}"
+    try:
+        connect().execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}")
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise error from None
+    return name
 
 
 def _a_date(value: str) -> str:
@@ -120,6 +141,10 @@ class FilesProvider(Provider):
             return f"({Dataset.empty().sql()})"
         source = "(" + " UNION ALL ".join(selects) + ")"
         if self.settings.get("shift_to_yesterday"):
+            # Shifting reads the files twice (their newest day, then the rows): small ones are
+            # mapped once into memory instead, which halves a first demo run's mapping work.
+            if sum(os.path.getsize(p) for p in self.files()) <= MAP_ONCE_BYTES:
+                source = _mapped_once(source)
             source = self._shifted(source, self.anchor())
         return source
 
