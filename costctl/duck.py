@@ -17,6 +17,24 @@ from typing import Any
 
 MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
 
+
+def thread_count() -> int:
+    """DuckDB's worker threads: ``$COSTCTL_DUCKDB_THREADS``, else one per core.
+
+    Where many costctl processes run at once (parallel checks, a parallel test suite), one thread
+    each avoids oversubscribing the cores: DuckDB's threads wait actively, and two processes with
+    a thread per core each on a 2-core machine ran several times slower than with one.
+    """
+    text = os.environ.get("COSTCTL_DUCKDB_THREADS", "").strip()
+    if not text:
+        return max(1, os.cpu_count() or 1)
+    if not text.isdigit() or int(text) < 1:
+        from costctl.errors import ConfigError
+
+        raise ConfigError(f"COSTCTL_DUCKDB_THREADS={text!r} is not a whole number of threads (1 or more); "
+                          "fix or unset it")
+    return int(text)
+
 _lock = threading.Lock()
 _connection: Any = None
 
@@ -46,7 +64,7 @@ def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
     atexit.register(shutil.rmtree, spill, True)
     try:
         con = duckdb.connect(config={
-            "threads": max(1, os.cpu_count() or 1),
+            "threads": thread_count(),
             "memory_limit": memory_limit,
             "temp_directory": spill,
             "preserve_insertion_order": True,  # error rows are numbered in file order

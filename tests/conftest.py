@@ -16,6 +16,11 @@ TESTS = Path(__file__).parent
 REPO = TESTS.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel workers (and the costctl processes they start) share the cores: DuckDB's spinning
+    # worker threads, one per core in every process, made the suite slower in parallel than alone.
+    os.environ.setdefault("COSTCTL_DUCKDB_THREADS", "1")
+
 
 @pytest.fixture(autouse=True)
 def restore_logging():
@@ -177,12 +182,15 @@ def demo_cache_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None
 
 
 @pytest.fixture
-def warm_demo(request: pytest.FixtureRequest, isolated_env: Path) -> None:
-    """Start the test with the demo already cached (a copy of ``demo_cache_template``), unless it
-    is marked ``cold_cache``: most demo tests are about what a command prints, not about the first
+def warm_demo(request: pytest.FixtureRequest, isolated_env: Path, tmp_path: Path) -> None:
+    """Start the test with the demo already cached (a copy of ``demo_cache_template``) in the default
+    cache and in ``tmp_path/cache`` (the ``cache.path`` the tests' configs name), unless it is
+    marked ``cold_cache``: most demo tests are about what a command prints, not about the first
     fetch, and a cold demo fetch per test was most of the suite's time."""
     if request.node.get_closest_marker("cold_cache"):
         return
     template = request.getfixturevalue("demo_cache_template")
     if template is not None:
-        shutil.copytree(template, isolated_env / ".cache" / "costctl", symlinks=True)
+        for target in (isolated_env / ".cache" / "costctl", tmp_path / "cache"):
+            if not target.exists():
+                shutil.copytree(template, target, symlinks=True)

@@ -8,6 +8,7 @@ or silently reset when damaged: the file is left as it was for the user to repai
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 
@@ -25,14 +26,15 @@ ACK = {"id": "abc", "date": "2026-01-02", "group": {"service": "S3"}, "currency"
 
 
 def config(tmp_path: Path) -> str:
+    """A notification channel; the cache (and the state beside it) is the default one, warm (conftest)."""
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump({"cache": {"path": str(tmp_path / "cache")},
-                                    "notifications": {"s": {"type": "slack", "url": "http://127.0.0.1:9/x"}}}))
+    path.write_text(yaml.safe_dump({"notifications": {"s": {"type": "slack", "url": "http://127.0.0.1:9/x"}}}))
     return str(path)
 
 
 def plant(tmp_path: Path, name: str, content: str) -> Path:
-    path = tmp_path / "cache" / name
+    """Write a state file where the default cache keeps it (``$XDG_CACHE_HOME/costctl``)."""
+    path = Path(os.environ["XDG_CACHE_HOME"]) / "costctl" / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content)
     return path

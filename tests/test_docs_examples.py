@@ -33,9 +33,15 @@ def test_the_readme_and_every_command_page_show_a_real_run():
     assert {"README.md", "check.md", "anomalies.md", "budgets.md", "chargeback.md", "idle.md"} <= where, where
 
 
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One home for all examples, as the script uses: the anchored demo is fetched once."""
+    return tmp_path_factory.mktemp("examples")
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda e: f"{e.path.name}:{e.command[len('costctl --demo '):]}")
-def test_the_example_is_what_the_command_prints(example, tmp_path):
-    fresh = docs_examples.run(example, tmp_path)
+def test_the_example_is_what_the_command_prints(example, home):
+    fresh = docs_examples.run(example, home)
     assert fresh == example.shown, (f"{example.path.name}: `{example.command}` prints something else now; "
                                     "regenerate with: python scripts/docs_examples.py")
 

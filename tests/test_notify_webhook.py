@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from webhook_server import SECRET_PATH
+
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
 
 
 def config(tmp_path: Path, **channels: dict) -> str:

@@ -1,0 +1,23 @@
+"""``COSTCTL_DUCKDB_THREADS`` bounds DuckDB's worker threads; a wrong value is one line naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from costctl import duck
+from costctl.errors import ConfigError
+
+
+def test_the_thread_count_follows_the_variable(monkeypatch):
+    monkeypatch.setenv("COSTCTL_DUCKDB_THREADS", "1")
+    con = duck.new_connection()
+    assert duck.settings(con)["threads"] == "1"
+    monkeypatch.delenv("COSTCTL_DUCKDB_THREADS")
+    assert duck.thread_count() >= 1
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two", "1.5"])
+def test_a_wrong_thread_count_is_a_config_error(monkeypatch, value):
+    monkeypatch.setenv("COSTCTL_DUCKDB_THREADS", value)
+    with pytest.raises(ConfigError, match=f"COSTCTL_DUCKDB_THREADS='{value}' is not a whole number"):
+        duck.thread_count()
