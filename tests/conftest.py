@@ -182,15 +182,23 @@ def demo_cache_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None
 
 
 @pytest.fixture
-def warm_demo(request: pytest.FixtureRequest, isolated_env: Path, tmp_path: Path) -> None:
+def warm_demo(request: pytest.FixtureRequest, isolated_env: Path) -> None:
     """Start the test with the demo already cached (a copy of ``demo_cache_template``) in the default
-    cache and in ``tmp_path/cache`` (the ``cache.path`` the tests' configs name), unless it is
-    marked ``cold_cache``: most demo tests are about what a command prints, not about the first
-    fetch, and a cold demo fetch per test was most of the suite's time."""
-    if request.node.get_closest_marker("cold_cache"):
+    cache, unless it is marked ``cold_cache``: most demo tests are about what a command prints, not
+    about the first fetch, and a cold demo fetch per test was most of the suite's time."""
+    _copy_demo_cache(request, isolated_env / ".cache" / "costctl")
+
+
+@pytest.fixture
+def warm_demo_tmp(request: pytest.FixtureRequest, isolated_env: Path, tmp_path: Path) -> None:
+    """``warm_demo`` for modules whose configs set ``cache.path`` to ``tmp_path/cache``: that one too."""
+    for target in (isolated_env / ".cache" / "costctl", tmp_path / "cache"):
+        _copy_demo_cache(request, target)
+
+
+def _copy_demo_cache(request: pytest.FixtureRequest, target: Path) -> None:
+    if request.node.get_closest_marker("cold_cache") or target.exists():
         return
     template = request.getfixturevalue("demo_cache_template")
     if template is not None:
-        for target in (isolated_env / ".cache" / "costctl", tmp_path / "cache"):
-            if not target.exists():
-                shutil.copytree(template, target, symlinks=True)
+        shutil.copytree(template, target, symlinks=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+pytestmark = pytest.mark.usefixtures("warm_demo_tmp")  # the demo starts cached, in tmp_path/cache too (conftest)
 
 TODAY = date.today()
 

@@ -17,7 +17,7 @@ import yaml
 from costctl.notify import NotifyError, email, webhook
 from costctl.notify.message import Notice
 
-pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+pytestmark = pytest.mark.usefixtures("warm_demo_tmp")  # the demo starts cached, in tmp_path/cache too (conftest)
 
 SECRET = "s3cr3t-T0KEN"
 

@@ -9,7 +9,7 @@ import yaml
 
 from webhook_server import SECRET_PATH
 
-pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+pytestmark = pytest.mark.usefixtures("warm_demo_tmp")  # the demo starts cached, in tmp_path/cache too (conftest)
 
 
 def config(tmp_path: Path, **channels: dict) -> str:
