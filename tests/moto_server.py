@@ -113,3 +113,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"):
         monkeypatch.delenv(key, raising=False)
+
+
+def fresh_bucket(endpoint: str, monkeypatch: pytest.MonkeyPatch, bucket: str) -> Any:
+    """An S3 client on a reset moto with ``bucket`` created and dummy credentials set; the client's
+    ``endpoint`` attribute names the server, for configs that point costctl at it."""
+    import boto3
+
+    aws_env(monkeypatch)
+    reset(endpoint)
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    client.create_bucket(Bucket=bucket)
+    client.endpoint = endpoint
+    return client

@@ -25,7 +25,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from azurite import azurite  # noqa: F401 - the module-scoped Azurite fixture
 
@@ -33,7 +32,7 @@ from costctl.errors import ProviderError
 from costctl.providers.aws import AwsProvider
 from costctl.providers.deliveries import CHUNK
 from costctl.query import Dataset
-from moto_server import aws_env, reset
+from moto_server import fresh_bucket
 
 pytestmark = pytest.mark.component
 
@@ -72,12 +71,7 @@ def deliver(s3: Any, start: date, end: date, assembly: str, files: dict[str, byt
 
 @pytest.fixture
 def s3(moto: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    aws_env(monkeypatch)
-    reset(moto)
-    client = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    client.endpoint = moto
-    return client
+    return fresh_bucket(moto, monkeypatch, BUCKET)
 
 
 @pytest.fixture

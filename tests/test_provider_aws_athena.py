@@ -21,7 +21,7 @@ from fake_athena import FakeAthena
 
 from costctl.errors import ConfigError, ProviderError
 from costctl.providers.aws import AwsProvider
-from moto_server import aws_env, reset
+from moto_server import fresh_bucket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -80,13 +80,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 @pytest.fixture
 def s3(moto: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    import boto3
-
-    aws_env(monkeypatch)
-    reset(moto)
-    client = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    return client
+    return fresh_bucket(moto, monkeypatch, BUCKET)
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pandas as pd
 import pytest
 
 from costctl.errors import ProviderError
 from costctl.providers.aws import AwsProvider
-from moto_server import aws_env, reset
+from moto_server import fresh_bucket
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "aws"
 SMALL = SAMPLES / "cur_legacy_small.csv"  # June 2018
@@ -32,12 +31,7 @@ pytestmark = [pytest.mark.component,
 
 @pytest.fixture
 def s3(moto: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    aws_env(monkeypatch)
-    reset(moto)
-    client = boto3.client("s3", endpoint_url=moto, region_name="us-east-1")
-    client.create_bucket(Bucket=BUCKET)
-    client.endpoint = moto
-    return client
+    return fresh_bucket(moto, monkeypatch, BUCKET)
 
 
 def gz(data: bytes) -> bytes:
