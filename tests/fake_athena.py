@@ -68,6 +68,9 @@ class FakeAthena(LocalHttp):
         self.managed_results: set[str] = set()  # workgroups with Athena managed query results: no result file
         self.result_filter: Callable[[bytes], bytes] | None = None  # damages the result file as written
         self.running_polls = 1  # GetQueryExecution answers RUNNING this many times first
+        # Run each query on a thread after StartQueryExecution has answered, as Athena does (a query
+        # over millions of rows outlasts an HTTP read timeout when run inside the request).
+        self.background = False
         self.queries: dict[str, dict[str, Any]] = {}
         self.started: list[str] = []  # the SQL of every StartQueryExecution, in order
         self.calls: list[str] = []
@@ -115,19 +118,33 @@ class FakeAthena(LocalHttp):
         if bucket in self.denied_outputs:
             record.update(state="FAILED", reason=f"Access denied when writing output to url: {output}. Please "
                           "ensure you are allowed to access the S3 bucket.")
+            self.queries[query_id] = record
+        elif self.background:
+            record["state"] = "RUNNING"
+            self.queries[query_id] = record
+            threading.Thread(target=self._finish, args=(record, body, query_id), daemon=True).start()
         else:
-            try:
-                record.update(self._execute(sql, body.get("QueryExecutionContext") or {}))
-                record["state"] = "SUCCEEDED"
-            except Exception as exc:  # noqa: BLE001 - any engine error is a FAILED query, as in Athena
-                first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-                record.update(state="FAILED", reason=first)
-        if workgroup in self.managed_results:
-            record["output"] = None
-        elif record["state"] == "SUCCEEDED":
-            record["output"] = self._write_result(output, query_id, record["columns"], record["rows"])
-        self.queries[query_id] = record
+            self._finish(record, body, query_id)
+            self.queries[query_id] = record
         return {"QueryExecutionId": query_id}
+
+    def _finish(self, record: dict[str, Any], body: dict[str, Any], query_id: str) -> None:
+        """Execute the query and write its result file; the record's state ends SUCCEEDED or FAILED."""
+        done: dict[str, Any] = {}
+        try:
+            done.update(self._execute(record["sql"], body.get("QueryExecutionContext") or {}))
+            done["state"] = "SUCCEEDED"
+        except Exception as exc:  # noqa: BLE001 - any engine error is a FAILED query, as in Athena
+            first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+            done.update(state="FAILED", reason=first)
+        if record["workgroup"] in self.managed_results:
+            done["output"] = None
+        elif done["state"] == "SUCCEEDED":
+            done["output"] = self._write_result(record["output"], query_id, done["columns"], done["rows"])
+        if record.get("state") != "CANCELLED":
+            state = done.pop("state")
+            record.update(done)
+            record["state"] = state  # last: a poll never sees SUCCEEDED before the answer is there
 
     def op_GetQueryExecution(self, body: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         record = self._query(body)
