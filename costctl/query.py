@@ -11,8 +11,9 @@ into the same query, and only the aggregated result becomes a pandas frame or a 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -142,13 +143,8 @@ class Dataset:
         return f"SELECT {select} FROM {self.source}{where}"
 
     def arrow(self, query: str) -> pa.Table:
-        try:
+        with translated():
             return connect().sql(query).to_arrow_table()
-        except Exception as exc:
-            error = translate(exc)
-            if error is None:
-                raise
-            raise error from None
 
     def rows(self) -> pa.Table:
         """Every row with every column (for small datasets and exports of the rows themselves)."""
@@ -240,6 +236,18 @@ def keep_scan(scan: Any) -> str:
         scan.relation.create_view(name)
     _SCANS.append(scan)
     return name
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """Run a query that reads records: DuckDB failures become costctl's one-line errors (``translate``)."""
+    try:
+        yield
+    except Exception as exc:
+        error = translate(exc)
+        if error is None:
+            raise
+        raise error from None
 
 
 def translate(exc: BaseException) -> Exception | None:

@@ -31,16 +31,11 @@ MAP_ONCE_BYTES = 16 << 20  # files this small on disk are mapped once into a Duc
 def _mapped_once(source: str) -> str:
     """``source``'s records copied into a temp table (one run of the mapping SQL); its name."""
     from costctl.duck import connect
-    from costctl.query import translate
+    from costctl.query import translated
 
     name = f"costctl_files_{next(_TABLES)}"
-    try:
+    with translated():
         connect().execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {source}")
-    except Exception as exc:
-        error = translate(exc)
-        if error is None:
-            raise
-        raise error from None
     return name
 
 
@@ -132,8 +127,9 @@ class FilesProvider(Provider):
         from costctl.query import keep_scan
 
         con = connect()
+        paths = self.files()
         selects = []
-        for path in self.files():
+        for path in paths:
             selects.append(f"SELECT * FROM {keep_scan(scan(path, path, con=con))}")
         if not selects:
             from costctl.query import Dataset
@@ -143,7 +139,7 @@ class FilesProvider(Provider):
         if self.settings.get("shift_to_yesterday"):
             # Shifting reads the files twice (their newest day, then the rows): small ones are
             # mapped once into memory instead, which halves a first demo run's mapping work.
-            if sum(os.path.getsize(p) for p in self.files()) <= MAP_ONCE_BYTES:
+            if sum(os.path.getsize(p) for p in paths) <= MAP_ONCE_BYTES:
                 source = _mapped_once(source)
             source = self._shifted(source, self.anchor())
         return source
