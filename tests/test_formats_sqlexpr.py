@@ -42,6 +42,22 @@ def test_tags_from_map_and_list_of_struct_columns():
     assert [json.loads(r) for r in row] == [{"user_team": "web", "x": ""}, {"a": "b", "c": ""}]
 
 
+def test_map_value_reads_a_string_map_as_its_tag_value_would():
+    """The direct MAP read gives exactly what going through the tag set's JSON gives, key by key."""
+    con = duck.connect().cursor()
+    raw = Raw({"m": "MAP(VARCHAR, VARCHAR)", "n": "MAP(VARCHAR, BIGINT)"}, "x.parquet")
+    maps = ["MAP {'product_name': ' Amazon EC2 ', 'region': '', 'x': NULL}", "MAP {'product_name': 'None'}",
+            "MAP {'product_name': '\t'}", "CAST(NULL AS MAP(VARCHAR, VARCHAR))", "MAP {'region': 'us-east-1'}"]
+    keys = ["product_name", "region", "x", "absent"]
+    direct = ", ".join(raw.map_value("m", k) for k in keys)
+    via_tags = ", ".join(raw.tag_value(raw.tags("m"), k) for k in keys)
+    for value in maps:
+        got = con.sql(f"SELECT {direct}, {via_tags} FROM (SELECT {value} AS m)").fetchall()[0]
+        assert got[:len(keys)] == got[len(keys):], value
+    assert raw.map_value("n", "a") is None  # a non-text map keeps the tag path (values as JSON text)
+    assert raw.map_value("absent", "a") is None
+
+
 def test_absent_tags_column_is_an_empty_object():
     assert evaluate(lambda raw: raw.tags("missing"), ["x"]) == ["{}"]
 
