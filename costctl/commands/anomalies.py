@@ -173,13 +173,19 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     _render(env, shown, settings, lo, hi, fmt, output)
 
     if notify:
+        from costctl.notify.alerts import anomaly_source
         from costctl.notify.dispatch import dispatch
         from costctl.notify.state import NotifiedState
 
+        # A run narrowed by filters, --provider, --kind or --min-severity resolves only what it saw.
+        scoped = bool(filters) or bool(providers) or bool(kinds) or min_severity != "low"
+        alerts = anomaly_source(shown, {a.id for a in found if a.acknowledged}, lo, hi, scoped)
+        resolved: dict[str, int] = {}
         sent = dispatch(env.config.section("notifications") or {}, list(notify), shown,
-                        NotifiedState(state_dir(env)), env.real_today())
+                        NotifiedState(state_dir(env)), env.real_today(), alerts, env.clock(), resolved)
         for name, count in sent.items():
-            env.info(f"notified {name}: {count} new anomal{'y' if count == 1 else 'ies'}")
+            closed = f", {resolved[name]} resolved" if resolved.get(name) else ""
+            env.info(f"notified {name}: {count} new anomal{'y' if count == 1 else 'ies'}{closed}")
     if fail_on and any(not a.acknowledged and at_least(a.severity, fail_on) for a in shown):
         raise click.exceptions.Exit(FOUND_EXIT)
 

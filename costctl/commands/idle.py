@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -28,10 +28,13 @@ if TYPE_CHECKING:
               help="AWS region to scan (repeatable; default: idle.regions, else every enabled region).")
 @click.option("--min-savings", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
               help=f"Hide findings saving less than AMOUNT a month (default {documented_default('idle.min_savings')}).")
+@click.option("--notify", "notify", multiple=True, metavar="NAME",
+              help="Send findings to this channel from notifications: (repeatable); pagerduty channels also "
+                   "resolve findings that are gone.")
 @output_options()
 @click.pass_context
 def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
-         min_savings: float | None, fmt: str, output: str | None) -> None:
+         min_savings: float | None, notify: tuple[str, ...], fmt: str, output: str | None) -> None:
     """Idle, orphaned and oversized resources, with estimated monthly savings.
 
     Asks the clouds' own APIs (EC2, CloudWatch, RDS, ELB; Azure Compute/Network/Monitor; GCE and
@@ -44,6 +47,7 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
       costctl idle --min-savings 20 --format json
       costctl --demo idle
       costctl idle ignore 7a39b3ea44e3 --until 2027-03-31 --reason "standby disk for DR"
+      costctl -q idle --notify pagerduty   # from cron: one incident per finding, resolved when gone
 
     Findings ignored with `costctl idle ignore` (until their --until day) and resources carrying a
     tag of idle.exclude_tags are left out here, in `check --period idle` and in the metrics.
@@ -59,6 +63,12 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
 
     store = IgnoreStore(state_dir(env))
     store.check()  # a damaged state file fails before the scan, with nothing on stdout
+    if notify:
+        from costctl.notify.dispatch import check_names
+        from costctl.notify.state import NotifiedState
+
+        check_names(env.config.section("notifications") or {}, notify)
+        NotifiedState(state_dir(env)).check()
     with _reporter(env) as reporter:
         wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
         result = idle_run.run(env, providers, wanted, list(regions), min_savings, reporter)
@@ -88,8 +98,41 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
     title = "Idle resources (demo inventory)" if env.demo else "Idle resources"
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title=title, footer=footer, caption=caption)
+    if notify:
+        _notify(env, list(notify), result, wanted)
     if result.failed:
         raise ProviderError("; ".join(result.failed))
+
+
+def _notify(env: Env, names: list[str], result: Any, wanted: set[str]) -> None:
+    """New findings to webhook/email channels once; PagerDuty: trigger new ones, resolve those gone."""
+    from costctl.analysis.anomaly_severity import at_least
+    from costctl.notify.alerts import idle_key, idle_source
+    from costctl.notify.dispatch import deliver
+    from costctl.notify.message import Notice
+    from costctl.notify.state import NotifiedState
+    from costctl.statedir import state_dir
+
+    today = env.real_today()
+
+    def source(_name: str, settings: dict[str, Any], sent: set[str]) -> tuple[Notice, dict[str, str]] | None:
+        new = [f for f in result.findings if idle_key(f) not in sent and at_least(f.severity, settings["min_severity"])]
+        if not new:
+            return None
+        lines = [f"costctl found {len(new)} new idle resource(s):"]
+        lines += [f"- {f.provider} {f.resource_id} {f.check}: {f.detail}; saves "
+                  f"{f.estimated_monthly_savings or 0.0:,.2f} {f.currency} a month [id {f.id}]" for f in new]
+        lines += ["", "Keep one with: costctl idle ignore ID [--until DATE] [--reason TEXT]"]
+        worst = max((f.severity for f in new), key=("low", "medium", "high").index)
+        return (Notice(f"costctl: {len(new)} new idle resource(s)", lines, worst, {"idle": [f.row() for f in new]}),
+                {idle_key(f): today.isoformat() for f in new})
+
+    resolved: dict[str, int] = {}
+    sent = deliver(env.config.section("notifications") or {}, names, source, NotifiedState(state_dir(env)), today,
+                   idle_source(result.findings, result.scanned, wanted, today), env.clock(), resolved)
+    for name, count in sent.items():
+        closed = f", {resolved[name]} resolved" if resolved.get(name) else ""
+        env.info(f"notified {name}: {count} idle finding(s){closed}")
 
 
 @contextlib.contextmanager
