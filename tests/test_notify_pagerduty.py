@@ -205,3 +205,21 @@ def test_long_dedup_keys_and_summaries_fit_the_api_limits() -> None:
     assert len(dedup_key(key)) == 255 and dedup_key(key) != dedup_key(key + "x")
     body = trigger_event("k", {"source": "s"}, Alert(key, "x" * 2000, "high", "c", "g", "k", "2026-01-01"), NOW)
     assert len(body["payload"]["summary"]) == 1024 and body["payload"]["summary"].endswith("...")
+
+
+def test_anomalies_that_left_the_window_resolve_but_a_filtered_run_resolves_nothing_it_did_not_see(
+        run, tmp_path, hook) -> None:
+    h = hook()
+    cfg = config(tmp_path, h.url)
+    wide = run("--config", cfg, "--demo", "anomalies", "--days", "45", "--notify", "pd", "--format", "json").json()
+    recent = run("--config", cfg, "--demo", "anomalies", "--format", "json").json()
+    old = sorted({a["id"] for a in wide} - {a["id"] for a in recent})
+    assert old and len(h.requests) == len(wide)
+    narrowed = run("--config", cfg, "--demo", "anomalies", "--provider", "gcp", "--notify", "pd", "--format", "json")
+    assert narrowed.exit_code == 0
+    resolved = [e["dedup_key"] for e in events(h)[len(wide):]]
+    # only the aged-out anomalies resolve (their day is before any window): never one the run did not judge
+    assert all(e["event_action"] == "resolve" for e in events(h)[len(wide):])
+    assert sorted(resolved) == sorted(f"costctl:anomaly:{i}" for i in old)
+    again = run("--config", cfg, "--demo", "anomalies", "--notify", "pd", "--format", "json")
+    assert again.exit_code == 0 and len(h.requests) == len(wide) + len(old)  # the recent ones stay open
