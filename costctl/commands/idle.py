@@ -161,7 +161,7 @@ def _reporter(env: Env) -> Iterator[Reporter]:
                        on_start=start, on_advance=advance)
 
 
-@idle.command("ignore")
+@idle.command("ignore", short_help="Stop reporting finding ID (optionally until a day).")
 @click.argument("finding", metavar="ID")
 @click.option("--until", default=None, metavar="YYYY-MM-DD",
               help="Last day the ignore applies (inclusive); after it the finding is reported again. "
@@ -195,7 +195,7 @@ def unignore(env: Env, finding: str) -> None:
     env.info(f"removed the ignore of {gone.id} ({gone.resource_id} {gone.check})")
 
 
-@idle.command("ignored")
+@idle.command("ignored", short_help="List ignored findings and whether each is active.")
 @output_options()
 @pass_env
 def ignored(env: Env, fmt: str, output: str | None) -> None:
