@@ -146,3 +146,14 @@ def test_monthly_windows_compare_each_month_with_the_one_before() -> None:
         ("2026-12", "2026-12-01", "2026-12-03", "2026-11-01", "2026-11-03")]
     assert reference(date(2026, 12, 1), date(2026, 12, 3), "previous", per_month=True) == (
         date(2026, 11, 1), date(2026, 11, 3))
+
+
+def test_an_export_without_rows_gives_an_empty_comparison(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(HEADER)
+    for fmt, expected in (("json", "[]\n"), ("csv", "cost,previous_cost,delta,delta_pct,currency,previous_start,"
+                                                   "previous_end\n")):
+        result = run("costs", "--file", str(path), "--granularity", "total", "--compare", "previous", "--format", fmt)
+        assert result.exit_code == 0 and result.stdout == expected, result.stderr
+    table = run("costs", "--file", str(path), "--compare", "previous")
+    assert table.exit_code == 0 and "no days to compare" in " ".join(table.stdout.split())

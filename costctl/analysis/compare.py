@@ -236,6 +236,8 @@ def describe(found: list[Window], mode: str, granularity: str) -> str:
         mode, f"the same days of {mode}")
     if mode == "previous" and granularity == "monthly":
         what = "the previous month"
+    if not found:
+        return f"vs {what} (no days to compare)"
     if len(found) == 1 or granularity != "daily":
         spans = "; ".join(f"{w.label + ': ' if w.label else ''}{days(w.ref_lo, w.ref_hi)}" for w in found[:3])
         more = "; ..." if len(found) > 3 else ""
