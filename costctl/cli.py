@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "costs": "costctl.commands.costs:costs",
     "check": "costctl.commands.check:check",
     "export-prometheus": "costctl.commands.prometheus:export_prometheus",
+    "export": "costctl.commands.export:export",
     "anomalies": "costctl.commands.anomalies:anomalies",
     "idle": "costctl.commands.idle:idle",
     "budgets": "costctl.commands.budgets:budgets",
