@@ -328,8 +328,12 @@ class Bench:
         self.costctl = costctl_command(args.costctl)
         self.start, self.end = data_range(args.start, args.days)
         self.mismatches: list[str] = []
+        self.compared = 0  # costctl reports checked against DuckDB's
+        self.failed: list[str] = []  # runs that gave no report (deadline, RSS cap, error)
 
     def commands(self, fmt: str, export: Path, work: Path) -> dict[str, list[str]]:
+        # costctl's own deadline (300 s by default) would end a 10 GB cold fetch: the watchdog's rules instead
+        deadline = ["--timeout", str(int(self.args.timeout))]
         provider = ["costs", "--provider", "bench", "--start", self.start.isoformat(), "--end", self.end.isoformat(),
                     *REPORT]
         kind = "focus" if fmt == "focus" else "cur2"
@@ -338,9 +342,9 @@ class Bench:
                                       product_name="json_extract_string(product, '$.product_name')" if csv
                                       else "product['product_name']")
         return {
-            "file": [*self.costctl, "costs", "--file", str(export), *REPORT],
-            "cold": [*self.costctl, "--config", str(work / "cold.yaml"), *provider],
-            "warm": [*self.costctl, "--config", str(work / "warm.yaml"), *provider],
+            "file": [*self.costctl, *deadline, "costs", "--file", str(export), *REPORT],
+            "cold": [*self.costctl, *deadline, "--config", str(work / "cold.yaml"), *provider],
+            "warm": [*self.costctl, *deadline, "--config", str(work / "warm.yaml"), *provider],
             "duckdb": [sys.executable, "-c", DUCKDB_SCRIPT, sql, str(export)],
             "floor": [sys.executable, "-c", "import click, diskcache"],
         }
@@ -373,6 +377,8 @@ class Bench:
                 cells[name].runs.append(run)
                 if run.ok and name != "floor":
                     cells[name].reports.append(parse_report(out))
+                elif not run.ok:
+                    self.failed.append(f"{fmt} {export.name} {name} round {rep + 1}: {run.note}")
                 rss = f"{run.rss_mib:,.0f} MiB" if run.rss_mib is not None else "? MiB"
                 _say(f"  round {rep + 1}/{reps} {name:<6} {run.wall:8.2f} s  {rss:>10}  {run.note}")
         shutil.rmtree(work / "cache-cold", ignore_errors=True)
@@ -381,6 +387,7 @@ class Bench:
             for name in ("file", "cold", "warm"):
                 for i, got in enumerate(cells[name].reports if name in cells else []):
                     self.mismatches += compare(f"{fmt} {export.name} {name} round {i + 1}", got, want)
+                    self.compared += 1
         return cells
 
 
@@ -585,13 +592,15 @@ def main(argv: list[str] | None = None) -> int:
             print("\n" + "\n".join(["!" * 72, *shown, f"MISMATCH: {len(bench.mismatches)} differences between "
                                      "costctl's reports and DuckDB's (first 40 shown): the figures above do not "
                                      "compare the same work", "!" * 72]))
-        elif "duckdb" in args.contenders:
-            print("\ntotals: every costctl report equals DuckDB's, group by group, to the cent")
+        elif "duckdb" in args.contenders and bench.compared:
+            print(f"\ntotals: all {bench.compared} costctl reports equal DuckDB's, group by group, to the cent")
+        if bench.failed:
+            print("\nfailed runs (no report to compare):\n  " + "\n  ".join(bench.failed))
         if args.save:
             args.save.write_text(json.dumps({"machine": info, "mismatches": bench.mismatches, "results": [
                 {"rows": rows, "format": fmt, "contender": name, "runs": [asdict(r) for r in cell.runs]}
                 for (rows, fmt), cells in results.items() for name, cell in cells.items()]}, indent=1))
-        return 1 if bench.mismatches else 0
+        return 1 if bench.mismatches or bench.failed else 0
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

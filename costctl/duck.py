@@ -15,6 +15,7 @@ import os
 import threading
 from typing import Any
 
+PARTITION_FLUSH_ROWS = 2048
 MEMORY_LIMIT = os.environ.get("COSTCTL_DUCKDB_MEMORY", "512MB")  # leaves room for Python + pandas in 1 GiB RSS
 
 
@@ -77,6 +78,15 @@ def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
                               "(e.g. 512MB or 2GB); fix or unset it") from None
         raise
     con.execute("SET TimeZone = 'UTC'")
+    # The in_clause optimizer turns every constant IN list (the null spellings of each text column)
+    # into a MARK join that runs over every row even when the query reads none of that column's
+    # values: 19 such joins were 30 % of a 1M-row report's CPU. Short IN lists stay scalar this way.
+    con.execute("SET disabled_optimizers = 'in_clause'")
+    # The day store's partitioned COPY buffers up to this many rows per day before writing them.
+    # DuckDB's default (524,288) holds a whole fetch in memory, spilling at the memory limit: a
+    # 1M-row fetch took 6.4 s to write, 4.8 s with 2,048 (row groups of a few thousand rows; the
+    # files are ~10 % larger and read as fast within noise).
+    con.execute(f"SET partitioned_write_flush_threshold = {PARTITION_FLUSH_ROWS}")
     register_functions(con)
     return con
 

@@ -180,10 +180,11 @@ class Dataset:
               all_tags: bool = False) -> pd.DataFrame:
         """A normalized pandas frame: every row when ``columns`` is None, else a rollup."""
         from costctl.arrowrec import table_to_frame
+        from costctl.prewarm import importing
 
-        if columns is None:
-            return table_to_frame(self.rows())
-        return table_to_frame(self.rollup_table(columns, tag_keys, all_tags))
+        with importing("pandas"):  # loads while DuckDB runs the query
+            table = self.rows() if columns is None else self.rollup_table(columns, tag_keys, all_tags)
+        return table_to_frame(table)
 
     def block(self, columns: Iterable[str] | None = None, tag_keys: Iterable[str] = (),
               all_tags: bool = False) -> Block:

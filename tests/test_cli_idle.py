@@ -116,7 +116,7 @@ def test_json_lists_only_the_idle_resources_priced_through_the_pricing_api(
     rows = {r["resource_id"]: r for r in result.json()}
     assert set(rows) == {ids["idle"], ids["loose"], ids["free_ip"]}
     idle = rows[ids["idle"]]
-    assert list(idle) == ["provider", "account", "region", "resource_id", "resource_type", "check", "detail",
+    assert list(idle) == ["id", "provider", "account", "region", "resource_id", "resource_type", "check", "detail",
                           "monthly_cost", "estimated_monthly_savings", "currency", "severity", "recommendation"]
     assert (idle["provider"], idle["account"], idle["region"], idle["check"]) == (
         "prod", "123456789012", "us-east-1", "vm_idle")
@@ -140,9 +140,9 @@ def test_min_savings_and_checks_filter_and_csv_has_the_contract_header(
     result = run("--config", str(config), "idle", "--checks", CHECKS, "--min-savings", "10", "--format", "csv")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.strip().splitlines()
-    assert lines[0] == ("provider,account,region,resource_id,resource_type,check,detail,monthly_cost,"
+    assert lines[0] == ("id,provider,account,region,resource_id,resource_type,check,detail,monthly_cost,"
                         "estimated_monthly_savings,currency,severity,recommendation")
-    assert [line.split(",")[3] for line in lines[1:]] == [ids["idle"], ids["loose"]]
+    assert [line.split(",")[4] for line in lines[1:]] == [ids["idle"], ids["loose"]]
     only = run("--config", str(config), "idle", "--checks", "ip_unassociated", "--format", "json")
     assert [r["resource_id"] for r in only.json()] == [ids["free_ip"]]
 

@@ -248,6 +248,9 @@ def test_the_mapping_from_a_glue_schema_writes_only_ansi_sql_around_the_sqlexpr_
         def tag_value(self, tags_sql, key):
             return ident("tag_value")
 
+        def map_value(self, name, key):
+            return ident(f"map_value {name} {key}")
+
     monkeypatch.setattr(aws_cur_sql, "service_category", lambda *args: ident("service_category"))
     mapping = aws_cur_sql.columns(Opaque(ATHENA_CUR_COLUMNS, "athena:cur"))
     used = set()

@@ -42,6 +42,42 @@ def test_tags_from_map_and_list_of_struct_columns():
     assert [json.loads(r) for r in row] == [{"user_team": "web", "x": ""}, {"a": "b", "c": ""}]
 
 
+def test_map_value_reads_a_string_map_as_its_tag_value_would():
+    """The direct MAP read gives exactly what going through the tag set's JSON gives, key by key."""
+    con = duck.connect().cursor()
+    raw = Raw({"m": "MAP(VARCHAR, VARCHAR)", "n": "MAP(VARCHAR, BIGINT)"}, "x.parquet")
+    maps = ["MAP {'product_name': ' Amazon EC2 ', 'region': '', 'x': NULL}", "MAP {'product_name': 'None'}",
+            "MAP {'product_name': '\t'}", "CAST(NULL AS MAP(VARCHAR, VARCHAR))", "MAP {'region': 'us-east-1'}"]
+    keys = ["product_name", "region", "x", "absent"]
+    direct = ", ".join(raw.map_value("m", k) for k in keys)
+    via_tags = ", ".join(raw.tag_value(raw.tags("m"), k) for k in keys)
+    for value in maps:
+        got = con.sql(f"SELECT {direct}, {via_tags} FROM (SELECT {value} AS m)").fetchall()[0]
+        assert got[:len(keys)] == got[len(keys):], value
+    assert raw.map_value("n", "a") is None  # a non-text map keeps the tag path (values as JSON text)
+    assert raw.map_value("absent", "a") is None
+
+
+TRICKY_MAPS = [{"team": "web", "env": "prod"}, {}, {"k": None, "j": "x"}, {"url": "https://a/b?c=d"},
+               {"q": 'say "hi"'}, {"back": "a\\b"}, {"ctl": "a\tb\nc\x01"}, {"ü€": "日本語 \u2028 \u2029 \x7f 😀"},
+               {"user_team": " spaced ", "": "empty key"}, {"a": ""}]
+
+
+@pytest.mark.parametrize("tags", TRICKY_MAPS, ids=range(len(TRICKY_MAPS)))
+def test_text_map_tags_are_the_json_the_tags_rule_writes(tags):
+    """The SQL path for MAP(VARCHAR, VARCHAR) gives the exact text the UDF (``parse_tags``) gives."""
+    con = duck.connect().cursor()
+    raw = Raw({"m": "MAP(VARCHAR, VARCHAR)"}, "x.parquet")
+    keys = [lit(k) for k in tags]
+    values = ["CAST(NULL AS VARCHAR)" if v is None else lit(v) for v in tags.values()]
+    value = (f"MAP([{', '.join(keys)}]::VARCHAR[], [{', '.join(values)}]::VARCHAR[])" if tags
+             else "MAP(CAST([] AS VARCHAR[]), CAST([] AS VARCHAR[]))")
+    got = con.sql(f"SELECT {raw.tags('m')} FROM (SELECT {value} AS m)").fetchall()[0][0]
+    assert got == json.dumps(parse_tags(tags), ensure_ascii=False, separators=(",", ":"))
+    assert con.sql(f"SELECT {raw.tags('m')} FROM (SELECT CAST(NULL AS MAP(VARCHAR, VARCHAR)) AS m)").fetchall() \
+        == [("{}",)]
+
+
 def test_absent_tags_column_is_an_empty_object():
     assert evaluate(lambda raw: raw.tags("missing"), ["x"]) == ["{}"]
 

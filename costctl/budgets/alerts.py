@@ -93,3 +93,26 @@ def source_for(found: list[Crossing]):  # -> costctl.notify.dispatch.Source
         return budget_notice(new), {c.key: c.status.start.isoformat() for c in new}
 
     return source
+
+
+def alert_source(found: list[Crossing], evaluated: list[str]):  # -> costctl.notify.dispatch.AlertSource
+    """PagerDuty: one incident per crossing (dedup_key ``costctl:budget:NAME:START:KIND:PCT``).
+
+    A budget evaluated in this run resolves its open incidents that no longer hold: spend back
+    under a threshold (a refund), a forecast that fell, or a new period (its keys carry the start).
+    """
+    from costctl.notify.pagerduty import Alert
+
+    def source(settings: dict[str, Any]) -> tuple[list[Any], Any]:
+        todo = [c for c in found if at_least(c.severity, settings["min_severity"])]
+        current = {c.key for c in todo}
+        alerts = [Alert(key=c.key, summary=f"costctl: budget {_line(c)}", severity=c.severity,
+                        component=c.status.name, group="budgets", kind=f"budget {c.kind}",
+                        day=c.status.start.isoformat(), details=c.record()) for c in todo]
+
+        def cleared(key: str, _day: str) -> bool:
+            return key not in current and any(key.startswith(f"budget:{name}:") for name in evaluated)
+
+        return alerts, cleared
+
+    return source

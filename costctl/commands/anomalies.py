@@ -36,11 +36,10 @@ KIND_CHOICE = click.Choice(["spike", "drop", "level_shift", "new"])
 
 
 def state_dir(env: Env) -> Path:
-    """Where acks and notification state live: ``anomalies/`` beside the cache."""
-    from costctl.config import default_cache_dir
+    """Where acks and notification state live: ``anomalies/`` beside the cache (``costctl.statedir``)."""
+    from costctl.statedir import state_dir as where
 
-    base = env.config.cache["path"] or str(default_cache_dir(env.environ))
-    return Path(base).expanduser() / "anomalies"
+    return where(env)
 
 
 def _window(env: Env, loaded_end: date | None, days: int | None, month: str | None, start: str | None,
@@ -174,13 +173,19 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     _render(env, shown, settings, lo, hi, fmt, output)
 
     if notify:
+        from costctl.notify.alerts import anomaly_source
         from costctl.notify.dispatch import dispatch
         from costctl.notify.state import NotifiedState
 
+        # A run narrowed by filters, --provider, --kind or --min-severity resolves only what it saw.
+        scoped = bool(filters) or bool(providers) or bool(kinds) or min_severity != "low"
+        alerts = anomaly_source(shown, {a.id for a in found if a.acknowledged}, lo, hi, scoped)
+        resolved: dict[str, int] = {}
         sent = dispatch(env.config.section("notifications") or {}, list(notify), shown,
-                        NotifiedState(state_dir(env)), env.real_today())
+                        NotifiedState(state_dir(env)), env.real_today(), alerts, env.clock(), resolved)
         for name, count in sent.items():
-            env.info(f"notified {name}: {count} new anomal{'y' if count == 1 else 'ies'}")
+            closed = f", {resolved[name]} resolved" if resolved.get(name) else ""
+            env.info(f"notified {name}: {count} new anomal{'y' if count == 1 else 'ies'}{closed}")
     if fail_on and any(not a.acknowledged and at_least(a.severity, fail_on) for a in shown):
         raise click.exceptions.Exit(FOUND_EXIT)
 
@@ -233,7 +238,8 @@ def _short(value: str | None) -> str:
 @anomalies.command("ack")
 @click.argument("anomaly_id", metavar="ID")
 @click.option("--until", default=None, metavar="YYYY-MM-DD",
-              help="Also silence later anomalies of the same group through this day (a planned change).")
+              help="Also silence later anomalies of the same group through this day (a planned change); "
+                   "after it the ack expires and new anomalies of the group alert again.")
 @click.option("--note", default=None, help="Why this is accepted (shown by `anomalies acks`).")
 @pass_env
 def ack(env: Env, anomaly_id: str, until: str | None, note: str | None) -> None:
@@ -271,11 +277,15 @@ def acks(env: Env, fmt: str, output: str | None) -> None:
     from costctl.output.render import OutputColumn, render
 
     rows = []
+    today = env.today().isoformat()
     for a in AnomalyStore(state_dir(env)).acks():
         row = asdict(a)
         row["group"] = " / ".join(v or "(none)" for v in a.group.values())
+        # An ack with --until stops silencing the group's later anomalies after that day (it expires,
+        # like `idle ignore --until`); the anomaly it was given for stays acknowledged.
+        row["active"] = a.until is None or a.until >= today
         rows.append(row)
-    columns = [OutputColumn(k, drop=0 if k in ("id", "date", "until", "group") else 1)
-               for k in ("id", "date", "until", "group", "currency", "note", "created")]
+    columns = [OutputColumn(k, drop=0 if k in ("id", "date", "until", "active", "group") else 1)
+               for k in ("id", "date", "until", "active", "group", "currency", "note", "created")]
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title="Acknowledged anomalies", caption=None if rows else "none")

@@ -126,12 +126,15 @@ def _check_notify(env: Env, names: tuple[str, ...]) -> None:
 
 def _notify(env: Env, names: list[str], statuses: list[BudgetStatus], specs: dict[str, Any]) -> None:
     """Send new threshold crossings; the state lives in ``budgets/`` beside the cache."""
-    from costctl.budgets.alerts import crossings, source_for
+    from costctl.budgets.alerts import alert_source, crossings, source_for
     from costctl.notify.dispatch import deliver
 
     state = _state(env)
+    found = crossings(statuses, specs)
+    resolved: dict[str, int] = {}
     # The as-of day, not the wall clock, ages the state: a period's keys must outlive the period.
-    sent = deliver(env.config.section("notifications") or {}, names, source_for(crossings(statuses, specs)), state,
-                   env.today())
+    sent = deliver(env.config.section("notifications") or {}, names, source_for(found), state, env.today(),
+                   alert_source(found, [s.name for s in statuses]), env.clock(), resolved)
     for name, count in sent.items():
-        env.info(f"notified {name}: {count} budget threshold(s)")
+        closed = f", {resolved[name]} resolved" if resolved.get(name) else ""
+        env.info(f"notified {name}: {count} budget threshold(s){closed}")

@@ -24,7 +24,7 @@ from costctl.monitoring.measure import DIRECTIONS
 from costctl.monitoring.state import State
 
 STATES = ("ok", "warning", "critical", "unknown")
-PERIODS = ("day", "mtd", "forecast", "change", "budget", "anomalies", "idle")
+PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle")
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -37,6 +37,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--period", type=click.Choice(PERIODS), default=None,
               help="day: latest complete day; mtd: month to date; forecast: projected month total; "
                    "change: percent change of the latest day vs the mean of the 7 days before; "
+                   "mom: percent change of the month to date vs the same days of last month; "
                    "budget: each configured budget against its own warning/critical percent; "
                    "anomalies: the worst unacknowledged cost anomaly of the window; "
                    "idle: estimated monthly savings (or count) of idle resources "
@@ -44,7 +45,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--budget", "budget_names", multiple=True, metavar="NAME",
               help="With --period budget: only this budget (repeatable; default: all).")
 @click.option("--direction", type=click.Choice(DIRECTIONS), default=None,
-              help="For --period change: up checks the increase (a drop is 0; default), down the decrease, "
+              help="For --period change and mom: up checks the increase (a drop is 0; default), down the decrease, "
                    "both the signed change.")
 @click.option("--days", type=int, default=None,
               help=f"For --period anomalies: the window in days (default {documented_default('anomalies.days')}).")
@@ -92,6 +93,7 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
     Examples:
       costctl --demo check --period day -w 2000 -c 4000
       costctl check --period change -w 50 -c 100 --max-age 36h
+      costctl check --period mom -w 20 -c 50
       costctl check --period forecast --provider aws -w 30000 -c 40000
       costctl check --file export.csv.gz --period mtd -c 10000
       costctl check --period anomalies -w high -c critical
@@ -146,8 +148,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     period = period or settings.get("period") or "day"
     if budget_names and period != "budget":
         raise UsageError("--budget needs --period budget")
-    if direction and period != "change":
-        raise UsageError("--direction needs --period change")
+    if direction and period not in ("change", "mom"):
+        raise UsageError("--direction needs --period change or mom")
     if days is not None and period != "anomalies":
         raise UsageError("--days needs --period anomalies")
     if (idle_metric or idle_checks) and period != "idle":

@@ -20,6 +20,7 @@ from costctl.commands.common import (
 )
 from costctl.config import documented_default
 from costctl.context import Env
+from costctl.errors import UsageError
 from costctl.filters import Filters
 from costctl.ranges import describe
 
@@ -40,13 +41,17 @@ from costctl.ranges import describe
                    f"(default {documented_default('defaults.month_basis')}).")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help="Keep the N largest groups; fold the rest into (other).")
+@click.option("--compare", default=None, metavar="previous|last-year|YYYY-MM",
+              help="Add previous_cost, delta and delta_pct to every row: against the previous month (monthly "
+                   "rows) or period, the same days a year earlier, or the same days of a given month; aligned "
+                   "by days elapsed (a partial month against the same days of the other one).")
 @output_options()
 @pass_env
 def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
           month: str | None, start: str | None, end: str | None, accounts: tuple[str, ...],
           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], group_by: str | None,
-          granularity: str, metric: str | None, month_basis: str | None, top: int | None, fmt: str,
-          output: str | None) -> None:
+          granularity: str, metric: str | None, month_basis: str | None, top: int | None, compare: str | None,
+          fmt: str, output: str | None) -> None:
     """Cost report: per day, month or in total, grouped as asked.
 
     \b
@@ -55,6 +60,8 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
       costctl costs --days 7 --group-by service --top 5 --format csv
       costctl costs --file cur.csv.gz --granularity total --format json
       costctl costs --provider gcp-billing --month 2026-10 --month-basis invoice --granularity total
+      costctl --demo costs --compare previous --granularity monthly --group-by provider
+      costctl costs --month 2026-11 --granularity total --group-by service --compare last-year
     """
     from costctl.analysis import costs as report
     from costctl.output.render import OutputColumn, render
@@ -63,6 +70,17 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     keys = report.parse_group_by(group_by)
     filters = Filters.from_options(accounts, services, regions, tags)
     basis = month_basis or env.config.defaults["month_basis"]
+    if compare is not None:
+        from costctl.analysis.compare import parse_mode
+
+        mode = parse_mode(compare)
+        if basis == "invoice":
+            raise UsageError("--compare aligns usage days; it cannot be combined with --month-basis invoice")
+        loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
+                                  end=end, filters=filters)
+        _compared(env, loaded, keys, granularity, metric or env.config.defaults["metric"], top, mode, filters,
+                  providers, files, fmt, output)
+        return
     if basis == "invoice" and month:
         # An invoice month holds usage from a few days around it: load those, keep its rows.
         from costctl.ranges import month_range
@@ -98,6 +116,56 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     with output_stream(env, output) as stream:
         render(result.rows, columns, fmt, stream, title=title, footer=footer)
     if not result.rows:
+        explain_empty(env, loaded, filters)
+
+
+def _compared(env: Env, loaded: Any, keys: list[str], granularity: str, metric: str, top: int | None, mode: str,
+              filters: Filters, providers: tuple[str, ...], files: tuple[str, ...], fmt: str,
+              output: str | None) -> None:
+    """The ``--compare`` report: the range's rows joined with those of the reference days."""
+    import pandas as pd
+
+    from costctl.analysis import compare as cmp
+    from costctl.analysis import costs as report
+    from costctl.output.render import OutputColumn, render
+
+    def daily(data: Any) -> tuple[pd.DataFrame, list[str]]:
+        built = report.build(_rollup(data, keys), group_by=keys, granularity="daily", metric=metric)
+        return pd.DataFrame(built.rows), built.keys
+
+    current, names = daily(loaded)
+    lo, hi = loaded.start, loaded.end
+    found = cmp.windows(lo, hi, granularity, mode) if lo is not None and hi is not None else []
+    days = cmp.span(found)
+    previous = pd.DataFrame()
+    if days is not None:
+        before = load_for_options(env, providers=providers, files=files, days=None, month=None,
+                                  start=days[0].isoformat(), end=(days[1] - timedelta(days=1)).isoformat(),
+                                  filters=filters)
+        previous = daily(before)[0]
+        if previous.empty:
+            env.info(f"note: no cost records for the reference days {describe(*days)}; previous_cost is 0")
+    period = report.PERIOD_COLUMN[granularity]
+    rows = cmp.join(current, previous, found, names, period, top)
+    columns = ([OutputColumn(period, drop=0)] if period else [])
+    columns += [OutputColumn(name, key, drop=0) for name, key in zip(names, keys, strict=True)]
+    columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("previous_cost", "Previous", "money"),
+                OutputColumn("delta", "Delta", "money"),
+                OutputColumn("delta_pct", "Delta %", "percent" if fmt == "table" else "number"),
+                OutputColumn("currency", "Currency", drop=0)]
+    if period == "month" and lo is not None:
+        _mark_partial(rows, lo, hi, label=fmt == "table")
+    if fmt != "table":
+        columns += [OutputColumn("previous_start"), OutputColumn("previous_end")]
+        if period == "month":
+            columns.append(OutputColumn("partial"))
+    footer = [{**({period: "Total"} if period else {}), **({names[0]: "Total"} if not period and names else {}),
+               **t} for t in cmp.totals(rows)] if (period or names) else []
+    title = (f"Costs {describe(lo, hi) if lo is not None else 'no days'} ({metric}) "
+             f"{cmp.describe(found, mode, granularity)}")
+    with output_stream(env, output) as stream:
+        render(rows, columns, fmt, stream, title=title, footer=footer)
+    if not rows:
         explain_empty(env, loaded, filters)
 
 

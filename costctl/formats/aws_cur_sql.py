@@ -140,6 +140,9 @@ def _product_map(raw: Raw):
     tags = raw.tags(column) if column else None
 
     def get(key: str) -> str:
+        direct = raw.map_value(column, key)
+        if direct is not None:
+            return direct
         return "CAST(NULL AS VARCHAR)" if tags is None else raw.tag_value(tags, key)
 
     return get

@@ -125,6 +125,10 @@ class TrinoRaw(Raw):
             return TagSet(lambda key: f"json_extract_scalar({t}, {lit(_json_path(key))})")
         return NO_TAGS
 
+    def map_value(self, name: str | None, key: str) -> str | None:
+        """None: ``tags`` of a MAP already reads it with ``element_at``, no JSON detour to avoid."""
+        return None
+
     def tag_object(self, pairs: list[tuple[str, str]]) -> TagSet:  # type: ignore[override]
         values = dict(pairs)  # a later pair with the same key wins, as in json_object
         return TagSet(lambda key: values.get(key, "CAST(NULL AS VARCHAR)"))

@@ -25,9 +25,13 @@ def instances(api: Api, state: str) -> Iterator[dict[str, Any]]:
         yield from reservation.get("Instances", [])
 
 
+def tags_of(resource: dict[str, Any]) -> dict[str, str]:
+    """The ``Tags`` list of an EC2/EBS resource as a mapping (for ``idle.exclude_tags``)."""
+    return {str(t["Key"]): str(t.get("Value", "")) for t in resource.get("Tags") or [] if "Key" in t}
+
+
 def name_of(resource: dict[str, Any]) -> str:
-    tags = {t["Key"]: t["Value"] for t in resource.get("Tags") or []}
-    return tags.get("Name", "")
+    return tags_of(resource).get("Name", "")
 
 
 def cpu_checks(api: Api, scope: Scope, wanted: set[str]) -> Iterator[Finding]:
@@ -45,6 +49,7 @@ def cpu_checks(api: Api, scope: Scope, wanted: set[str]) -> Iterator[Finding]:
                     f"stop or terminate {name_of(inst) or iid}", action="stop",
                     price_hints={"kind": "ec2_instance", "instance_type": itype,
                                  "platform": inst.get("PlatformDetails", "Linux/UNIX")},
+                    tags=tags_of(inst),
                 )
                 continue
         if "vm_oversized" in wanted:
@@ -60,6 +65,7 @@ def cpu_checks(api: Api, scope: Scope, wanted: set[str]) -> Iterator[Finding]:
                 f"downsize to {smaller[0]}", action="downsize",
                 price_hints={"kind": "ec2_instance", "instance_type": itype, "target_type": smaller[0],
                              "ratio": smaller[1], "platform": inst.get("PlatformDetails", "Linux/UNIX")},
+                tags=tags_of(inst),
             )
 
 
@@ -79,7 +85,7 @@ def stopped(api: Api, scope: Scope) -> Iterator[Finding]:
             "snapshot the volumes if needed, then terminate", action="delete",
             price_hints={"kind": "ebs_volumes", "volumes": [(v.get("VolumeType", "gp2"), v.get("Size", 0))
                                                            for v in volumes]},
-            cost_ids=volume_ids,
+            cost_ids=volume_ids, tags=tags_of(inst),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from costctl.idle.aws_api import Api
+from costctl.idle.aws_ec2 import tags_of
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 
@@ -25,12 +26,13 @@ def volumes(api: Api, scope: Scope, wanted: set[str]) -> Iterator[Finding]:
             if "disk_unattached" in wanted:
                 yield Finding(scope.provider, scope.account, scope.region, vid, "ebs:volume", "disk_unattached",
                               f"{gb} GB {vtype}, unattached, created {age:.0f} d ago",
-                              "snapshot if needed, then delete", action="delete", price_hints=hints)
+                              "snapshot if needed, then delete", action="delete", price_hints=hints,
+                              tags=tags_of(vol))
             continue
         if vtype == "gp2" and "disk_gp2" in wanted:
             yield Finding(scope.provider, scope.account, scope.region, vid, "ebs:volume", "disk_gp2",
                           f"{gb} GB gp2", "modify to gp3 (same baseline, 20 % cheaper per GB)", action="modify",
-                          price_hints={**hints, "target": "gp3"})
+                          price_hints={**hints, "target": "gp3"}, tags=tags_of(vol))
 
 
 def snapshots(api: Api, scope: Scope) -> Iterator[Finding]:

@@ -14,7 +14,7 @@ from typing import Any
 SEVERITIES = ("low", "medium", "high")
 
 # The columns of the JSON/CSV contract, in order.
-CONTRACT = ("provider", "account", "region", "resource_id", "resource_type", "check", "detail", "monthly_cost",
+CONTRACT = ("id", "provider", "account", "region", "resource_id", "resource_type", "check", "detail", "monthly_cost",
             "estimated_monthly_savings", "currency", "severity", "recommendation")
 
 
@@ -41,10 +41,19 @@ class Finding:
     # Resource ids whose recorded cost is this finding's monthly cost (default: resource_id itself);
     # a stopped instance costs what its volumes cost.
     cost_ids: list[str] = field(default_factory=list)
+    # The resource's tags (from the cost records), for ``idle.exclude_tags``.
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable id (provider, resource, check) that ``costctl idle ignore`` takes."""
+        from costctl.idle.ignores import finding_id
+
+        return finding_id(self.provider, self.resource_id, self.check)
 
     def row(self) -> dict[str, Any]:
         """The finding as the renderer takes it (contract columns plus ``cost_source``)."""
-        data = asdict(self)
+        data = {**asdict(self), "id": self.id}
         return {key: data[key] for key in (*CONTRACT, "cost_source")}
 
 

@@ -29,6 +29,7 @@ class Result:
     findings: list[Finding] = field(default_factory=list)
     scanned: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "name: reason"
+    silenced: list[Finding] = field(default_factory=list)  # ignored or excluded by tag (``idle.ignores``)
 
 
 def limits_of(env: Env) -> Thresholds:
@@ -56,14 +57,14 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
         from costctl.idle import demo, savings
 
         sources = loader.select_sources(env, names) if names else list(env.config.providers)
-        costs, places = _records(env, sources, reporter)
+        costs, places, tags = _records(env, sources, reporter)
         inventory = [f for f in demo.inventory_findings(wanted) if f.provider in sources]
         result.findings = savings.price(inventory, costs, None)
         demo.fill_regions(result.findings, places)
         result.scanned = sorted({f.provider for f in result.findings})
     else:
         chosen = _cloud_sources(env, names, reporter)
-        costs, _ = _records(env, chosen, reporter)
+        costs, _, tags = _records(env, chosen, reporter)
         for name in chosen:
             try:
                 result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter))
@@ -74,7 +75,24 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
     floor = limits.min_savings if min_savings is None else min_savings
     result.findings = sorted((f for f in result.findings if (f.estimated_monthly_savings or 0.0) >= floor),
                              key=lambda f: (-(f.estimated_monthly_savings or 0.0), f.provider, f.check, f.resource_id))
+    for f in result.findings:
+        f.tags = {**tags.get(f.resource_id.lower(), {}), **f.tags}
+    result.findings, result.silenced = silenced(env, result.findings, limits)
     return result
+
+
+def silenced(env: Env, findings: list[Finding], limits: Thresholds | None = None) -> tuple[list[Finding],
+                                                                                          list[Finding]]:
+    """(reported, silenced) findings under the ignores and ``idle.exclude_tags`` in force today.
+
+    ``run`` applies it; a consumer holding findings of its own (a metrics exporter) calls it too.
+    """
+    from costctl.idle.ignores import IgnoreStore, silence
+    from costctl.statedir import state_dir
+
+    limits = limits or limits_of(env)
+    ignores = IgnoreStore(state_dir(env)).ignores()
+    return silence(findings, ignores, limits.exclude_tags or {}, env.today())
 
 
 def _cloud_sources(env: Env, names: tuple[str, ...], reporter: Reporter) -> list[str]:
@@ -101,8 +119,10 @@ def _cloud_sources(env: Env, names: tuple[str, ...], reporter: Reporter) -> list
     return chosen
 
 
-def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, tuple[float, str]], dict[str, str]]:
-    """Monthly cost per ResourceId from the last RECORD_DAYS days of records, and ResourceId -> region."""
+def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, tuple[float, str]], dict[str, str],
+                                                                      dict[str, dict[str, str]]]:
+    """Monthly cost per ResourceId from the last RECORD_DAYS days of records, ResourceId -> region, and
+    ResourceId -> the tags ``idle.exclude_tags`` asks about."""
     from costctl import loader
     from costctl.idle import savings
 
@@ -111,17 +131,24 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
         data, statuses = loader.load(env, names, end - timedelta(days=RECORD_DAYS), end, tolerate_errors=True)
     except CostctlError as exc:
         reporter.warn(f"cost records unavailable, prices come from price lists ({exc})")
-        return {}, {}
+        return {}, {}, {}
     for status in statuses:
         if not status.ok:
             reporter.warn(f"{status.error}; cost records unavailable, prices come from price lists")
-    frame = data.frame(["ResourceId", "RegionId"])
+    tag_keys = [str(k) for k in limits_of(env).exclude_tags or {}]
+    frame = data.frame(["ResourceId", "RegionId"], tag_keys)
     metric = env.config.defaults.get("metric", "effective")
     places: dict[str, str] = {}
+    tags: dict[str, dict[str, str]] = {}
     if len(frame):
         sub = frame.loc[frame["ResourceId"].notna(), ["ResourceId", "RegionId"]].drop_duplicates("ResourceId")
         places = {str(r).lower(): str(g or "") for r, g in zip(sub["ResourceId"], sub["RegionId"], strict=True)}
-    return savings.record_costs(frame, metric), places
+        if tag_keys:
+            for rid, found in zip(frame["ResourceId"], frame["Tags"], strict=True):
+                if isinstance(rid, str) and isinstance(found, dict) and found:
+                    tags.setdefault(rid.lower(), {}).update({str(k): str(v) for k, v in found.items()
+                                                             if v is not None})
+    return savings.record_costs(frame, metric), places, tags
 
 
 def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],

@@ -41,6 +41,16 @@ def _positive(value: Any) -> Any:
     return value
 
 
+def _tag_map(value: dict[Any, Any]) -> dict[str, str]:
+    """``{keep: "true"}``: tag key -> value (``*`` or empty: any value); values are compared without case."""
+    out = {}
+    for key, wanted in value.items():
+        if isinstance(wanted, dict | list):
+            raise ValueError(f"tag {key!r}: expected a single value (or \"*\" for any), got a {type(wanted).__name__}")
+        out[str(key)] = "*" if wanted is None else str(wanted).lower() if isinstance(wanted, bool) else str(wanted)
+    return out
+
+
 IDLE_FIELDS: dict[str, Field] = {
     "checks": Field("list", default=lambda: list(CHECKS), items="str", validator=_checks,
                     help="checks to run when --checks is not given"),
@@ -75,6 +85,9 @@ IDLE_FIELDS: dict[str, Field] = {
     "pricing_ttl": Field("duration", default=7 * 86400.0,
                          help="how long AWS Pricing / Azure Retail Prices answers stay cached (e.g. 7d)"),
     "min_savings": Field("float", default=0.0, help="hide findings saving less than this a month"),
+    "exclude_tags": Field("map", default=dict, validator=_tag_map,
+                          help="never report resources carrying one of these tags, e.g. {keep: \"true\"} "
+                               "(\"*\": any value)"),
 }
 
 

@@ -74,7 +74,7 @@ def evaluate(source: str, ledger: Ledger, period: str, day: date, thresholds: Th
     warn, crit = thresholds.perf_fields()
     if error and ledger.empty:
         return Result(source, policy.error_state, f"{source}: {error}",
-                      [Perfdata(label, None, "%" if period == "change" else "", warn, crit)])
+                      [Perfdata(label, None, "%" if period in ("change", "mom") else "", warn, crit)])
     m = measure(period, ledger, source, day, policy.top, policy.direction)
     perf = [Perfdata(label, m.value, m.uom, warn, crit), *m.extra]
     details = [f"{source}: {line}" for line in m.contributors]

@@ -28,14 +28,21 @@ def idle_outcome(env: Env, thresholds: Thresholds, metric: str, providers: tuple
                  regions: tuple[str, ...], error_state: State) -> Outcome:
     """Scan (or read the demo inventory) and judge the findings."""
     from costctl.idle import run as idle_run
+    from costctl.idle.ignores import IgnoreStore
     from costctl.idle.report import Reporter
     from costctl.idle.thresholds import CHECKS
+    from costctl.statedir import state_dir
 
+    IgnoreStore(state_dir(env)).ignores()  # a damaged file is UNKNOWN before the scan, never rewritten
     wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
     reporter = Reporter()
     result = idle_run.run(env, providers, wanted, list(regions), None, reporter)
     order = [c for c in CHECKS if c in wanted]
-    return judge(result.findings, order, thresholds, metric, result.failed, reporter.warnings, error_state)
+    outcome = judge(result.findings, order, thresholds, metric, result.failed, reporter.warnings, error_state)
+    if result.silenced:
+        outcome.long_output = [*outcome.long_output, f"{len(result.silenced)} finding(s) silenced "
+                               "(costctl idle ignored; idle.exclude_tags)"]
+    return outcome
 
 
 def judge(findings: list[Finding], checks: list[str], thresholds: Thresholds, metric: str,

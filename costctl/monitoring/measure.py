@@ -5,7 +5,10 @@
 percent change of the latest complete day against the mean of the 7 days before it, in the
 ``--direction`` the operator watches: ``up`` (default) checks the increase (a drop counts as 0),
 so ``-w 50 -c 100`` is the classic "cost spike" rule under the exact range semantics; ``down``
-checks the decrease as a positive number; ``both`` checks the signed change. Each measurement also
+checks the decrease as a positive number; ``both`` checks the signed change. ``mom``: percent
+change of the month to date against the same days of the previous month (the whole previous month
+once the month is complete; ``costctl.analysis.compare`` aligns the days as ``costs --compare``
+does), in the same ``--direction``. Each measurement also
 brings extra perfdata (no thresholds) and the top contributors for the long output.
 """
 
@@ -18,7 +21,7 @@ from costctl.monitoring.ledger import Ledger, top
 from costctl.monitoring.perfdata import Perfdata
 from costctl.values import Value
 
-PERIODS = ("day", "mtd", "forecast", "change")
+PERIODS = ("day", "mtd", "forecast", "change", "mom")
 DIRECTIONS = ("up", "down", "both")
 BASELINE_DAYS = 7
 
@@ -37,13 +40,23 @@ def load_window(period: str, day: date) -> tuple[date, date]:
         return fc.month_bounds(day)[0], end
     if period == "forecast":
         return fc.history_start(day), end
+    if period == "mom":
+        return previous_days(day)[0], end
     raise ValueError(f"unknown period {period!r} (one of {', '.join(PERIODS)})")
 
 
 def headline(period: str, day: date) -> str:
     """What the status line says is being checked."""
     return {"day": f"day {day}", "mtd": f"mtd {day}", "forecast": f"forecast {day:%Y-%m}",
-            "change": f"change {day} vs {BASELINE_DAYS}-day mean"}[period]
+            "change": f"change {day} vs {BASELINE_DAYS}-day mean",
+            "mom": f"mom {day} vs same days of last month"}[period]
+
+
+def previous_days(day: date) -> tuple[date, date]:
+    """``[start, end)`` of last month's days that the month to date through ``day`` is compared with."""
+    from costctl.analysis.compare import reference
+
+    return reference(fc.month_bounds(day)[0], day + timedelta(days=1), "previous", per_month=True)
 
 
 class Measurement(Value):
@@ -80,6 +93,8 @@ def measure(period: str, ledger: Ledger, label: str, day: date, top_n: int = 3,
         return Measurement(currency=currency, problem=f"no data for {day} ({seen})", problem_kind=STALE)
     if period == "change":
         return _change(ledger, label, day, currency, top_n, direction)
+    if period == "mom":
+        return _mom(ledger, label, day, currency, top_n, direction)
     month_start = fc.month_bounds(day)[0]
     lo = day if period == "day" else month_start
     value = ledger.total(lo, end)
@@ -127,5 +142,33 @@ def _change(ledger: Ledger, label: str, day: date, currency: str, top_n: int, di
     ranked = sorted(deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max(top_n, 0)]
     m.contributors = [f"{day} {_money(today, currency)} vs {BASELINE_DAYS}-day mean {_money(baseline, currency)}"]
     m.contributors += [f"{name} {_money(now.get(name, 0.0), currency)} ({delta:+.2f} vs mean)"
+                       for name, delta in ranked]
+    return m
+
+
+def _mom(ledger: Ledger, label: str, day: date, currency: str, top_n: int, direction: str = "up") -> Measurement:
+    month_start, end = fc.month_bounds(day)[0], day + timedelta(days=1)
+    ref_lo, ref_hi = previous_days(day)
+    now, before = ledger.total(month_start, end), ledger.total(ref_lo, ref_hi)
+    extra = [Perfdata(f"{label}_mtd", now), Perfdata(f"{label}_previous", before)]
+    span = f"{ref_lo:%m-%d}..{ref_hi - timedelta(days=1):%m-%d}"
+    if not ledger.daily(ref_lo, ref_hi):
+        return Measurement(currency=currency, extra=extra, problem_kind=UNDEFINED,
+                           problem=f"no data for last month's {span}; nothing to compare with")
+    if before <= 0:
+        return Measurement(currency=currency, extra=extra, problem_kind=UNDEFINED,
+                           problem=f"last month's {span} cost {_money(before, currency)}; a percent change has no "
+                                   "meaning")
+    pct = (now - before) / before * 100.0
+    if direction != "both":
+        extra.append(Perfdata(f"{label}_pct", pct, "%"))  # the signed change, for graphs
+    m = Measurement(value=directed(pct, direction), uom="%", currency=currency, extra=extra, text=f"{pct:+.1f}%")
+    was = ledger.breakdown("service", ref_lo, ref_hi)
+    is_ = ledger.breakdown("service", month_start, end)
+    deltas = {k: is_.get(k, 0.0) - was.get(k, 0.0) for k in set(was) | set(is_)}
+    ranked = sorted(deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:max(top_n, 0)]
+    m.contributors = [f"{month_start}..{day} {_money(now, currency)} vs {ref_lo}..{ref_hi - timedelta(days=1)} "
+                      f"{_money(before, currency)}"]
+    m.contributors += [f"{name} {_money(is_.get(name, 0.0), currency)} ({delta:+.2f} vs last month)"
                        for name, delta in ranked]
     return m

@@ -95,8 +95,20 @@ def _recipients(value: list[str]) -> list[str]:
             raise ValueError(f"recipient {n}: {exc}") from None
     return value
 
+def _env_name(value: str) -> str:
+    """The name of an environment variable (the routing key itself never goes in the config)."""
+    import re
+
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value or ""):
+        raise ValueError("expected the name of an environment variable like PAGERDUTY_ROUTING_KEY (the variable "
+                         "holds the routing key; the key itself never goes in the config)")
+    return value
+
+
+TYPES = ("slack", "webhook", "email", "pagerduty")
+
 COMMON_FIELDS: dict[str, Field] = {
-    "type": Field("str", required=True, choices=("slack", "webhook", "email"), help="slack, webhook or email"),
+    "type": Field("str", required=True, choices=TYPES, help="slack, webhook, email or pagerduty"),
     "min_severity": Field("str", default="low", choices=SEVERITIES, help="send only anomalies at least this severe"),
     "include_acknowledged": Field("bool", default=False, help="also send acknowledged anomalies"),
     "timeout": Field("duration", default=10.0, help="network timeout of one attempt"),
@@ -128,8 +140,20 @@ EMAIL_FIELDS: dict[str, Field] = {
 }
 
 
+PAGERDUTY_FIELDS: dict[str, Field] = {
+    "routing_key_env": Field("str", default="PAGERDUTY_ROUTING_KEY", validator=_env_name,
+                             help="environment variable holding the Events API v2 routing (integration) key"),
+    "url": Field("str", default="https://events.pagerduty.com/v2/enqueue", validator=webhook_url,
+                 help="Events API v2 endpoint (a proxy or a local stand-in in tests)"),
+    "retries": Field("int", default=3, help="attempts on connection errors, 429 and 5xx answers",
+                     validator=at_least(1)),
+    "source": Field("str", default="costctl", validator=_text("a one-line source name"),
+                    help="payload.source of every event (e.g. the host running costctl)"),
+}
+
+
 def fields_for(type_name: str) -> dict[str, Field]:
-    extra = EMAIL_FIELDS if type_name == "email" else WEBHOOK_FIELDS
+    extra = {"email": EMAIL_FIELDS, "pagerduty": PAGERDUTY_FIELDS}.get(type_name, WEBHOOK_FIELDS)
     return {**COMMON_FIELDS, **extra}
 
 
@@ -146,7 +170,7 @@ def check_channels(raw: Any) -> dict[str, dict[str, Any]]:
             raise ConfigError(f"{where}: expected a mapping with at least 'type'")
         type_name = settings.get("type")
         if type_name not in COMMON_FIELDS["type"].choices:  # type: ignore[operator]
-            raise ConfigError(f"{where}.type: expected one of slack, webhook, email, got {type_name!r}")
+            raise ConfigError(f"{where}.type: expected one of {', '.join(TYPES)}, got {type_name!r}")
         out[str(name)] = check(settings, fields_for(type_name), where)
     return out
 

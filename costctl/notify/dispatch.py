@@ -7,9 +7,10 @@ once delivered. ``dispatch`` is the anomaly source.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from costctl.analysis.anomalies import Anomaly
 from costctl.analysis.anomaly_severity import at_least
@@ -18,8 +19,13 @@ from costctl.notify import NotifyError
 from costctl.notify.message import Notice, anomaly_notice
 from costctl.notify.state import NotifiedState
 
+if TYPE_CHECKING:
+    from costctl.notify.pagerduty import Alert, Cleared
+
 # channel name, its settings, keys it was already sent -> (notice, {key: ISO day to remember}) or None
 Source = Callable[[str, dict[str, Any], set[str]], tuple[Notice, dict[str, str]] | None]
+# channel settings -> (every open condition at its min_severity, which remembered keys have cleared)
+AlertSource = Callable[[dict[str, Any]], "tuple[list[Alert], Cleared]"]
 
 
 def pending(settings: dict[str, Any], anomalies: list[Anomaly], sent: set[str]) -> list[Anomaly]:
@@ -38,20 +44,29 @@ def check_names(channels: dict[str, dict[str, Any]], names: list[str] | tuple[st
     if unknown:
         known = ", ".join(channels) or "none configured"
         raise UsageError(f"--notify: unknown channel {unknown[0]!r} (notifications: {known})")
-    unset = [n for n in names if channels[n]["type"] in ("slack", "webhook") and not channels[n]["url"]]
+    unset = [n for n in names if channels[n]["type"] in ("slack", "webhook", "pagerduty") and not channels[n]["url"]]
     if unset:
         raise UsageError(f"--notify {unset[0]}: notifications.{unset[0]}.url is empty (is the ${{VAR}} it comes "
                          "from set?); set it, or leave this channel out of --notify")
+    keyless = [n for n in names if channels[n]["type"] == "pagerduty"
+               and not os.environ.get(channels[n]["routing_key_env"], "").strip()]
+    if keyless:
+        variable = channels[keyless[0]]["routing_key_env"]
+        raise UsageError(f"--notify {keyless[0]}: ${variable} is not set; export the PagerDuty Events API v2 "
+                         f"routing key in it (notifications.{keyless[0]}.routing_key_env names the variable)")
 
 
 def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Source, state: NotifiedState,
-            today: date) -> dict[str, int]:
+            today: date, alerts: AlertSource | None = None, now: datetime | None = None,
+            resolved: dict[str, int] | None = None) -> dict[str, int]:
     """Notify every channel in ``names``; returns how many items (recorded keys) each was sent.
 
-    A failing channel does not stop the others; the first failure is raised at the end, and only
-    delivered items are recorded, so the next run retries the rest.
+    A ``pagerduty`` channel gets one event per item from ``alerts`` and resolves what cleared
+    (counted in ``resolved`` when given). A failing channel does not stop the others; the first
+    failure is raised at the end, and only delivered items are recorded, so the next run retries
+    the rest.
     """
-    from costctl.notify import email, webhook
+    from costctl.notify import email, pagerduty, webhook
 
     check_names(channels, names)
     counts: dict[str, int] = {}
@@ -59,6 +74,18 @@ def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Sourc
     for name in dict.fromkeys(names):
         settings = channels[name]
         counts[name] = 0
+        if settings["type"] == "pagerduty":
+            if alerts is None:
+                continue
+            current, cleared = alerts(settings)
+            try:
+                counts[name], closed = pagerduty.sync(name, settings, current, cleared, state, today, now)
+            except NotifyError as exc:
+                failure = failure or exc
+                continue
+            if resolved is not None:
+                resolved[name] = closed
+            continue
         todo = source(name, settings, state.sent(name))
         if todo is None:
             continue
@@ -77,7 +104,8 @@ def deliver(channels: dict[str, dict[str, Any]], names: list[str], source: Sourc
 
 
 def dispatch(channels: dict[str, dict[str, Any]], names: list[str], anomalies: list[Anomaly],
-             state: NotifiedState, today: date) -> dict[str, int]:
+             state: NotifiedState, today: date, alerts: AlertSource | None = None, now: datetime | None = None,
+             resolved: dict[str, int] | None = None) -> dict[str, int]:
     """Send each channel the anomalies it has not been sent; returns how many each was sent."""
     def source(_name: str, settings: dict[str, Any], sent: set[str]) -> tuple[Notice, dict[str, str]] | None:
         todo = pending(settings, anomalies, sent)
@@ -85,4 +113,4 @@ def dispatch(channels: dict[str, dict[str, Any]], names: list[str], anomalies: l
             return None
         return anomaly_notice(settings, todo), {a.id: a.date.isoformat() for a in todo}
 
-    return deliver(channels, names, source, state, today)
+    return deliver(channels, names, source, state, today, alerts, now, resolved)

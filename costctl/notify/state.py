@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,11 +48,20 @@ class NotifiedState:
     def sent(self, channel: str) -> set[str]:
         return set(self._read().get(channel, {}))
 
+    def entries(self, channel: str) -> dict[str, str]:
+        """Key -> remembered day (for PagerDuty: its open incidents)."""
+        return dict(self._read().get(channel, {}))
+
     def record(self, channel: str, items: dict[str, str], today: date) -> None:
         """Add ``items`` (id -> ISO day) for ``channel``; forget entries older than KEEP_DAYS."""
+        self.update(channel, items, (), today)
+
+    def update(self, channel: str, items: dict[str, str], gone: Iterable[str], today: date) -> None:
+        """Add ``items``, drop the keys in ``gone`` (resolved incidents), in one write."""
         data = self._read()
         horizon = (today - timedelta(days=KEEP_DAYS)).isoformat()
-        entries = {k: v for k, v in data.get(channel, {}).items() if v >= horizon}
+        dropped = set(gone)
+        entries = {k: v for k, v in data.get(channel, {}).items() if v >= horizon and k not in dropped}
         entries.update(items)
         data[channel] = entries
         write_json(self.path, data)
