@@ -54,8 +54,10 @@ def test_promtool_unit_tests_fail_when_a_firing_alert_is_expected_quiet(tmp_path
     """The unit tests can fail: expecting silence where an alert fires is reported by promtool."""
     spec = yaml.safe_load(UNIT_TESTS.read_text())
     spec["rule_files"] = [str(RULES)]
-    case = next(c for t in spec["tests"] for c in t.get("alert_rule_test", []) if c["exp_alerts"])
+    group = next(t for t in spec["tests"] if any(c["exp_alerts"] for c in t.get("alert_rule_test", [])))
+    case = next(c for c in group["alert_rule_test"] if c["exp_alerts"])
     case["exp_alerts"] = []
+    spec["tests"] = [group]  # only the broken case's group: promtool then runs in a second, not five
     broken = tmp_path / "broken.test.yml"
     broken.write_text(yaml.safe_dump(spec))
     done = promtool("test", "rules", str(broken), cwd=tmp_path)
