@@ -1,5 +1,6 @@
 """Findings in ``export-prometheus``: every value equals what ``anomalies``, ``idle``, ``budgets`` and
-``costs`` print as JSON on the demo data, acknowledgements and failing providers included."""
+``costs`` print as JSON on the demo data, acknowledgements, idle ignores, ``idle.exclude_tags`` and failing
+providers included."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from collections import defaultdict
 from datetime import date, timedelta
 
 import pytest
+from test_cli_idle import aws, write_config  # noqa: F401 - the moto-backed `aws` fixture
+
+pytestmark = pytest.mark.usefixtures("warm_demo")  # a cached demo: these tests are about values, not fetches
 
 SAMPLE = re.compile(r'^(?P<name>[a-z_]+)\{(?P<labels>[^}]*)\} (?P<value>\S+)$')
 
@@ -127,3 +131,40 @@ def test_findings_can_be_turned_off(run, flags, absent) -> None:
 def test_without_any_findings_there_is_no_findings_family(run) -> None:
     text = run("--demo", "export-prometheus", "--no-anomalies", "--no-idle").stdout
     assert "costctl_findings_up" not in text
+
+
+def test_ignored_idle_findings_leave_the_counts_and_savings(run) -> None:
+    """``idle ignore`` silences a finding in the metrics as in ``idle`` and ``check --period idle``."""
+    rows = run("--demo", "idle", "--format", "json").json()
+    assert len(rows) == 2
+    first, second = rows
+    assert run("--demo", "idle", "ignore", first["id"], "--until", "2099-12-31").exit_code == 0
+    text = run("--demo", "export-prometheus", "--no-anomalies").stdout
+    exported = {k: v for k, v in by(samples(text, "costctl_idle_findings"), "provider", "check").items() if v}
+    assert exported == {(second["provider"], second["check"]): 1.0}
+    assert by(samples(text, "costctl_idle_estimated_monthly_savings"), "provider", "check", "currency") == {
+        (second["provider"], second["check"], second["currency"]):
+            pytest.approx(second["estimated_monthly_savings"], abs=1e-5)}
+    assert run("--demo", "idle", "ignore", second["id"]).exit_code == 0
+    text = run("--demo", "export-prometheus", "--no-anomalies").stdout
+    assert set(by(samples(text, "costctl_idle_findings"), "provider", "check").values()) == {0.0}
+    assert samples(text, "costctl_idle_estimated_monthly_savings") == {}
+
+
+def test_a_resource_tagged_by_idle_exclude_tags_is_not_exported(run, aws, tmp_path) -> None:  # noqa: F811
+    """End to end against moto: the volume's own tags decide, as for ``costctl idle``."""
+    import boto3
+
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=aws)
+    ec2.create_volume(AvailabilityZone="us-east-1a", Size=50, VolumeType="gp3", TagSpecifications=[
+        {"ResourceType": "volume", "Tags": [{"Key": "keep", "Value": "true"}]}])
+    ec2.create_volume(AvailabilityZone="us-east-1a", Size=50, VolumeType="gp3")
+    counts = {}
+    for name, extra in (("plain", ""), ("excluding", '  exclude_tags:\n    keep: "true"\n')):
+        (tmp_path / name).mkdir()
+        config = write_config(tmp_path / name, aws, extra=extra)
+        result = run("--config", str(config), "export-prometheus", "--no-anomalies")
+        assert "costctl_findings_up{finding=\"idle\",provider=\"prod\"} 1.0" in result.stdout, result.stderr
+        counts[name] = by(samples(result.stdout, "costctl_idle_findings"), "provider", "check")[
+            ("prod", "disk_unattached")]
+    assert counts == {"plain": 2.0, "excluding": 1.0}
