@@ -193,3 +193,19 @@ def test_the_rules_evaluate_on_the_demo_metrics(prometheus: str, demo_textfile: 
     alerts = json.loads(http_get(f"{prometheus}/api/v1/alerts"))["data"]["alerts"]
     assert over and {a["labels"]["budget"] for a in alerts
                      if a["labels"]["alertname"] == "CostctlBudgetForecastOver"} == over
+
+
+def test_the_docs_describe_every_metric_panel_and_rule(demo_textfile: Path) -> None:
+    """docs/prometheus.md has a row for every family costctl writes, every panel and every rule."""
+    import yaml
+
+    docs = (REPO / "docs" / "prometheus.md").read_text()
+    documented = set(re.findall(r"^\| `(costctl_\w+)` \|", docs, flags=re.M))
+    assert written_families(demo_textfile) - documented == set()
+    panel_rows = set(re.findall(r"^\| [^|]+ \| ([^|]+) \|", docs, flags=re.M))
+    assert {p["title"] for p in panels(load()["panels"])} - {t.strip() for t in panel_rows} == set()
+    rules = [r for g in yaml.safe_load(RULES.read_text())["groups"] for r in g["rules"]]
+    names = [r.get("alert") or r.get("record") for r in rules]
+    assert [n for n in names if f"| `{n}` |" not in docs] == []
+    readme = (REPO / "README.md").read_text()
+    assert "contrib/grafana/costctl.json" in readme and "contrib/prometheus/costctl-rules.yml" in readme
