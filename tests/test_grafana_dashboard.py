@@ -123,6 +123,17 @@ def test_every_panel_and_query_reads_the_datasource_variable() -> None:
     assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
 
 
+def test_panels_fit_the_24_column_grid_without_overlapping() -> None:
+    cells: dict[tuple[int, int], str] = {}
+    for p in load()["panels"]:
+        g = p["gridPos"]
+        assert g["x"] >= 0 and g["x"] + g["w"] <= 24 and g["h"] > 0, p["title"]
+        for x in range(g["x"], g["x"] + g["w"]):
+            for y in range(g["y"], g["y"] + g["h"]):
+                assert (x, y) not in cells, f"{p['title']} overlaps {cells[(x, y)]}"
+                cells[(x, y)] = p["title"]
+
+
 def test_the_dashboard_covers_spend_budgets_findings_freshness_and_up() -> None:
     named = {n for _, expr in queries(load()) for n in METRIC.findall(expr)}
     assert {"costctl_cost_month_to_date", "costctl_cost_latest_day", "costctl_cost_month_forecast",
