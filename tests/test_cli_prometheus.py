@@ -245,6 +245,9 @@ def test_promtool_accepts_the_textfile(run, tmp_path) -> None:
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
     assert done.stdout.decode().strip() == "" and done.stderr.decode().strip() == ""  # no lint warnings either
     text = out.read_text()
+    for family in ("costctl_anomalies_open", "costctl_anomalies_open_impact", "costctl_idle_findings",
+                   "costctl_idle_estimated_monthly_savings", "costctl_findings_up", "costctl_cost_previous_month"):
+        assert f"\n{family}{{" in text  # the findings were linted too, not left out
     for name in ("all-clouds", "aws-quarter", "team-data", "platform", "prod-h2"):  # the demo budgets
         for family in ("amount", "spend", "forecast", "consumed_ratio", "forecast_ratio"):
             assert f'costctl_budget_{family}{{budget="{name}",currency="USD",period="' in text
