@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,10 @@ from costctl.filters import Filters
 from costctl.monitoring.anomaly_rule import SEVERITIES
 
 if TYPE_CHECKING:
+    from costctl.analysis.anomalies import Settings
+    from costctl.analysis.anomaly_store import AnomalyStore
     from costctl.context import Env
+    from costctl.query import Dataset
 
 
 @dataclass
@@ -78,7 +81,8 @@ def anomaly_figures(env: Env, state_dir: Path, providers: tuple[str, ...] = (), 
     return figures
 
 
-def _detect(name, data, settings, filters, lo, hi, history, store) -> FindingFigures:  # noqa: ANN001
+def _detect(name: str, data: Dataset, settings: Settings, filters: Filters, lo: date, hi: date, history: int,
+            store: AnomalyStore) -> FindingFigures:
     from costctl.analysis import anomalies as core
 
     columns, tag_keys = core.frame_columns(settings.keys, filters)
