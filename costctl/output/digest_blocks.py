@@ -16,6 +16,7 @@ from costctl.analysis.digest import SECTIONS
 
 if TYPE_CHECKING:
     from costctl.analysis.digest import Change, Digest
+    from costctl.budgets.status import BudgetStatus
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     numeric: frozenset[int] = frozenset()  # column indexes aligned right
+    nowrap: frozenset[int] = frozenset()  # columns a narrow page must not break (days, ids); numbers never break
 
 
 @dataclass
@@ -96,7 +98,7 @@ def sections(d: Digest) -> list[Section]:
                          " / ".join(v or "(none)" for v in a.group.values()), money(a.cost, a.currency),
                          money(a.expected, a.currency), signed(a.impact), because, a.id])
         anomalies.table = Table(["Day", "Severity", "Kind", "Where", "Cost", "Expected", "Impact", "Main cause", "Id"],
-                                rows, frozenset({4, 5, 6}))
+                                rows, frozenset({4, 5, 6}), frozenset({0, 8}))
     else:
         anomalies.paragraphs.append(f"No open anomalies on {period}.")
 
@@ -106,7 +108,7 @@ def sections(d: Digest) -> list[Section]:
         budgets.table = Table(
             ["Budget", "Period", "Spend", "Amount", "Used", "Forecast", "State"],
             [[b.name, describe(b.start, b.end), money(b.spend, b.currency),
-              money(b.amount, b.currency), f"{b.consumed_pct:.1f}%", f"{b.forecast_pct:.1f}%", b.state()]
+              money(b.amount, b.currency), f"{b.consumed_pct:.1f}%", f"{b.forecast_pct:.1f}%", _budget_state(b)]
              for b in d.budgets], frozenset({2, 3, 4, 5}))
     else:
         budgets.paragraphs.append("No budget is at risk.")
@@ -138,6 +140,12 @@ def sections(d: Digest) -> list[Section]:
     fresh.table = Table(["Source", "Newest day", "Fetched", "Status"], rows) if rows else None
     fresh.after += d.notes
     return [spend, services, accounts, anomalies, budgets, idle, fresh]
+
+
+def _budget_state(status: BudgetStatus) -> str:
+    """``warning``/``critical`` as ``check --period budget`` says; an ok budget is listed for its forecast."""
+    state = status.state()
+    return "ok, forecast over" if state == "ok" and status.forecast_pct >= 100.0 else state
 
 
 def _short(value: str | None) -> str:

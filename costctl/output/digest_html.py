@@ -12,7 +12,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING
 
-from costctl.output.digest_blocks import Section, Table, money, sections
+from costctl.output.digest_blocks import Section, Table, money, pct, sections, signed
 
 if TYPE_CHECKING:
     from costctl.analysis.digest import Digest, ProviderSpend
@@ -26,13 +26,16 @@ def _table(table: Table) -> str:
     cell = f"padding:4px 8px;border-bottom:1px solid {RULE};vertical-align:top"
     head = "".join(f'<th style="{cell};text-align:{"right" if i in table.numeric else "left"};color:{MUTED};'
                    f'font-weight:600">{escape(h)}</th>' for i, h in enumerate(table.header))
+    keep = table.numeric | table.nowrap
     body = "".join("<tr>" + "".join(
         f'<td style="{cell};text-align:{"right" if i in table.numeric else "left"};'
-        f'{"white-space:nowrap" if i in table.numeric else ""}">{escape(c)}</td>' for i, c in enumerate(row)) + "</tr>"
+        f'{"white-space:nowrap" if i in keep else ""}">{escape(c)}</td>' for i, c in enumerate(row)) + "</tr>"
         for row in table.rows)
-    return (f'<table role="table" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;'
-            f'font-size:13px;margin:6px 0 12px">'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+    # A table wider than a phone scrolls inside its own box instead of pushing the page wider.
+    return (f'<div style="overflow-x:auto;margin:6px 0 12px">'
+            f'<table role="table" cellspacing="0" cellpadding="0" style="border-collapse:collapse;width:100%;'
+            f'font-size:13px">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 def chart(spend: ProviderSpend) -> str:
@@ -74,7 +77,8 @@ def _charts(digest: Digest) -> str:
         c = spend.change
         cells.append(f'<td style="padding:0 12px 12px 0;vertical-align:top;width:50%">'
                      f'<div style="font-size:13px;font-weight:600;color:{INK}">{escape(c.label)}</div>'
-                     f'<div style="font-size:12px;color:{MUTED}">{escape(money(c.cost, c.currency))}</div>'
+                     f'<div style="font-size:12px;color:{MUTED}">{escape(money(c.cost, c.currency))} '
+                     f"({escape(signed(c.delta))}, {escape(pct(c.pct))})</div>"
                      f"{chart(spend)}</td>")
     rows = ["<tr>" + "".join(cells[i:i + 2]) + "</tr>" for i in range(0, len(cells), 2)]
     return (f'<table role="presentation" cellspacing="0" cellpadding="0" style="width:100%;margin:4px 0 8px">'
