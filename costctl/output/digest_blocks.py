@@ -53,6 +53,12 @@ def _change_table(first: str, changes: list[Change]) -> Table:
     return Table([first, "Spend", "Previous", "Change", "Change %"], rows, frozenset({1, 2, 3, 4}))
 
 
+def _movers(title: str, first: str, changes: list[Change], before: str) -> Section:
+    if not changes:
+        return Section(title, [f"No spend in this period or on {before}."])
+    return Section(title, [f"The largest changes against {before}, up or down."], _change_table(first, changes))
+
+
 def _age(seconds: float | None) -> str:
     if seconds is None:
         return "-"
@@ -76,10 +82,8 @@ def sections(d: Digest) -> list[Section]:
     else:
         spend.paragraphs.append(f"No cost records for {period}.")
 
-    services = Section(SECTIONS[1], [f"The largest changes against {before}."],
-                       _change_table("Service", d.services) if d.services else None)
-    accounts = Section(SECTIONS[2], [f"The largest changes against {before}."],
-                       _change_table("Account", d.accounts) if d.accounts else None)
+    services = _movers(SECTIONS[1], "Service", d.services, before)
+    accounts = _movers(SECTIONS[2], "Account", d.accounts, before)
 
     anomalies = Section(SECTIONS[3])
     if d.anomalies:
