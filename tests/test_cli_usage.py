@@ -128,3 +128,36 @@ def test_check_usage_names_the_units_when_the_asked_one_is_absent(run) -> None:
 def test_check_usage_option_errors_are_unknown(run, args, reason) -> None:
     result = run("--demo", "check", *args)
     assert result.exit_code == 3 and reason in result.stdout
+
+
+def usage_file(tmp_path, rows: list[tuple[str, str, float, str, float]]):
+    """A FOCUS file of (day, service, quantity, unit, cost) rows."""
+    lines = ["ChargePeriodStart,ChargePeriodEnd,BilledCost,EffectiveCost,BillingCurrency,ChargeCategory,"
+             "ProviderName,SubAccountId,ServiceName,ConsumedQuantity,ConsumedUnit"]
+    for day, service, quantity, unit, cost in rows:
+        after = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
+        lines.append(f"{day}T00:00:00Z,{after}T00:00:00Z,{cost},{cost},USD,Usage,AWS,111,{service},"
+                     f"{quantity if quantity is not None else ''},{unit}")
+    path = tmp_path / "usage.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_check_usage_on_a_file_sums_only_the_unit_of_the_last_day(run, tmp_path) -> None:
+    path = usage_file(tmp_path, [("2024-03-01", "EC2", 100, "Hrs", 10), ("2024-03-02", "EC2", 30, "Hrs", 3),
+                                 ("2024-03-02", "EC2", 12, "Hrs", 1), ("2024-03-02", "EC2", 500, "GB-Mo", 5),
+                                 ("2024-03-02", "Tax", None, "", 2)])
+    result = run("check", "--file", path, "--period", "usage", "--service", "EC2", "--unit", "hrs", "-w", "40")
+    assert result.exit_code == 1, result.stdout  # 42 hours on the last day, not 100 + 42, not + 500 GB-Mo
+    assert result.stdout.startswith("COSTCTL WARNING - usage 2024-03-02: file 42 hrs") and "file_usage=42.00;40" \
+        in result.stdout
+    quiet = run("check", "--file", path, "--period", "usage", "--service", "Tax", "--unit", "Hrs", "-c", "1")
+    assert quiet.exit_code == 0 and "file_usage=0.00" in quiet.stdout  # consumed nothing in a day with data
+
+
+def test_usage_of_a_file_keeps_units_apart_and_leaves_out_rows_without_one(run, tmp_path) -> None:
+    path = usage_file(tmp_path, [("2024-03-01", "EC2", 100, "Hrs", 10), ("2024-03-02", "EC2", 30, "Hrs", 3),
+                                 ("2024-03-02", "EC2", 500, "GB-Mo", 5), ("2024-03-02", "Tax", None, "", 2)])
+    rows = run("usage", "--file", path, "--group-by", "service", "--format", "json").json()
+    assert sorted((r["service"], r["unit"], r["quantity"], r["cost"], r["unit_cost"]) for r in rows) == [
+        ("EC2", "GB-Mo", 500.0, 5.0, 0.01), ("EC2", "Hrs", 130.0, 13.0, 0.1)]
