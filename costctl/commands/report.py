@@ -11,7 +11,7 @@ from costctl.context import Env
 FORMATS = ("markdown", "html", "text")
 
 
-@click.command(short_help="Weekly or monthly digest: spend, movers, anomalies, budgets, idle, freshness.")
+@click.command(short_help="Weekly or monthly cost digest for people, sent once.")
 @click.option("--period", type=click.Choice(["week", "month"]), default="week", show_default=True,
               help="week: the last 7 complete days against the 7 before; month: the month through yesterday "
                    "against the same days of the month before.")

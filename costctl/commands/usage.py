@@ -21,7 +21,7 @@ from costctl.filters import Filters
 from costctl.ranges import describe
 
 
-@click.command(short_help="Consumed quantities per unit (hours, GB-months, requests) with unit costs.")
+@click.command(short_help="Consumed quantities per unit, with unit costs.")
 @source_options
 @range_options
 @filter_options
