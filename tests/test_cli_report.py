@@ -179,3 +179,12 @@ def test_email_carries_the_html_page_as_the_alternative_of_the_text() -> None:
                         Notice("weekly", ["# Spend"], html="<h2>Spend</h2>"))
     parts = {p.get_content_type(): p.get_content() for p in msg.iter_parts()}
     assert parts["text/plain"].strip() == "# Spend" and "<h2>Spend</h2>" in parts["text/html"]
+
+
+def test_an_acknowledged_anomaly_is_no_longer_open(run) -> None:
+    found = run("--demo", "anomalies", "--days", "7", "--format", "json").json()
+    spike = next(a for a in found if a["service"] == "BigQuery")
+    assert spike["id"] in run("--demo", "report").stdout
+    assert run("--demo", "anomalies", "ack", spike["id"]).exit_code == 0
+    after = run("--demo", "report").stdout
+    assert spike["id"] not in after and "No open anomalies" in after

@@ -139,7 +139,7 @@ def build(env: Env, period: str, providers: tuple[str, ...] = (), metric: str = 
     start, end, ref_start, ref_end, key = windows(period, today)
     digest = Digest(period, key, start, end, ref_start, ref_end, metric, today)
     settings = _anomaly_settings(env, metric)
-    history = int((env.config.section("anomalies") or {}).get("history") or 90)
+    history = int(env.config.section("anomalies")["history"])
     first = min(ref_start, start - timedelta(days=history))
     data, statuses = loader.load(env, loader.select_sources(env, providers), first, end, tolerate_errors=True)
     frame = data.frame(*_columns(settings.keys))
@@ -161,15 +161,14 @@ def _columns(anomaly_keys: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _anomaly_settings(env: Env, metric: str) -> Any:
+    """The settings ``costctl anomalies`` runs with when given no option (the config's ``anomalies:``)."""
     from costctl.analysis import anomalies as core
     from costctl.analysis.costs import parse_group_by
 
-    cfg = env.config.section("anomalies") or {}
-    return core.Settings(keys=parse_group_by(cfg.get("by") or "provider,account,service"),
-                         method=cfg.get("method") or "robust", sensitivity=cfg.get("sensitivity") or "medium",
-                         min_impact=cfg.get("min_impact", 10.0), min_pct=cfg.get("min_pct", 10.0), metric=metric,
-                         top_contributors=cfg.get("contributors") or 3,
-                         cutoffs=cfg.get("severity") or core.DEFAULT_CUTOFFS)
+    cfg = env.config.section("anomalies")
+    return core.Settings(keys=parse_group_by(cfg["by"]), method=cfg["method"], sensitivity=cfg["sensitivity"],
+                         min_impact=cfg["min_impact"], min_pct=cfg["min_pct"], metric=metric,
+                         top_contributors=cfg["contributors"], cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
 
 
 def _changes(daily: pd.DataFrame, name: str, digest: Digest) -> list[Change]:
