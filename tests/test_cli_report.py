@@ -188,3 +188,16 @@ def test_an_acknowledged_anomaly_is_no_longer_open(run) -> None:
     assert run("--demo", "anomalies", "ack", spike["id"]).exit_code == 0
     after = run("--demo", "report").stdout
     assert spike["id"] not in after and "No open anomalies" in after
+
+
+def test_top_movers_are_the_rows_of_costs_compare_with_the_largest_deltas(run) -> None:
+    report = run("--demo", "report").stdout
+    compared = run("--demo", "costs", "--days", "7", "--granularity", "total", "--group-by", "service",
+                   "--compare", "previous", "--format", "json").json()
+    section = report.split("## Top movers by service")[1].split("## ")[0]
+    shown = [line.split(" | ")[0].lstrip("| ") for line in section.splitlines() if line.startswith("| ")][2:]
+    expected = sorted(compared, key=lambda r: (-abs(r["delta"]), r["service"]))[:5]
+    assert shown == [r["service"] for r in expected]
+    for r in expected:
+        line = next(x for x in section.splitlines() if x.startswith(f"| {r['service']} |"))
+        assert f"{r['cost']:,.2f} USD | {r['previous_cost']:,.2f} USD | {r['delta']:+,.2f}" in line

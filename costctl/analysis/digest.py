@@ -16,6 +16,7 @@ calendar week (ISO) or month of the run day: what ``--notify`` sends once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -171,15 +172,27 @@ def _anomaly_settings(env: Env, metric: str) -> Any:
                          top_contributors=cfg["contributors"], cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
 
 
-def _changes(daily: pd.DataFrame, name: str, digest: Digest) -> list[Change]:
-    """Cost per value of ``name`` in the period against the reference days, largest change first."""
+def _changes(daily: pd.DataFrame, names: list[str], digest: Digest,
+             label: Callable[[dict[str, Any]], str] | None = None) -> list[Change]:
+    """Cost per group of ``names`` in the period against the reference days, largest change first.
+
+    ``label`` names a group for people (default: its one key's value; no keys: the currency)."""
     from costctl.analysis import compare as cmp
 
     window = cmp.Window(None, digest.start, digest.end, digest.ref_start, digest.ref_end)
-    rows = cmp.join(daily, daily, [window], [name] if name else [], None)
-    changes = [Change(str(r.get(name) or "(none)") if name else (r["currency"] or ""), r["currency"], r["cost"],
-                      r["previous_cost"]) for r in rows]
+    rows = cmp.join(daily, daily, [window], names, None)
+
+    def default(row: dict[str, Any]) -> str:
+        return str(row.get(names[0]) or "(none)") if names else (row["currency"] or "")
+
+    name = label or default
+    changes = [Change(name(r), r["currency"], r["cost"], r["previous_cost"]) for r in rows]
     return sorted(changes, key=lambda c: (-abs(c.delta), c.label))
+
+
+def _account(row: dict[str, Any]) -> str:
+    """``acme-prod (AWS)``: names repeat across clouds (and ids are GUIDs), so the provider is part of it."""
+    return f"{row.get('account_name') or row.get('account') or '(none)'} ({row.get('provider') or '?'})"
 
 
 def _daily(frame: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
@@ -195,18 +208,19 @@ def _spend(digest: Digest, frame: pd.DataFrame) -> None:
     if frame.empty:
         digest.notes.append("no cost records in the period or the one before")
         return
-    digest.totals = sorted(_changes(_daily(frame, [], digest.metric), "", digest), key=lambda c: -abs(c.cost))
+    digest.totals = sorted(_changes(_daily(frame, [], digest.metric), [], digest), key=lambda c: -abs(c.cost))
     by_provider = _daily(frame, ["provider"], digest.metric)
     inside = by_provider.loc[(by_provider["date"] >= digest.start.isoformat())
                              & (by_provider["date"] < digest.end.isoformat())]
     days = [digest.start + timedelta(days=i) for i in range((digest.end - digest.start).days)]
-    for change in sorted(_changes(by_provider, "provider", digest), key=lambda c: -abs(c.cost)):
+    for change in sorted(_changes(by_provider, ["provider"], digest), key=lambda c: -abs(c.cost)):
         mine = inside.loc[(inside["provider"].fillna("(none)") == change.label)
                           & (inside["currency"].fillna("") == (change.currency or ""))]
         per_day = dict(zip(mine["date"], mine["cost"], strict=True))
         digest.providers.append(ProviderSpend(change, [(d, float(per_day.get(d.isoformat(), 0.0))) for d in days]))
-    digest.services = _changes(_daily(frame, ["service"], digest.metric), "service", digest)[:TOP_MOVERS]
-    digest.accounts = _changes(_daily(frame, ["account_name"], digest.metric), "account_name", digest)[:TOP_MOVERS]
+    digest.services = _changes(_daily(frame, ["service"], digest.metric), ["service"], digest)[:TOP_MOVERS]
+    accounts = ["provider", "account", "account_name"]
+    digest.accounts = _changes(_daily(frame, accounts, digest.metric), accounts, digest, _account)[:TOP_MOVERS]
 
 
 def _anomalies(env: Env, frame: pd.DataFrame, settings: Any, first: date, start: date, end: date) -> list[Anomaly]:
