@@ -161,3 +161,24 @@ def test_usage_of_a_file_keeps_units_apart_and_leaves_out_rows_without_one(run, 
     rows = run("usage", "--file", path, "--group-by", "service", "--format", "json").json()
     assert sorted((r["service"], r["unit"], r["quantity"], r["cost"], r["unit_cost"]) for r in rows) == [
         ("EC2", "GB-Mo", 500.0, 5.0, 0.01), ("EC2", "Hrs", 130.0, 13.0, 0.1)]
+
+
+def test_pricing_quantities_equal_an_independent_sum_over_a_gcp_export(run) -> None:
+    """``--quantity pricing`` counts FOCUS's PricingQuantity/PricingUnit: for a GCP billing export,
+    ``usage.amount_in_pricing_units`` per ``usage.pricing_unit``, read here straight from the file."""
+    from conftest import shared_data
+
+    sample = shared_data() / "gcp" / "billing_export_2020-11.csv"
+    expected: dict[str, Decimal] = defaultdict(Decimal)
+    with sample.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["usage.pricing_unit"] and row["cost_type"] in ("regular", ""):
+                expected[row["usage.pricing_unit"]] += Decimal(row["usage.amount_in_pricing_units"])
+    result = run("usage", "--file", str(sample), "--quantity", "pricing", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    got = {r["unit"]: r["quantity"] for r in result.json()}
+    assert set(got) == set(expected)
+    for unit, quantity in expected.items():
+        assert got[unit] == pytest.approx(float(quantity), rel=1e-9, abs=5e-7), unit  # JSON keeps 6 decimals
+    consumed = run("usage", "--file", str(sample), "--format", "json")
+    assert {r["unit"] for r in consumed.json()} != set(got)  # the two bases really differ on this file

@@ -29,6 +29,23 @@ USAGE_KEYS: dict[str, str] = {**GROUP_KEYS, "resource_type": "ResourceType", UNI
 HAS_UNIT = "ConsumedUnit IS NOT NULL AND trim(ConsumedUnit) <> ''"  # pushed into the DuckDB query
 
 
+def on_basis(data: Dataset, basis: str) -> Dataset:
+    """The records with the quantity the report counts in ConsumedQuantity/ConsumedUnit.
+
+    ``consumed``: as they are. ``pricing``: FOCUS's PricingQuantity/PricingUnit in their place, the
+    quantity a price applies to (CUR's usage amount in its pricing unit, GCP's
+    ``usage.amount_in_pricing_units``): everything after this reads one pair of columns.
+    """
+    from costctl.query import Dataset
+
+    if basis == "consumed" or data.source is None:
+        return data
+    if basis != "pricing":
+        raise UsageError(f"--quantity: expected consumed or pricing, got {basis!r}")
+    return Dataset(f"(SELECT * REPLACE (PricingQuantity AS ConsumedQuantity, PricingUnit AS ConsumedUnit) "
+                   f"FROM ({data.sql()}))")
+
+
 def parse_group_by(value: str | None) -> list[str]:
     """``"service,unit"`` -> ``["service", "unit"]``, validated; ``unit`` is added when missing."""
     keys = [k.strip() for k in (value or "").split(",") if k.strip()]

@@ -31,12 +31,16 @@ from costctl.ranges import describe
 @click.option("--granularity", type=click.Choice(["daily", "monthly", "total"]), default="total", show_default=True)
 @click.option("--metric", type=click.Choice(["billed", "effective"]), default=None,
               help=f"Cost behind unit_cost: billed or effective (default {documented_default('defaults.metric')}).")
+@click.option("--quantity", "basis", type=click.Choice(["consumed", "pricing"]), default="consumed",
+              show_default=True,
+              help="consumed = ConsumedQuantity/ConsumedUnit; pricing = PricingQuantity/PricingUnit, the quantity "
+                   "the price applies to (e.g. per 1M requests), where the source has it.")
 @output_options()
 @pass_env
 def usage(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
           month: str | None, start: str | None, end: str | None, accounts: tuple[str, ...],
           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], group_by: str | None,
-          granularity: str, metric: str | None, fmt: str, output: str | None) -> None:
+          granularity: str, metric: str | None, basis: str, fmt: str, output: str | None) -> None:
     """Usage report: consumed quantities summed per unit and group, and cost per unit.
 
     Only rows with a consumed unit count (tax, credits and purchases have none). Quantities in
@@ -58,7 +62,7 @@ def usage(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
                               end=end, filters=filters)
     columns, tag_keys = report.record_columns(keys)
-    frame = loaded.data.narrowed(report.HAS_UNIT).frame(columns, tag_keys)
+    frame = report.on_basis(loaded.data, basis).narrowed(report.HAS_UNIT).frame(columns, tag_keys)
     result = report.build(frame, group_by=keys, granularity=granularity, metric=metric)
     out = [OutputColumn(result.period, drop=0)] if result.period else []
     out += [OutputColumn(name, key, drop=0) for name, key in zip(result.keys, keys, strict=True)
@@ -66,7 +70,8 @@ def usage(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     out += [OutputColumn("quantity", "Quantity", "number"), OutputColumn("unit", "Unit", drop=0),
             OutputColumn("cost", "Cost", "money"), OutputColumn("unit_cost", "Unit cost", "price"),
             OutputColumn("currency", "Currency", drop=0)]
-    title = f"Usage {describe(loaded.start, loaded.end)} (unit cost from {metric} cost)"
+    what = "Usage" if basis == "consumed" else "Usage in pricing units"
+    title = f"{what} {describe(loaded.start, loaded.end)} (unit cost from {metric} cost)"
     with output_stream(env, output) as stream:
         render(result.rows, out, fmt, stream, title=title)
     if not result.rows:
