@@ -97,6 +97,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("CommitmentDiscountStatus", STRING, False, "Used or Unused (usage rows of a commitment)."),
     Column("CommitmentDiscountQuantity", NUMBER, False, "Commitment quantity used, unused or bought."),
     Column("CommitmentDiscountUnit", STRING, False, "Unit of CommitmentDiscountQuantity."),
+    # Not a FOCUS 1.2 column: when a commitment ends, where the source says it (CUR's reservation /
+    # Savings Plan EndTime, a FOCUS export's x_CommitmentDiscountEnd); expiry warnings need it.
+    Column("x_CommitmentDiscountEnd", TIMESTAMP, False, "End of the commitment's term, UTC, where the source has it."),
     Column("x_Estimated", FLAG, True, "True while the provider still marks the day's cost as estimated."),
     Column("x_Source", STRING, False, "costctl provider instance that produced the row (set by the cache)."),
 )

@@ -49,6 +49,8 @@ V2_NAMES: dict[str, str] = {
     "pricing_term": "pricing/term",
     "savings_plan_savings_plan_a_r_n": "savingsPlan/SavingsPlanARN",
     "savings_plan_offering_type": "savingsPlan/OfferingType",
+    "reservation_end_time": "reservation/EndTime",
+    "savings_plan_end_time": "savingsPlan/EndTime",
     "resource_tags": "resourceTags",
     "product": "product",
 }

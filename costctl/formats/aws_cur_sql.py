@@ -100,6 +100,8 @@ def focus_columns(raw: Raw, line_type: str, category: str, product: Callable[[st
     line uses or buys is its usage hours for a reservation and its amount of the commitment (in
     the billing currency) for a Savings Plan. ContractedCost stays NULL: CUR has no negotiated
     price of its own (the FOCUS export applies the specification's rule for that case).
+    The term's end (``reservation/EndTime``, ``savingsPlan/EndTime``) is kept on the commitment's
+    lines for expiry warnings; FOCUS 1.2 has no column for it.
     """
     find = _finder(raw)
 
@@ -123,6 +125,10 @@ def focus_columns(raw: Raw, line_type: str, category: str, product: Callable[[st
     spot = (f"(coalesce({text('pricing/term')}, '') IN ('Spot', 'spot', 'SPOT') "
             f"OR coalesce({text('lineItem/UsageType')}, '') LIKE '%SpotUsage%')")
     unit = text("pricing/unit")
+    ri_end, sp_end = find("reservation/EndTime"), find("savingsPlan/EndTime")
+    null_time = "CAST(NULL AS TIMESTAMPTZ)"
+    end = (f"(CASE WHEN {is_ri} THEN {raw.timestamp(ri_end, if_empty=null_time) if ri_end else null_time} "
+           f"WHEN {is_sp} THEN {raw.timestamp(sp_end, if_empty=null_time) if sp_end else null_time} END)")
     return {
         "BillingPeriodEnd": raw.timestamp(period_end, if_empty="CAST(NULL AS TIMESTAMPTZ)") if period_end else "NULL",
         "InvoiceIssuerName": text("bill/InvoicingEntity"),
@@ -147,6 +153,7 @@ def focus_columns(raw: Raw, line_type: str, category: str, product: Callable[[st
                                        f"THEN coalesce({sp_used}, 0.0) "
                                        f"WHEN {is_sp} THEN {sp_commitment} END)"),
         "CommitmentDiscountUnit": (f"(CASE WHEN {is_ri} THEN {unit} WHEN {is_sp} THEN {currency} END)"),
+        "x_CommitmentDiscountEnd": end,
     }
 
 

@@ -50,12 +50,14 @@ COST_COLUMNS = ("BilledCost", "EffectiveCost", "AmortizedCost", "ListCost", "Con
 # Numbers copied as they are (NULL when absent or empty).
 NUMBER_COLUMNS = ("PricingQuantity", "ContractedCost", "CommitmentDiscountQuantity")
 TIME_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd")
+# Provider columns costctl reads when a FOCUS export carries them (its own export writes them).
+END_COLUMN = "x_CommitmentDiscountEnd"
 
 
 def wanted(columns: list[str]) -> list[str]:
     """The source columns this mapper reads (everything else is skipped while parsing)."""
     names = {n for group in TEXT_COLUMNS.values() for n in group} | set(COST_COLUMNS) | set(TIME_COLUMNS) | {"Tags"}
-    names |= set(NUMBER_COLUMNS)
+    names |= set(NUMBER_COLUMNS) | {END_COLUMN}
     return [c for c in columns if c in names]
 
 
@@ -77,6 +79,8 @@ def columns(raw: Raw) -> dict[str, str]:
                                                   if_empty=raw.usage_month(out["ChargePeriodStart"]))
     if raw.has("BillingPeriodEnd"):
         out["BillingPeriodEnd"] = raw.timestamp("BillingPeriodEnd", if_empty="CAST(NULL AS TIMESTAMPTZ)")
+    if raw.has(END_COLUMN):
+        out[END_COLUMN] = raw.timestamp(END_COLUMN, if_empty="CAST(NULL AS TIMESTAMPTZ)")
     for name in NUMBER_COLUMNS:
         out[name] = raw.number(raw.resolve(name))
     effective = raw.resolve("EffectiveCost", "AmortizedCost")

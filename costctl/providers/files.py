@@ -156,7 +156,8 @@ class FilesProvider(Provider):
         return (f"(SELECT * REPLACE (ChargePeriodStart + {shift} AS ChargePeriodStart, "
                 f"ChargePeriodEnd + {shift} AS ChargePeriodEnd, "
                 f"date_trunc('month', ChargePeriodStart + {shift}) AS BillingPeriodStart, "
-                f"date_trunc('month', ChargePeriodStart + {shift}) + INTERVAL 1 MONTH AS BillingPeriodEnd) "
+                f"date_trunc('month', ChargePeriodStart + {shift}) + INTERVAL 1 MONTH AS BillingPeriodEnd, "
+                f"x_CommitmentDiscountEnd + {shift} AS x_CommitmentDiscountEnd) "
                 f"FROM {source})")
 
     def fetch_sql(self, start: date, end: date) -> str:
