@@ -26,6 +26,7 @@ from costctl.errors import CostctlError, ExitStatus, UsageError
 COMMANDS: dict[str, str] = {
     "costs": "costctl.commands.costs:costs",
     "usage": "costctl.commands.usage:usage",
+    "commitments": "costctl.commands.commitments:commitments",
     "report": "costctl.commands.report:report",
     "check": "costctl.commands.check:check",
     "export-prometheus": "costctl.commands.prometheus:export_prometheus",
