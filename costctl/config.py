@@ -89,7 +89,7 @@ def _nagios_range(value: str) -> str:
 
 _STATES = ("ok", "warning", "critical", "unknown")
 SEVERITY_NAMES = ("low", "medium", "high", "critical")  # thresholds.anomalies may name a severity
-CHECK_PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage")
+CHECK_PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage", "commitments")
 
 CHECK_FIELDS: dict[str, Field] = {
     "period": Field("str", default="day", choices=CHECK_PERIODS, help="--period when none is given"),

@@ -24,7 +24,7 @@ from costctl.monitoring.measure import DIRECTIONS
 from costctl.monitoring.state import State
 
 STATES = ("ok", "warning", "critical", "unknown")
-PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage")
+PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage", "commitments")
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -41,7 +41,9 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
                    "budget: each configured budget against its own warning/critical percent; "
                    "anomalies: the worst unacknowledged cost anomaly of the window; "
                    "idle: estimated monthly savings (or count) of idle resources; "
-                   "usage: the quantity consumed in --unit on the latest complete day "
+                   "usage: the quantity consumed in --unit on the latest complete day; "
+                   "commitments: utilization % of each commitment over --days (-w 90: -c 80: unless set) and "
+                   "its term end against --expiry-warning/--expiry-critical "
                    f"(default {documented_default('check.period')}).")
 @click.option("--budget", "budget_names", multiple=True, metavar="NAME",
               help="With --period budget: only this budget (repeatable; default: all).")
@@ -49,7 +51,13 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="For --period change and mom: up checks the increase (a drop is 0; default), down the decrease, "
                    "both the signed change.")
 @click.option("--days", type=int, default=None,
-              help=f"For --period anomalies: the window in days (default {documented_default('anomalies.days')}).")
+              help=f"For --period anomalies: the window in days (default {documented_default('anomalies.days')}); "
+                   "for commitments: the complete days utilization is measured over (default 7).")
+@click.option("--expiry-warning", default=None, metavar="DAYS",
+              help="For --period commitments: WARNING when a commitment's term ends within this many days "
+                   "(default 30d; 0 = off).")
+@click.option("--expiry-critical", default=None, metavar="DAYS",
+              help="For --period commitments: CRITICAL when a term ends within this many days (default 7d; 0 = off).")
 @click.option("--idle-metric", type=click.Choice(["savings", "count"]), default=None,
               help="For --period idle: check the total estimated monthly savings (default) or the finding count.")
 @click.option("--checks", "idle_checks", default=None, metavar="LIST",
@@ -83,7 +91,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Show the version and exit (UNKNOWN).")
 @pass_env
 def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, days: int | None,
-          idle_metric: str | None, idle_checks: str | None, unit: str | None, warning: str | None,
+          expiry_warning: str | None, expiry_critical: str | None, idle_metric: str | None, idle_checks: str | None, unit: str | None, warning: str | None,
           critical: str | None, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
           accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...],
           metric: str | None, timeout: float | None, error_state: str | None, stale_state: str | None,
@@ -103,11 +111,12 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
       costctl check --period anomalies -w high -c critical
       costctl check --period idle -w 100 -c 500
       costctl check --period usage --service "Amazon Elastic Compute Cloud" --unit Hrs -w 400 -c 600
+      costctl --demo check --period commitments --expiry-warning 30d
     """
     try:
         code = _check(env, period, direction, warning, critical, providers, files, as_of, accounts, services,
                       regions, tags, metric, timeout, error_state, stale_state, max_age, top, plugin_verbose,
-                      budget_names, days, idle_metric, idle_checks, unit)
+                      budget_names, days, idle_metric, idle_checks, unit, expiry_warning, expiry_critical)
     except CostctlError as exc:
         code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
     except Exception as exc:
@@ -138,7 +147,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
            services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
            timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
            top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = (), days: int | None = None,
-           idle_metric: str | None = None, idle_checks: str | None = None, unit: str | None = None) -> int:
+           idle_metric: str | None = None, idle_checks: str | None = None, unit: str | None = None,
+           expiry_warning: str | None = None, expiry_critical: str | None = None) -> int:
     from costctl.errors import UsageError
     from costctl.filters import Filters
     from costctl.monitoring.evaluate import Policy
@@ -155,8 +165,11 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
         raise UsageError("--budget needs --period budget")
     if direction and period not in ("change", "mom"):
         raise UsageError("--direction needs --period change or mom")
-    if days is not None and period != "anomalies":
-        raise UsageError("--days needs --period anomalies")
+    if days is not None and period not in ("anomalies", "commitments"):
+        raise UsageError("--days needs --period anomalies or commitments")
+    if (expiry_warning is not None or expiry_critical is not None) and period != "commitments":
+        raise UsageError(f"--expiry-{'warning' if expiry_warning is not None else 'critical'} needs "
+                         "--period commitments")
     if (idle_metric or idle_checks) and period != "idle":
         raise UsageError(f"--{'idle-metric' if idle_metric else 'checks'} needs --period idle")
     if unit is not None and period != "usage":
@@ -168,6 +181,10 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     defaults = (env.config.section("thresholds") or {}).get(period, {})
     limits = (warning if warning is not None else defaults.get("warning"),
               critical if critical is not None else defaults.get("critical"))
+    if period == "commitments" and warning is None and critical is None and not defaults:
+        from costctl.monitoring.commitment_check import DEFAULT_CRITICAL, DEFAULT_WARNING
+
+        limits = (DEFAULT_WARNING, DEFAULT_CRITICAL)
     try:
         rule = None
         if period == "anomalies":  # imported per period: the day/mtd/forecast/change path stays light
@@ -224,6 +241,15 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
             progress.current = "summing usage"
             assert unit is not None
             return usage_outcome(env, thresholds, policy, unit, request.filters, providers, files)
+        if period == "commitments":
+            from costctl.commands.commitments import parse_days
+            from costctl.monitoring.commitment_check import DEFAULT_DAYS, Expiry, commitment_outcome
+
+            expiry = Expiry(parse_days(expiry_warning or "30d", "--expiry-warning") or None,
+                            parse_days(expiry_critical or "7d", "--expiry-critical") or None)
+            progress.current = "summing commitments"
+            return commitment_outcome(env, thresholds, expiry, policy, request.filters, providers, files,
+                                      days if days is not None else DEFAULT_DAYS)
         return run_check(env, request, progress)
 
     def give_up() -> None:
