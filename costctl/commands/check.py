@@ -91,7 +91,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Show the version and exit (UNKNOWN).")
 @pass_env
 def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, days: int | None,
-          expiry_warning: str | None, expiry_critical: str | None, idle_metric: str | None, idle_checks: str | None, unit: str | None, warning: str | None,
+          expiry_warning: str | None, expiry_critical: str | None, idle_metric: str | None,
+          idle_checks: str | None, unit: str | None, warning: str | None,
           critical: str | None, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
           accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...],
           metric: str | None, timeout: float | None, error_state: str | None, stale_state: str | None,

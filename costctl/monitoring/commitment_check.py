@@ -132,7 +132,8 @@ def _judge_data(source: str, data: Dataset, filters: Filters, thresholds: Thresh
     rows = data.between(*window)
     if not rows.count():
         state = policy.error_state if error else policy.stale_state
-        return Result(source, state, f"{source}: {error or f'no data from {window[0]} to {window[1] - timedelta(days=1)}'}")
+        why = error or f"no data from {window[0]} to {window[1] - timedelta(days=1)}"
+        return Result(source, state, f"{source}: {why}")
     return judge_source(source, commitments(rows.filtered(filters)), thresholds, expiry, today, error)
 
 
