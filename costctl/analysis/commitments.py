@@ -24,6 +24,7 @@ in docs/commitments.md):
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -85,6 +86,15 @@ class Commitment:
         """The id's last segment (an ARN's or Azure id's uuid): readable in a status line or label."""
         tail = self.commitment_id.rstrip("/").replace(":", "/").rsplit("/", 1)[-1]
         return tail or self.commitment_id
+
+    @property
+    def label(self) -> str:
+        """A short stable handle for perfdata labels and status lines: a uuid's first 8 hex digits,
+        else the id's last segment (a GCP commitment's name), at most 24 characters."""
+        tail = self.short_id
+        if re.match(r"^[0-9a-fA-F]{8}-", tail):
+            return tail[:8]
+        return tail[:24]
 
     def row(self, today: date) -> dict[str, Any]:
         """The command's output row (keys are the JSON/CSV field names)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costctl.demo.catalog import HOURS, MONTH_DAYS, Account, LineItem, tags
+from costctl.demo.commitments import RESERVED_INSTANCE, SAVINGS_PLAN
 
 _AWS_PAYER = ("111122223333", "Acme Corp", "Billing Account")
 AWS_PROD = Account(*_AWS_PAYER, "210987654321", "acme-prod", "Linked Account", "prod")
@@ -10,19 +11,19 @@ AWS_STAGING = Account(*_AWS_PAYER, "345678901234", "acme-staging", "Linked Accou
 AWS_DATA = Account(*_AWS_PAYER, "456789012345", "acme-data", "Linked Account", "data")
 US_EAST_1 = ("us-east-1", "US East (N. Virginia)")
 EU_WEST_1 = ("eu-west-1", "Europe (Ireland)")
-SAVINGS_PLAN = "arn:aws:savingsplans::111122223333:savingsplan/3f8c2a91-6b7d-4e0f-9a15-c2d4e6f80b13"
 EC2, EBS_TYPE = "Amazon Elastic Compute Cloud", "Volume"
 
 
 def _ec2(acct: Account, region: tuple[str, str], iid: str, name: str, itype: str, price: float, team: str,
-         weekend: float = 1.0, committed: bool = False, spike: bool = False) -> LineItem:
+         weekend: float = 1.0, committed: bool = False, spike: bool = False, reserved: bool = False) -> LineItem:
     prefix = "EU-" if region == EU_WEST_1 else ""
     return LineItem(
         acct, EC2, "Compute", "Virtual Machines", region,
         f"arn:aws:ec2:{region[0]}:{acct.sub_id}:instance/{iid}", name, "Instance",
         f"{prefix}BoxUsage:{itype}", f"${price} per On Demand Linux {itype} Instance Hour", "Hrs", HOURS, price,
         weekend=weekend, growth=0.0, noise=0.04, capped=True, tags=tags(team, acct.env, service=name.rsplit("-", 1)[0]),
-        discount=0.28 if committed else 0.0, commitment=SAVINGS_PLAN if committed else "",
+        discount=0.28 if committed else 0.0,
+        commitment=(RESERVED_INSTANCE if reserved else SAVINGS_PLAN) if committed else "",
         feature="ec2_spike" if spike else "", clone_on_spike=spike,
     )
 
@@ -108,8 +109,8 @@ def aws_items() -> list[LineItem]:
         _ec2(p, US_EAST_1, "i-0a1f3c5e7b9d20461", "web-1", "m6i.4xlarge", 0.768, "web", 0.8, True, True),
         _ec2(p, US_EAST_1, "i-0b2e4d6f8a0c31572", "web-2", "m6i.4xlarge", 0.768, "web", 0.8, True, True),
         _ec2(p, US_EAST_1, "i-0c3d5f7a9b1e42683", "web-3", "m6i.4xlarge", 0.768, "web", 0.8, False, True),
-        _ec2(p, US_EAST_1, "i-0d4c6e8b0a2f53794", "api-1", "c6i.8xlarge", 1.36, "api", 1.0, True, True),
-        _ec2(p, US_EAST_1, "i-0e5b7d9c1f3a648a5", "api-2", "c6i.8xlarge", 1.36, "api", 1.0, True, True),
+        _ec2(p, US_EAST_1, "i-0d4c6e8b0a2f53794", "api-1", "c6i.8xlarge", 1.36, "api", 1.0, True, True, reserved=True),
+        _ec2(p, US_EAST_1, "i-0e5b7d9c1f3a648a5", "api-2", "c6i.8xlarge", 1.36, "api", 1.0, True, True, reserved=True),
         _ec2(p, EU_WEST_1, "i-0f6a8c0d2e4b759b6", "api-eu-1", "c6i.4xlarge", 0.76, "api", 1.0, False, True),
         _ec2(s, US_EAST_1, "i-01a7b9d1f3c586ac7", "web-staging-1", "m6i.large", 0.096, "web", 0.3),
         _ec2(s, US_EAST_1, "i-02b8cae2a4d697bd8", "api-staging-1", "c6i.xlarge", 0.17, "api", 0.3),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costctl.demo.catalog import HOURS, MONTH_DAYS, Account, LineItem, tags
+from costctl.demo.commitments import AZURE_RESERVATION as RESERVATION
 
 _BILLING = (
     "8f2d7c1a-4b3e-4f6a-9d0c-2e1b5a7c9f30:6a1e4c2b-9f7d-4e3a-8b5c-0d2f6e8a1c47_2019-05-31",
@@ -13,7 +14,6 @@ AZ_PROD = Account(*_BILLING, "9a7e1c3d-2f4b-4d6e-8a0c-3b5d7f9e1a24", "Acme Prod"
 AZ_STAGING = Account(*_BILLING, "5c3b6f2e-8d41-4a9e-b7c2-1f0e9d8a7b63", "Acme Staging", "Subscription", "staging")
 WEST_EUROPE = ("westeurope", "West Europe")
 NORTH_EUROPE = ("northeurope", "North Europe")
-RESERVATION = "/providers/Microsoft.Capacity/reservationOrders/2c7e9a41-5d3b-4f8e-a1c6-7b9d0e2f4a85"
 
 
 def _rid(acct: Account, group: str, provider: str, name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from costctl.demo.catalog import HOURS, MONTH_DAYS, Account, LineItem, tags
+from costctl.demo.commitments import GCP_CUD
 
 _BILLING = ("01A2B3-C4D5E6-F7A8B9", "Acme Corp", "Billing Account")
 GCP_PROD = Account(*_BILLING, "acme-prod-361214", "acme-prod", "Project", "prod")
@@ -13,12 +14,13 @@ US_CENTRAL1 = ("us-central1", "Iowa")
 
 
 def _instance(acct: Account, zone: str, name: str, vcpus: int, ram_gb: int, team: str,
-              weekend: float = 1.0) -> list[LineItem]:
+              weekend: float = 1.0, cud: bool = False) -> list[LineItem]:
     # Compute Engine bills cores and memory of one instance on two SKUs.
     region = EUROPE_WEST1 if zone.startswith("europe") else US_CENTRAL1
     rid = f"//compute.googleapis.com/projects/{acct.sub_id}/zones/{zone}/instances/{name}"
     where = f"running in {region[1]}"
-    common = dict(weekend=weekend, growth=0.0, noise=0.04, capped=True, tags=tags(team, acct.env))
+    common = dict(weekend=weekend, growth=0.0, noise=0.04, capped=True, tags=tags(team, acct.env),
+                  discount=0.37 if cud else 0.0, commitment=GCP_CUD if cud else "")  # a 1-year resource-based CUD
     return [
         LineItem(acct, "Compute Engine", "Compute", "Virtual Machines", region, rid, name, "Instance",
                  f"N2 Instance Core {where}", f"N2 Instance Core {where}", "hour", HOURS * vcpus, 0.034773, **common),
@@ -79,7 +81,7 @@ def gcp_items() -> list[LineItem]:
     return [
         *_instance(p, "europe-west1-b", "web-1", 8, 32, "web", 0.85),
         *_instance(p, "europe-west1-c", "web-2", 8, 32, "web", 0.85),
-        *_instance(p, "europe-west1-b", "worker-1", 16, 64, "api"),
+        *_instance(p, "europe-west1-b", "worker-1", 16, 64, "api", cud=True),
         *_instance(s, "europe-west1-b", "web-staging-1", 2, 8, "web", 0.3),
         *_instance(d, "us-central1-a", "dataproc-edge-1", 8, 64, "data", 0.6),
         *_instance(d, "us-central1-a", "jupyter-1", 4, 32, "data", 0.4),

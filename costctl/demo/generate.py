@@ -29,6 +29,7 @@ from costctl.demo.catalog import Account, LineItem
 from costctl.demo.catalog_aws import AWS_PROD, aws_items
 from costctl.demo.catalog_azure import azure_items
 from costctl.demo.catalog_gcp import gcp_items
+from costctl.demo.commitments import CommitmentSpec, full_day_cost, specs
 
 PROVIDER_NAMES = {"aws": "AWS", "azure": "Microsoft", "gcp": "Google Cloud"}
 CATALOGS: dict[str, Callable[[], list[LineItem]]] = {"aws": aws_items, "azure": azure_items, "gcp": gcp_items}
@@ -39,12 +40,13 @@ COLUMNS: tuple[str, ...] = (
     "BilledCost", "BillingAccountId", "BillingAccountName", "BillingAccountType", "BillingCurrency",
     "BillingPeriodEnd", "BillingPeriodStart", "ChargeCategory", "ChargeClass", "ChargeDescription", "ChargeFrequency",
     "ChargePeriodEnd", "ChargePeriodStart", "CommitmentDiscountCategory", "CommitmentDiscountId",
+    "CommitmentDiscountName",
     "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType", "CommitmentDiscountUnit",
     "ConsumedQuantity", "ConsumedUnit", "ContractedCost",
     "ContractedUnitPrice", "EffectiveCost", "InvoiceIssuerName", "ListCost", "ListUnitPrice", "PricingCategory",
     "PricingQuantity", "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
     "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory", "SkuId", "SubAccountId",
-    "SubAccountName", "SubAccountType", "Tags",
+    "SubAccountName", "SubAccountType", "Tags", "x_CommitmentDiscountEnd",
 )
 
 
@@ -103,6 +105,23 @@ def base_row(cloud: str, account: Account, day: date) -> dict[str, str]:
     }
 
 
+def commitment_columns(spec: CommitmentSpec, status: str, used: float, quantity: float, unit: str) -> dict[str, str]:
+    """The FOCUS commitment columns of a row the commitment covers (Used) or leaves unused (Unused).
+
+    A spend-based commitment is measured in money (the quantity is the cost it applies to), a
+    usage-based one in the resource's units."""
+    spend = spec.category == "Spend"
+    end = ANCHOR + timedelta(days=spec.end_offset) if spec.end_offset is not None else None
+    return {
+        "CommitmentDiscountId": spec.commitment_id, "CommitmentDiscountName": spec.name,
+        "CommitmentDiscountCategory": spec.category,
+        "CommitmentDiscountType": spec.type, "CommitmentDiscountStatus": status,
+        "CommitmentDiscountQuantity": num(used if spend else quantity),
+        "CommitmentDiscountUnit": "USD" if spend else unit,
+        "PricingCategory": "Committed", "x_CommitmentDiscountEnd": stamp(end) if end else "",
+    }
+
+
 def usage_row(cloud: str, item: LineItem, day: date, quantity: float) -> dict[str, str]:
     cost = quantity * item.price
     effective = cost * (1.0 - item.discount)
@@ -113,19 +132,33 @@ def usage_row(cloud: str, item: LineItem, day: date, quantity: float) -> dict[st
         "ChargeCategory": "Usage", "ChargeClass": "", "ChargeDescription": item.description,
         "ChargeFrequency": "Usage-Based", "ConsumedQuantity": num(quantity), "ConsumedUnit": item.unit,
         "PricingQuantity": num(quantity), "PricingUnit": item.unit,
-        "PricingCategory": "Committed" if item.commitment else "Standard",
-        "CommitmentDiscountId": item.commitment,
-        "CommitmentDiscountCategory": "Spend" if item.commitment else "",
-        "CommitmentDiscountStatus": "Used" if item.commitment else "",
-        # A spend-based commitment is measured in money: the commitment a covered row uses is its effective cost.
-        "CommitmentDiscountQuantity": num(effective) if item.commitment else "",
-        "CommitmentDiscountUnit": "USD" if item.commitment else "",
-        "CommitmentDiscountType": ("Savings Plan" if cloud == "aws" else "Reservation") if item.commitment else "",
+        "PricingCategory": "Standard",
         "RegionId": item.region[0], "RegionName": item.region[1], "ResourceId": item.resource_id,
         "ResourceName": item.resource_name, "ResourceType": item.resource_type, "ServiceCategory": item.category,
         "ServiceName": item.service, "ServiceSubcategory": item.subcategory, "SkuId": item.sku_id,
         "Tags": json.dumps(item.tags, sort_keys=True, separators=(",", ":")),
     })
+    if item.commitment:
+        row.update(commitment_columns(specs()[item.commitment], "Used", effective, quantity, item.unit))
+    return row
+
+
+def unused_row(cloud: str, spec: CommitmentSpec, covered: LineItem, day: date, unused: float) -> dict[str, str]:
+    """The share of one day's commitment that covered usage left unused: a Usage row of status Unused,
+    billed 0 (the commitment is paid for), its EffectiveCost the amortized cost of what was wasted.
+    ``covered`` is one item the commitment covers: service, region and unit come from it."""
+    rate = covered.price * (1.0 - covered.discount)
+    row = base_row(cloud, spec.account, day)
+    row.update({
+        "BilledCost": "0", "EffectiveCost": num(unused), "ListCost": "0", "ContractedCost": "0",
+        "ChargeCategory": "Usage", "ChargeClass": "", "ChargeFrequency": "Usage-Based",
+        "ChargeDescription": f"Unused {spec.type} commitment",
+        "PricingQuantity": num(unused / rate), "PricingUnit": covered.unit,
+        "RegionId": covered.region[0], "RegionName": covered.region[1], "ResourceId": spec.commitment_id,
+        "ResourceName": spec.name, "ResourceType": spec.type, "ServiceCategory": covered.category,
+        "ServiceName": covered.service, "ServiceSubcategory": covered.subcategory, "Tags": "{}",
+    })
+    row.update(commitment_columns(spec, "Unused", unused, unused / rate, covered.unit))
     return row
 
 
@@ -145,11 +178,14 @@ def rows(cloud: str) -> Iterator[dict[str, str]]:
     rng = random.Random(SEEDS[cloud])
     first = ANCHOR - timedelta(days=DAYS - 1)
     daily_usage: list[float] = []
+    mine = [spec for spec in specs().values() if any(i.commitment == spec.commitment_id for i in items)]
+    capacity = {spec.commitment_id: full_day_cost(items, spec.commitment_id) / spec.utilization for spec in mine}
     for index in range(DAYS):
         day, offset = first + timedelta(days=index), DAYS - 1 - index
         if cloud == "aws" and day.day == 1 and daily_usage:
             yield tax_row(day, TAX_RATE * sum(daily_usage[-30:]))
         total = 0.0
+        used = dict.fromkeys(capacity, 0.0)
         for item in items:
             # Draw for every item every day, so changing one item never reshuffles the others' noise.
             jitter = 1.0 + item.noise * (rng.random() + rng.random() - 1.0)
@@ -169,7 +205,14 @@ def rows(cloud: str) -> Iterator[dict[str, str]]:
             for copy in copies:
                 row = usage_row(cloud, copy, day, quantity)
                 total += float(row["BilledCost"])
+                if copy.commitment:
+                    used[copy.commitment] += float(row["EffectiveCost"])
                 yield row
+        for spec in mine:
+            unused = capacity[spec.commitment_id] - used[spec.commitment_id]
+            if unused >= 0.005:  # a cent or more: a fully used day has no Unused row
+                covered = next(i for i in items if i.commitment == spec.commitment_id)
+                yield unused_row(cloud, spec, covered, day, unused)
         daily_usage.append(total)
 
 

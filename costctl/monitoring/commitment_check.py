@@ -82,7 +82,7 @@ def judge_one(c: Commitment, thresholds: Thresholds, expiry: Expiry, today: date
     if not states:
         return State.OK, ""
     kind = c.type or "commitment"
-    return worst(states), f"{kind} {c.short_id[:8]} {' and '.join(facts)} ({'; '.join(reasons)})"
+    return worst(states), f"{kind} {c.label} {' and '.join(facts)} ({'; '.join(reasons)})"
 
 
 def judge_source(source: str, found: list[Commitment], thresholds: Thresholds, expiry: Expiry, today: date,
@@ -94,7 +94,7 @@ def judge_source(source: str, found: list[Commitment], thresholds: Thresholds, e
                                  v[0].commitment_id))
     perf: list[Perfdata] = []
     for c, _state, _text in verdicts[:PERF_LIMIT]:
-        label = f"{source}_{c.short_id[:8]}"
+        label = f"{source}_{c.label}"
         perf.append(Perfdata(f"{label}_util", c.utilization, "%", warn, crit, min=0, max=100))
         if c.end is not None:
             perf.append(Perfdata(f"{label}_days_left", c.days_left(today), "", decimals=0))
