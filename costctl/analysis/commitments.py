@@ -14,7 +14,7 @@ in docs/commitments.md):
 - **utilization** = used / (used + unused), None when both are 0 (an actual-cost export, where
   commitment rows cost 0, cannot say).
 - **on-demand equivalent** = ListCost (else ContractedCost) of the used rows, only when every
-  used row has one; **net savings** = on-demand equivalent - used - unused.
+  used row that costs something has one; **net savings** = on-demand equivalent - used - unused.
 - **coverage** = covered eligible usage / all eligible usage, both at on-demand prices (ListCost,
   else ContractedCost, else EffectiveCost). Eligible usage is usage (not Unused rows, not Spot /
   Dynamic pricing) of a service in which some commitment covered usage in the range: a service no
@@ -41,6 +41,9 @@ COMMITTED = "(CommitmentDiscountId IS NOT NULL OR PricingCategory = 'Committed')
 USED = ("(ChargeCategory = 'Usage' AND (CommitmentDiscountStatus = 'Used' OR "
         "(CommitmentDiscountStatus IS NULL AND PricingCategory = 'Committed')))")
 ON_DEMAND = "coalesce(ListCost, ContractedCost)"
+# Used rows that cost something but have no on-demand price: the equivalent would be short, so it is None.
+# (CUR's SavingsPlanNegation lines cost 0 and have none: they do not count.)
+UNPRICED = f"({USED} AND {ON_DEMAND} IS NULL AND EffectiveCost <> 0)"
 ELIGIBLE = ("(ChargeCategory = 'Usage' AND coalesce(CommitmentDiscountStatus, '') <> 'Unused' "
             "AND coalesce(PricingCategory, '') <> 'Dynamic')")
 COVERAGE_KEYS: dict[str, str] = {"service": "ServiceName", "account": "SubAccountId", "region": "RegionId"}
@@ -128,8 +131,8 @@ def commitments(data: Dataset) -> list[Commitment]:
         "WHEN count(DISTINCT SubAccountId) > 1 THEN count(DISTINCT SubAccountId) || ' accounts' END AS account, "
         f"coalesce(fsum(EffectiveCost) FILTER (WHERE {USED}), 0.0) AS used, "
         f"coalesce(fsum(EffectiveCost) FILTER (WHERE NOT {USED}), 0.0) AS unused, "
-        f"CASE WHEN count(*) FILTER (WHERE {USED}) > 0 AND count({ON_DEMAND}) FILTER (WHERE {USED}) = "
-        f"count(*) FILTER (WHERE {USED}) THEN fsum({ON_DEMAND}) FILTER (WHERE {USED}) END AS on_demand, "
+        f"CASE WHEN count({ON_DEMAND}) FILTER (WHERE {USED}) > 0 AND count(*) FILTER (WHERE {UNPRICED}) = 0 "
+        f"THEN fsum({ON_DEMAND}) FILTER (WHERE {USED}) END AS on_demand, "
         "max(x_CommitmentDiscountEnd) AS term_end, "
         "min(ChargePeriodStart) AS first, max(ChargePeriodStart) AS last"
     )
