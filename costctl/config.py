@@ -106,6 +106,8 @@ PROMETHEUS_FIELDS: dict[str, Field] = {
                           validator=at_least(0)),
     "anomalies": Field("bool", default=True, help="export open anomalies (costctl_anomalies_*)"),
     "idle": Field("bool", default=True, help="export idle findings (costctl_idle_*); scans the clouds' APIs"),
+    "commitments": Field("bool", default=True, help="export commitment utilization, coverage and expiry "
+                         "(costctl_commitment_*)"),
 }
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,

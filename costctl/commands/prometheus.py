@@ -82,6 +82,9 @@ def _pushgateway_url(url: str) -> str:
 @click.option("--idle/--no-idle", "with_idle", default=None,
               help="Export idle findings per provider and check; this scans the clouds' APIs as costctl idle "
                    f"does (default {documented_default('prometheus.idle')}).")
+@click.option("--commitments/--no-commitments", "with_commitments", default=None,
+              help="Export commitment utilization, unused cost, days to expiry and coverage of the last 7 days "
+                   f"(default {documented_default('prometheus.commitments')}).")
 @click.option("--timeout", "-t", type=float, default=None, metavar="SECONDS",
               help="Give up after this many seconds, fetches and the push included (default 300; 0 = none); "
                    "one Pushgateway request waits at most 30 s.")
@@ -91,7 +94,7 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
                       tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
                       job: str | None, grouping: tuple[str, ...], top_services: int | None,
                       timeout: float | None, follow_symlinks: bool, with_anomalies: bool | None,
-                      with_idle: bool | None) -> None:
+                      with_idle: bool | None, with_commitments: bool | None) -> None:
     """Export cost metrics in the Prometheus text format.
 
     Without --output or --pushgateway the exposition goes to stdout.
@@ -129,6 +132,14 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     snapshot.budgets = _budgets(env, providers, files)
     _findings(env, snapshot, settings, with_anomalies, with_idle, providers, files,
               Filters.from_options(accounts, services, regions, tags), metric or env.config.defaults["metric"])
+    if with_commitments if with_commitments is not None else settings.get("commitments", True):
+        from costctl.monitoring.commitment_metrics import commitment_figures
+
+        snapshot.commitments = commitment_figures(env, providers, files,
+                                                  Filters.from_options(accounts, services, regions, tags))
+        for f in snapshot.commitments:
+            if not f.up:
+                env.info(f"warning: commitments of {f.error}; exported as costctl_findings_up 0")
     registry = prom.registry_for(snapshot)
     if output is not None:
         prom.write_textfile(output, registry, follow_symlinks)  # OutputError: one line naming the cause

@@ -27,6 +27,7 @@ from costctl.monitoring.source import load_ledger
 
 if TYPE_CHECKING:
     from costctl.context import Env
+    from costctl.monitoring.commitment_metrics import CommitmentFigures
 
 Key = tuple[str, str, str]  # account, service, currency
 
@@ -76,6 +77,7 @@ class Snapshot:
     budgets: list[BudgetFigures] = field(default_factory=list)
     anomalies: list[FindingFigures] | None = None  # None: not computed (--no-anomalies), no families
     idle: list[FindingFigures] | None = None
+    commitments: list[CommitmentFigures] | None = None  # None: not computed (--no-commitments), no families
 
     @property
     def duration(self) -> float:

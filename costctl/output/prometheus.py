@@ -77,7 +77,7 @@ class SnapshotCollector(Collector):
         yield from (newest, up, requests, scanned)
         if snap.budgets:
             yield from budget_families(snap)
-        if snap.anomalies is not None or snap.idle is not None:
+        if snap.anomalies is not None or snap.idle is not None or snap.commitments is not None:
             yield from finding_families(snap)
         yield GaugeMetricFamily("costctl_run_duration_seconds", "Duration of the costctl run that wrote these "
                                 "metrics.", value=snap.duration)
@@ -139,7 +139,36 @@ def finding_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
             for (check, currency), value in f.amounts.items():
                 savings.add_metric([f.provider, check, currency], _money(value))
         yield from (count, savings)
+    if snap.commitments is not None:
+        yield from commitment_families(snap, up)
     yield up
+
+
+def commitment_families(snap: Snapshot, up: GaugeMetricFamily) -> Iterator[GaugeMetricFamily]:
+    """Utilization, unused cost and days to expiry per commitment, coverage per service (the last 7 days)."""
+    labels = ["provider", "commitment", "type"]
+    util = GaugeMetricFamily("costctl_commitment_utilization_ratio", "Used share of each commitment over the "
+                             "last 7 complete days: used / (used + unused) amortized cost (1 = fully used); the "
+                             "least used 20 per provider, the rest as commitment=\"(other)\".", labels=labels)
+    unused = GaugeMetricFamily("costctl_commitment_unused_cost", "Amortized cost of the unused share of each "
+                               "commitment over the last 7 complete days, in the unit of the currency label.",
+                               labels=[*labels, "currency"])
+    expiry = GaugeMetricFamily("costctl_commitment_expiry_days", "Days from today to the end of the commitment's "
+                               "term, where the billing data says it (absent otherwise).", labels=labels)
+    cover = GaugeMetricFamily("costctl_commitment_coverage_ratio", "Share of eligible usage (at on-demand prices) "
+                              "that commitments covered over the last 7 complete days, per service with covered "
+                              "usage.", labels=["provider", "service", "currency"])
+    for f in snap.commitments or []:
+        up.add_metric([f.provider, "commitments"], 1.0 if f.up else 0.0)
+        for s in f.series:
+            if s.utilization is not None:
+                util.add_metric([f.provider, s.commitment, s.type], _money(s.utilization))
+            unused.add_metric([f.provider, s.commitment, s.type, s.currency], _money(s.unused))
+            if s.days_left is not None:
+                expiry.add_metric([f.provider, s.commitment, s.type], float(s.days_left))
+        for (service, currency), ratio in f.coverage.items():
+            cover.add_metric([f.provider, service, currency], _money(ratio))
+    yield from (util, unused, expiry, cover)
 
 
 def registry_for(snapshot: Snapshot) -> CollectorRegistry:
