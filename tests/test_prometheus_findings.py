@@ -104,7 +104,7 @@ def test_previous_month_equals_the_monthly_costs_of_last_month(run, demo_export)
 
 def test_findings_of_every_demo_provider_are_up(demo_export) -> None:
     up = by(samples(demo_export, "costctl_findings_up"), "provider", "finding")
-    assert up == {(p, f): 1.0 for p in PROVIDERS for f in ("anomalies", "idle")}
+    assert up == {(p, f): 1.0 for p in PROVIDERS for f in ("anomalies", "idle", "commitments")}
 
 
 def test_a_provider_whose_findings_fail_is_findings_up_0_not_silent_zeros(run, fake_config) -> None:
@@ -112,15 +112,18 @@ def test_a_provider_whose_findings_fail_is_findings_up_0_not_silent_zeros(run, f
                  "--as-of", "2026-03-10")
     assert result.exit_code == 0
     up = by(samples(result.stdout, "costctl_findings_up"), "provider", "finding")
-    assert up == {("bad", "anomalies"): 0.0, ("good", "anomalies"): 1.0}  # no idle: fake is no cloud
+    assert up == {("bad", "anomalies"): 0.0, ("good", "anomalies"): 1.0,  # no idle: fake is no cloud
+                  ("bad", "commitments"): 0.0, ("good", "commitments"): 1.0}
     assert {p for p, _ in by(samples(result.stdout, "costctl_anomalies_open"), "provider", "severity")} == {"good"}
     assert "warning: findings of bad: the fake cloud is down" in result.stderr
+    assert "warning: commitments of bad: the fake cloud is down" in result.stderr
     assert "costctl_idle_" not in result.stdout
 
 
 @pytest.mark.parametrize(("flags", "absent"), [
     (("--no-anomalies",), "costctl_anomalies_"),
     (("--no-idle",), "costctl_idle_"),
+    (("--no-commitments",), "costctl_commitment_"),
 ])
 def test_findings_can_be_turned_off(run, flags, absent) -> None:
     result = run("--demo", "export-prometheus", *flags)
@@ -129,7 +132,7 @@ def test_findings_can_be_turned_off(run, flags, absent) -> None:
 
 
 def test_without_any_findings_there_is_no_findings_family(run) -> None:
-    text = run("--demo", "export-prometheus", "--no-anomalies", "--no-idle").stdout
+    text = run("--demo", "export-prometheus", "--no-anomalies", "--no-idle", "--no-commitments").stdout
     assert "costctl_findings_up" not in text
 
 

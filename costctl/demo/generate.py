@@ -156,7 +156,8 @@ def unused_row(cloud: str, spec: CommitmentSpec, covered: LineItem, day: date, u
         "PricingQuantity": num(unused / rate), "PricingUnit": covered.unit,
         "RegionId": covered.region[0], "RegionName": covered.region[1], "ResourceId": spec.commitment_id,
         "ResourceName": spec.name, "ResourceType": spec.type, "ServiceCategory": covered.category,
-        "ServiceName": covered.service, "ServiceSubcategory": covered.subcategory, "Tags": "{}",
+        "ServiceName": covered.service, "ServiceSubcategory": covered.subcategory, "SkuId": covered.sku_id,
+        "Tags": "{}",
     })
     row.update(commitment_columns(spec, "Unused", unused, unused / rate, covered.unit))
     return row
