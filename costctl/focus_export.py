@@ -116,6 +116,8 @@ COLUMNS: tuple[FocusColumn, ...] = (
     FocusColumn("Tags", JSON, feature="Conditional"),
     FocusColumn("x_CostctlSource", STRING, "x_Source", feature="Custom"),
     FocusColumn("x_CostctlEstimated", BOOLEAN, "x_Estimated", feature="Custom"),
+    # The record's own name, which the FOCUS reader maps back: a re-imported export keeps term ends.
+    FocusColumn("x_CommitmentDiscountEnd", DATETIME, feature="Custom"),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
