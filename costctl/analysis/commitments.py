@@ -102,7 +102,8 @@ class Commitment:
     def row(self, today: date) -> dict[str, Any]:
         """The command's output row (keys are the JSON/CSV field names)."""
         return {
-            "provider": self.source, "commitment_id": self.commitment_id, "name": self.name, "type": self.type,
+            "provider": self.source, "commitment": self.label, "commitment_id": self.commitment_id,
+            "name": self.name, "type": self.type,
             "category": self.category, "account": self.account, "used": self.used, "unused": self.unused,
             "utilization": self.utilization, "on_demand": self.on_demand, "savings": self.savings,
             "end": self.end.isoformat() if self.end else None, "days_left": self.days_left(today),

@@ -93,7 +93,8 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
     else:
         found = analysis.select(analysis.commitments(loaded.data), types, within, today)
         rows = [c.row(today) for c in found]
-        columns = [OutputColumn("provider", "Provider", drop=0), OutputColumn("commitment_id", "Commitment", drop=3),
+        columns = [OutputColumn("provider", "Provider", drop=0), OutputColumn("commitment", "Commitment", drop=0),
+                   OutputColumn("commitment_id", "Id", drop=6),
                    OutputColumn("type", "Type", drop=0), OutputColumn("account", "Account", drop=2),
                    OutputColumn("used", "Used", "money"), OutputColumn("unused", "Unused", "money"),
                    OutputColumn("utilization", "Util %", "pct"), OutputColumn("on_demand", "On demand", "money", 4),
