@@ -57,5 +57,5 @@ def test_a_stale_example_is_found_and_rewritten(tmp_path, monkeypatch):
     assert docs_examples.main([]) == 0
     text = doc.read_text()
     assert text.startswith("text\n<!-- example head=1: costctl --demo check -->\n```\n$ costctl --demo check\n"
-                           "COSTCTL OK - day 2026-11-23: aws 568.17 USD"), text
+                           "COSTCTL OK - day 2026-11-23: aws 573.94 USD"), text
     assert text.endswith("\n...\n```\nmore\n") and docs_examples.main(["--check"]) == 0

@@ -302,6 +302,14 @@ LITERAL = {
     "(default high)": lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_WARNING == "high",
     "(anomalies: default critical)":
         lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_CRITICAL == "critical",
+    "(commitments: default 7)":
+        lambda: __import__("costctl.monitoring.commitment_check", fromlist=["x"]).DEFAULT_DAYS == 7,
+    "(default 30d; 0 = off)":
+        lambda: __import__("costctl.monitoring.commitment_check", fromlist=["x"]).DEFAULT_EXPIRY_WARNING == "30d",
+    "(default 7d; 0 = off)":
+        lambda: __import__("costctl.monitoring.commitment_check", fromlist=["x"]).DEFAULT_EXPIRY_CRITICAL == "7d",
+    "(default service)":
+        lambda: __import__("costctl.analysis.commitments", fromlist=["x"]).parse_coverage_keys(None) == ["service"],
     "(default: parquet for a .parquet name, else csv)":
         lambda: [__import__("costctl.output.datafile", fromlist=["x"]).format_for(name, None)
                  for name in ("a.parquet", "a.parquet.gz", "a.csv.gz", None)] == ["parquet", "parquet", "csv", "csv"],

@@ -52,7 +52,7 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
                    "both the signed change.")
 @click.option("--days", type=int, default=None,
               help=f"For --period anomalies: the window in days (default {documented_default('anomalies.days')}); "
-                   "for commitments: the complete days utilization is measured over (default 7).")
+                   "for commitments: the complete days utilization is measured over (commitments: default 7).")
 @click.option("--expiry-warning", default=None, metavar="DAYS",
               help="For --period commitments: WARNING when a commitment's term ends within this many days "
                    "(default 30d; 0 = off).")
@@ -244,10 +244,16 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
             return usage_outcome(env, thresholds, policy, unit, request.filters, providers, files)
         if period == "commitments":
             from costctl.commands.commitments import parse_days
-            from costctl.monitoring.commitment_check import DEFAULT_DAYS, Expiry, commitment_outcome
+            from costctl.monitoring.commitment_check import (
+                DEFAULT_DAYS,
+                DEFAULT_EXPIRY_CRITICAL,
+                DEFAULT_EXPIRY_WARNING,
+                Expiry,
+                commitment_outcome,
+            )
 
-            expiry = Expiry(parse_days(expiry_warning or "30d", "--expiry-warning") or None,
-                            parse_days(expiry_critical or "7d", "--expiry-critical") or None)
+            expiry = Expiry(parse_days(expiry_warning or DEFAULT_EXPIRY_WARNING, "--expiry-warning") or None,
+                            parse_days(expiry_critical or DEFAULT_EXPIRY_CRITICAL, "--expiry-critical") or None)
             progress.current = "summing commitments"
             return commitment_outcome(env, thresholds, expiry, policy, request.filters, providers, files,
                                       days if days is not None else DEFAULT_DAYS)

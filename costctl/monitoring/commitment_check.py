@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 DEFAULT_WARNING = "90:"
 DEFAULT_CRITICAL = "80:"
 DEFAULT_DAYS = 7
+DEFAULT_EXPIRY_WARNING = "30d"
+DEFAULT_EXPIRY_CRITICAL = "7d"
 PERF_LIMIT = 10  # commitments with their own perfdata per provider instance; the rest fold into _other
 FILE_LABEL = "file"
 
