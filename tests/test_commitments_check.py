@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -98,10 +98,10 @@ def test_utilization_unknown_is_not_judged() -> None:
 
 def test_prometheus_series_are_bounded_and_folded() -> None:
     found = [commitment(n, used=50.0 + n, unused=5.0) for n in range(SERIES_LIMIT + 5)]
-    series = series_of(found, DAY)
+    series = series_of(found)
     assert len(series) == SERIES_LIMIT + 1 and series[-1].commitment == "(other)"
     assert series[-1].unused == pytest.approx(25.0)
-    same = series_of([commitment(1, 1, 1), commitment(2, 1, 1, cid="x/00000001-0000-4000-8000-00000000000f")], DAY)
+    same = series_of([commitment(1, 1, 1), commitment(2, 1, 1, cid="x/00000001-0000-4000-8000-00000000000f")])
     assert len({s.commitment for s in same}) == 2  # a shared short label falls back to the whole id
 
 
@@ -118,7 +118,8 @@ def test_prometheus_metrics_equal_the_command_over_the_same_week(run) -> None:
     for label, value in utils.items():
         row = expected[label[:8]]
         assert float(value) == pytest.approx(row["utilization"] / 100, abs=1e-6)
-    assert re.search(r'^costctl_commitment_expiry_days\{commitment="3f8c2a91".*\} 21\.0$', result.stdout, re.M)
+    end = re.search(r'^costctl_commitment_end_timestamp_seconds\{commitment="3f8c2a91".*\} (\S+)$', result.stdout, re.M)
+    assert end and datetime.fromtimestamp(float(end[1]), UTC).date().isoformat() == expected["3f8c2a91"]["end"]
     cov = run("--demo", "commitments", "--days", "7", "--show", "coverage", "--format", "json")
     for r in json.loads(cov.stdout):
         line = (f'costctl_commitment_coverage_ratio{{currency="{r["currency"]}",provider="{r["provider"]}",'

@@ -137,7 +137,7 @@ def _nagios_verify(tmp_path: Path, *cfg_files: Path) -> subprocess.CompletedProc
 def test_nagios4_accepts_the_command_and_service_definitions(tmp_path: Path) -> None:
     done = _nagios_verify(tmp_path, NAGIOS / "commands.cfg", NAGIOS / "services.cfg")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert re.search(r"Checked 3 services\.", done.stdout), done.stdout
+    assert re.search(r"Checked 4 services\.", done.stdout), done.stdout
     assert "Total Errors:   0" in done.stdout
 
 

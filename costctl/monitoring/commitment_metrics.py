@@ -4,7 +4,9 @@ The figures are ``costctl.analysis.commitments`` over the same window ``check --
 judges (the last ``DEFAULT_DAYS`` complete days), per provider instance, so a graph and the check
 agree. Cardinality is bounded: per provider at most ``SERIES_LIMIT`` commitments get their own
 series (the least utilized first, the ones an operator acts on); the rest are folded into
-``commitment="(other)"`` with their combined utilization and unused cost. Coverage is per service
+``commitment="(other)"`` with their combined utilization and unused cost. The term's end is
+published as a timestamp (Prometheus's base unit), so "days left" is computed at query time and
+never goes stale between exports. Coverage is per service
 with commitment-covered usage, which a provider has a handful of.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from costctl.errors import CostctlError
@@ -37,7 +39,7 @@ class CommitmentSeries:
     currency: str
     utilization: float | None  # ratio 0-1
     unused: float
-    days_left: int | None
+    end: float | None  # the term's end as Unix time (seconds: Prometheus's base unit)
 
 
 @dataclass
@@ -51,12 +53,12 @@ class CommitmentFigures:
     coverage: dict[tuple[str, str], float] = field(default_factory=dict)  # (service, currency) -> ratio
 
 
-def series_of(found: list[Commitment], today: date) -> list[CommitmentSeries]:
+def series_of(found: list[Commitment]) -> list[CommitmentSeries]:
     """The bounded series of one provider: the ``SERIES_LIMIT`` least utilized, the rest folded per currency."""
     ranked = sorted(found, key=lambda c: (c.utilization if c.utilization is not None else 101.0, c.commitment_id))
     labels = [c.label for c in ranked[:SERIES_LIMIT]]
     out = [CommitmentSeries(c.label if labels.count(c.label) == 1 else c.commitment_id, c.type or "", c.currency,
-                            None if c.utilization is None else c.utilization / 100.0, c.unused, c.days_left(today))
+                            None if c.utilization is None else c.utilization / 100.0, c.unused, _epoch(c.end))
            for c in ranked[:SERIES_LIMIT]]  # two ids sharing a short label keep their whole id: no duplicate series
     folded: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for c in ranked[SERIES_LIMIT:]:
@@ -68,13 +70,20 @@ def series_of(found: list[Commitment], today: date) -> list[CommitmentSeries]:
     return out
 
 
+def _epoch(day: date | None) -> float | None:
+    """Midnight UTC of ``day`` as Unix time."""
+    if day is None:
+        return None
+    return float(datetime.combine(day, time(), UTC).timestamp())
+
+
 def figures_of(name: str, data: Dataset, filters: Filters, window: tuple[date, date], today: date) -> CommitmentFigures:
     from costctl.analysis.commitments import commitments, coverage
 
     rows = data.between(*window).filtered(filters)
     cov = {(r["service"] or "", r["currency"]): r["coverage"] / 100.0
            for r in coverage(rows, ["service"]) if r["coverage"] is not None}
-    return CommitmentFigures(name, series=series_of(commitments(rows), today), coverage=dict(sorted(cov.items())))
+    return CommitmentFigures(name, series=series_of(commitments(rows)), coverage=dict(sorted(cov.items())))
 
 
 def commitment_figures(env: Env, providers: tuple[str, ...] = (), files: tuple[str, ...] = (),

@@ -153,8 +153,8 @@ def commitment_families(snap: Snapshot, up: GaugeMetricFamily) -> Iterator[Gauge
     unused = GaugeMetricFamily("costctl_commitment_unused_cost", "Amortized cost of the unused share of each "
                                "commitment over the last 7 complete days, in the unit of the currency label.",
                                labels=[*labels, "currency"])
-    expiry = GaugeMetricFamily("costctl_commitment_expiry_days", "Days from today to the end of the commitment's "
-                               "term, where the billing data says it (absent otherwise).", labels=labels)
+    expiry = GaugeMetricFamily("costctl_commitment_end_timestamp_seconds", "End of the commitment's term as a Unix "
+                               "timestamp, where the billing data says it (absent otherwise).", labels=labels)
     cover = GaugeMetricFamily("costctl_commitment_coverage_ratio", "Share of eligible usage (at on-demand prices) "
                               "that commitments covered over the last 7 complete days, per service with covered "
                               "usage.", labels=["provider", "service", "currency"])
@@ -164,8 +164,8 @@ def commitment_families(snap: Snapshot, up: GaugeMetricFamily) -> Iterator[Gauge
             if s.utilization is not None:
                 util.add_metric([f.provider, s.commitment, s.type], _money(s.utilization))
             unused.add_metric([f.provider, s.commitment, s.type, s.currency], _money(s.unused))
-            if s.days_left is not None:
-                expiry.add_metric([f.provider, s.commitment, s.type], float(s.days_left))
+            if s.end is not None:
+                expiry.add_metric([f.provider, s.commitment, s.type], s.end)
         for (service, currency), ratio in f.coverage.items():
             cover.add_metric([f.provider, service, currency], _money(ratio))
     yield from (util, unused, expiry, cover)
