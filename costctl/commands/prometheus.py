@@ -12,6 +12,7 @@ under-report spend, so they are left out (and warned about) rather than publishe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -24,6 +25,7 @@ from costctl.errors import UsageError
 from costctl.filters import Filters
 
 if TYPE_CHECKING:
+    from costctl.monitoring.findings import FindingFigures
     from costctl.monitoring.snapshot import BudgetFigures, Snapshot
 
 PUSH_TIMEOUT = 30.0  # seconds one Pushgateway request may wait (less when the deadline leaves less)
@@ -133,10 +135,15 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
     _findings(env, snapshot, settings, with_anomalies, with_idle, providers, files,
               Filters.from_options(accounts, services, regions, tags), metric or env.config.defaults["metric"])
     if with_commitments if with_commitments is not None else settings.get("commitments", True):
-        from costctl.monitoring.commitment_metrics import commitment_figures
+        from costctl import loader
+        from costctl.monitoring.commitment_metrics import CommitmentFigures, commitment_figures
 
-        snapshot.commitments = commitment_figures(env, providers, files,
-                                                  Filters.from_options(accounts, services, regions, tags))
+        try:
+            snapshot.commitments = commitment_figures(env, providers, files,
+                                                      Filters.from_options(accounts, services, regions, tags))
+        except deadline.DeadlineExceeded as exc:  # as for findings: what was gathered is still written
+            names = ["file"] if files else loader.select_sources(env, providers)
+            snapshot.commitments = [CommitmentFigures(n, up=False, error=f"{n}: {exc}") for n in names]
         for f in snapshot.commitments:
             if not f.up:
                 env.info(f"warning: commitments of {f.error}; exported as costctl_findings_up 0")
@@ -163,12 +170,28 @@ def _findings(env: Env, snapshot: Snapshot, settings: dict, with_anomalies: bool
     from costctl.monitoring import findings
 
     if with_anomalies if with_anomalies is not None else settings.get("anomalies", True):
-        snapshot.anomalies = findings.anomaly_figures(env, state_dir(env), providers, files, filters, metric)
+        snapshot.anomalies = _until_deadline(env, providers, files, lambda: findings.anomaly_figures(
+            env, state_dir(env), providers, files, filters, metric))
     if not files and (with_idle if with_idle is not None else settings.get("idle", True)):
-        snapshot.idle = findings.idle_figures(env, providers)
+        snapshot.idle = _until_deadline(env, providers, files, lambda: findings.idle_figures(env, providers))
     for f in (snapshot.anomalies or []) + (snapshot.idle or []):
         if not f.up:
             env.info(f"warning: findings of {f.error}; exported as costctl_findings_up 0")
+
+
+def _until_deadline(env: Env, providers: tuple[str, ...], files: tuple[str, ...],
+                    compute: Callable[[], list[FindingFigures] | None]) -> list[FindingFigures] | None:
+    """Findings, or, when the deadline passes while they are computed (a provider that drips its
+    answers has used it up), every selected provider's findings down: the metrics gathered so far
+    are still written, as for a provider whose costs failed."""
+    from costctl import loader
+    from costctl.monitoring.findings import FindingFigures
+
+    try:
+        return compute()
+    except deadline.DeadlineExceeded as exc:
+        names = ["file"] if files else loader.select_sources(env, providers)
+        return [FindingFigures(name, up=False, error=f"{name}: {exc}") for name in names]
 
 
 def _budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...]) -> list[BudgetFigures]:

@@ -13,12 +13,16 @@ no empty HELP/TYPE blocks; finding families only when findings were computed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from costctl.monitoring.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from costctl.monitoring.findings import FindingFigures
 
 COST_LABELS = ["provider", "account", "service", "currency"]
 BUDGET_LABELS = ["budget", "currency", "period"]
@@ -119,12 +123,7 @@ def finding_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
         impact = GaugeMetricFamily("costctl_anomalies_open_impact", "Sum of the absolute daily impact (cost minus "
                                    "expected) of the unacknowledged anomalies, in the unit of the currency label.",
                                    labels=["provider", "severity", "currency"])
-        for f in snap.anomalies:
-            up.add_metric([f.provider, "anomalies"], 1.0 if f.up else 0.0)
-            for severity, n in f.counts.items():
-                count.add_metric([f.provider, severity], float(n))
-            for (severity, currency), value in f.amounts.items():
-                impact.add_metric([f.provider, severity, currency], _money(value))
+        _fill_findings(snap.anomalies, "anomalies", up, count, impact)
         yield from (count, impact)
     if snap.idle is not None:
         count = GaugeMetricFamily("costctl_idle_findings", "Idle, orphaned or oversized resources found, as costctl "
@@ -132,16 +131,22 @@ def finding_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
         savings = GaugeMetricFamily("costctl_idle_estimated_monthly_savings", "Estimated monthly savings of the "
                                     "idle findings, in the unit of the currency label.",
                                     labels=["provider", "check", "currency"])
-        for f in snap.idle:
-            up.add_metric([f.provider, "idle"], 1.0 if f.up else 0.0)
-            for check, n in f.counts.items():
-                count.add_metric([f.provider, check], float(n))
-            for (check, currency), value in f.amounts.items():
-                savings.add_metric([f.provider, check, currency], _money(value))
+        _fill_findings(snap.idle, "idle", up, count, savings)
         yield from (count, savings)
     if snap.commitments is not None:
         yield from commitment_families(snap, up)
     yield up
+
+
+def _fill_findings(figures: list[FindingFigures], finding: str, up: GaugeMetricFamily, count: GaugeMetricFamily,
+                   money: GaugeMetricFamily) -> None:
+    """One kind of findings into its families: up per provider, counts and money per category."""
+    for f in figures:
+        up.add_metric([f.provider, finding], 1.0 if f.up else 0.0)
+        for category, n in f.counts.items():
+            count.add_metric([f.provider, category], float(n))
+        for (category, currency), value in f.amounts.items():
+            money.add_metric([f.provider, category, currency], _money(value))
 
 
 def commitment_families(snap: Snapshot, up: GaugeMetricFamily) -> Iterator[GaugeMetricFamily]:
