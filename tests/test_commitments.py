@@ -243,6 +243,8 @@ def test_type_matching_ignores_case_spaces_and_plural() -> None:
     assert type_matches("savings plan", "ComputeSavingsPlans")
     assert type_matches("Reserved", "Reserved Instance") and not type_matches("reserved", "Reservation")
     assert type_matches("reserv", "Reservation") and type_matches("cud", None) is False
+    assert type_matches("CUD", "Committed Use Discount") and type_matches("sp", "ComputeSavingsPlans")
+    assert type_matches("ri", "Reserved Instance") and not type_matches("ri", "Reservation")
     assert not type_matches("", "Savings Plan")
 
 

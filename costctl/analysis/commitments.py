@@ -111,13 +111,19 @@ class Commitment:
         }
 
 
+# The abbreviations people use for the types (``--type cud``), as the text they stand for.
+TYPE_ALIASES = {"cud": "committed use discount", "ri": "reserved instance", "sp": "savings plan"}
+
+
 def type_matches(wanted: str, actual: str | None) -> bool:
     """``--type``: case, spaces and a trailing 's' do not matter (``savings plan`` finds
-    ``ComputeSavingsPlans``; ``reserv`` finds Reserved Instance and Reservation)."""
+    ``ComputeSavingsPlans``; ``reserv`` finds Reserved Instance and Reservation); ``cud``, ``ri``
+    and ``sp`` stand for committed use discount, reserved instance and savings plan."""
     def norm(text: str) -> str:
         return "".join(text.lower().split())
 
-    want = norm(wanted).rstrip("s")
+    text = wanted.strip().lower()
+    want = norm(TYPE_ALIASES.get(text, text)).rstrip("s")
     return bool(want) and actual is not None and want in norm(actual)
 
 

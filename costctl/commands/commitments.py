@@ -42,7 +42,7 @@ def parse_days(value: str, option: str) -> int:
                    "coverage: the share of eligible usage that commitments covered.")
 @click.option("--type", "types", multiple=True, metavar="TYPE",
               help="Only commitments of this type (repeatable; case and spaces ignored, a part is enough: "
-                   "'savings plan', 'reserved', 'reservation', 'cud').")
+                   "'savings plan', 'reserved', 'reservation'; cud, ri and sp abbreviate).")
 @click.option("--expiring-within", default=None, metavar="DAYS",
               help="Only commitments whose known term ends within this many days (e.g. 60d).")
 @click.option("--group-by", "-g", "group_by", default=None, metavar="KEYS",
