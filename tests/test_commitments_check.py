@@ -82,6 +82,13 @@ def test_perfdata_is_capped_worst_first_and_the_rest_folded() -> None:
     assert result.state is State.OK
 
 
+def test_perfdata_labels_stay_unique_when_short_ids_collide() -> None:
+    found = [commitment(1, 95, 5), commitment(2, 90, 10, cid="x/00000001-0000-4000-8000-00000000000f")]
+    result = judge_source("aws", found, Thresholds.parse("90:", "80:"), Expiry(), DAY)
+    labels = [p.label for p in result.perfdata]
+    assert len(set(labels)) == 2 and "aws_00000001-0000-4000-8000-00000000000f_util" in labels
+
+
 def test_the_worst_commitment_decides_and_an_expired_one_is_critical() -> None:
     found = [commitment(1, 95, 5), commitment(2, 85, 15), commitment(3, 99, 1, end=date(2026, 3, 8))]
     result = judge_source("aws", found, Thresholds.parse("90:", "80:"), Expiry(30, 7), DAY)

@@ -95,8 +95,10 @@ def judge_source(source: str, found: list[Commitment], thresholds: Thresholds, e
     verdicts.sort(key=lambda v: (-v[1].severity, v[0].utilization if v[0].utilization is not None else 101.0,
                                  v[0].commitment_id))
     perf: list[Perfdata] = []
+    shown = [v[0].label for v in verdicts[:PERF_LIMIT]]
     for c, _state, _text in verdicts[:PERF_LIMIT]:
-        label = f"{source}_{c.label}"
+        # Two ids that share a short label keep their whole last segment: perfdata labels stay unique.
+        label = f"{source}_{c.label if shown.count(c.label) == 1 else c.short_id}"
         perf.append(Perfdata(f"{label}_util", c.utilization, "%", warn, crit, min=0, max=100))
         if c.end is not None:
             perf.append(Perfdata(f"{label}_days_left", c.days_left(today), "", decimals=0))
