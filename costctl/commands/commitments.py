@@ -37,9 +37,11 @@ def parse_days(value: str, option: str) -> int:
 @source_options
 @range_options
 @filter_options
-@click.option("--show", type=click.Choice(["utilization", "coverage"]), default="utilization", show_default=True,
+@click.option("--show", type=click.Choice(["utilization", "coverage", "recommendations"]), default="utilization",
+              show_default=True,
               help="utilization: one row per commitment (used, unused, utilization, savings, expiry); "
-                   "coverage: the share of eligible usage that commitments covered.")
+                   "coverage: the share of eligible usage that commitments covered; recommendations: costctl's "
+                   "estimate of what more to commit, from the range's uncovered usage (docs/commitments.md).")
 @click.option("--type", "types", multiple=True, metavar="TYPE",
               help="Only commitments of this type (repeatable; case and spaces ignored, a part is enough: "
                    "'savings plan', 'reserved', 'reservation'; cud, ri and sp abbreviate).")
@@ -66,6 +68,7 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
       costctl --demo commitments
       costctl --demo commitments --expiring-within 60d
       costctl --demo commitments --show coverage --group-by service,region
+      costctl --demo commitments --show recommendations
       costctl commitments --provider aws --type "savings plan" --format json
     """
     from costctl.analysis import commitments as analysis
@@ -74,7 +77,7 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
     apply_as_of(env, as_of)
     if group_by is not None and show != "coverage":
         raise UsageError("--group-by needs --show coverage")
-    if (types or expiring_within) and show == "coverage":
+    if (types or expiring_within) and show != "utilization":
         raise UsageError(f"--{'type' if types else 'expiring-within'} applies to --show utilization")
     within = parse_days(expiring_within, "--expiring-within") if expiring_within is not None else None
     keys = analysis.parse_coverage_keys(group_by) if show == "coverage" else []
@@ -82,7 +85,21 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
     loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
                               end=end, filters=filters)
     today = env.today()
-    if show == "coverage":
+    if show == "recommendations":
+        from costctl.analysis.commitment_advice import recommend
+
+        rows = [a.row() for a in recommend(loaded.data, loaded.start, loaded.end)]
+        columns = [OutputColumn("provider", "Provider", drop=0), OutputColumn("service", "Service", drop=0),
+                   OutputColumn("discount", "Discount %", "pct"),
+                   OutputColumn("daily_on_demand", "Base/day", "money"),
+                   OutputColumn("hourly_commitment", "Commit/h", "price"),
+                   OutputColumn("monthly_savings", "Savings/mo", "money"),
+                   OutputColumn("backtest_net", "Back-test net", "money"),
+                   OutputColumn("backtest_utilization", "Back-test util %", "pct", 2),
+                   OutputColumn("currency", "Currency", drop=0)]
+        title = (f"Commitment recommendations {describe(loaded.start, loaded.end)} (P10 of daily uncovered "
+                 "usage, observed discount, no upfront)")
+    elif show == "coverage":
         rows = analysis.coverage(loaded.data, keys)
         columns = [OutputColumn("provider", "Provider", drop=0)]
         columns += [OutputColumn(k, k.capitalize(), drop=0 if i == 0 else 1) for i, k in enumerate(keys)]
