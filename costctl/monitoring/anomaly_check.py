@@ -5,8 +5,9 @@ Reuses what ``costctl anomalies`` runs: ``costctl.analysis.anomalies.detect`` wi
 baseline, and ``AnomalyStore`` for the acknowledgements, so ``costctl anomalies ack ID`` silences
 the check too. The check also records what it found (``seen.json``) so an id read in the long
 output can be acknowledged without running ``anomalies`` first. The state comes from
-``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Unlike the
-day/mtd/forecast/change periods this path imports pandas: detection is frame-based.
+``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Detection is
+frame-based (pandas), so its result is reduced to facts (``costctl.monitoring.anomaly_judge``)
+that the cache keeps for the next check (``costctl.monitoring.stored_periods``).
 
 Days after a provider's newest data are not reported yet: detection does not judge them, and the
 long output names the providers that lag. When no provider has reported a day of the window (or
