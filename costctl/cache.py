@@ -39,7 +39,8 @@ from costctl.values import Value
 
 EPOCH = date(1970, 1, 1)
 EARLIEST = date(2000, 1, 1)  # no bill holds older days (the CLI refuses dates before it too)
-FORMAT = 2  # 2: rows in Parquet, JSON index. Entries of other formats are ignored (re-fetched).
+FORMAT = 3  # 2: rows in Parquet, JSON index; 3: the record keeps the FOCUS pricing, invoice and
+# commitment columns. Entries of other formats are ignored (re-fetched once after an upgrade).
 
 
 class Freshness(Value):

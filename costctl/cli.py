@@ -25,8 +25,11 @@ from costctl.errors import CostctlError, ExitStatus, UsageError
 # (or for --help), so `costctl check` does not pay for importing every other command.
 COMMANDS: dict[str, str] = {
     "costs": "costctl.commands.costs:costs",
+    "usage": "costctl.commands.usage:usage",
+    "report": "costctl.commands.report:report",
     "check": "costctl.commands.check:check",
     "export-prometheus": "costctl.commands.prometheus:export_prometheus",
+    "export": "costctl.commands.export:export",
     "anomalies": "costctl.commands.anomalies:anomalies",
     "idle": "costctl.commands.idle:idle",
     "budgets": "costctl.commands.budgets:budgets",

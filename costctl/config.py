@@ -89,7 +89,7 @@ def _nagios_range(value: str) -> str:
 
 _STATES = ("ok", "warning", "critical", "unknown")
 SEVERITY_NAMES = ("low", "medium", "high", "critical")  # thresholds.anomalies may name a severity
-CHECK_PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle")
+CHECK_PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage")
 
 CHECK_FIELDS: dict[str, Field] = {
     "period": Field("str", default="day", choices=CHECK_PERIODS, help="--period when none is given"),
@@ -104,6 +104,8 @@ PROMETHEUS_FIELDS: dict[str, Field] = {
     "job": Field("str", default="costctl", help="pushgateway job name"),
     "top_services": Field("int", default=10, help="services per provider kept as labels; the rest are (other)",
                           validator=at_least(0)),
+    "anomalies": Field("bool", default=True, help="export open anomalies (costctl_anomalies_*)"),
+    "idle": Field("bool", default=True, help="export idle findings (costctl_idle_*); scans the clouds' APIs"),
 }
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,

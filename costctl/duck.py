@@ -78,6 +78,10 @@ def new_connection(memory_limit: str = MEMORY_LIMIT) -> Any:
                               "(e.g. 512MB or 2GB); fix or unset it") from None
         raise
     con.execute("SET TimeZone = 'UTC'")
+    # DuckDB draws a progress bar on stdout for a query that runs past two seconds (a loaded machine,
+    # a large export): stdout carries data only, so a JSON answer would start with a bar.
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET enable_progress_bar_print = false")
     # The in_clause optimizer turns every constant IN list (the null spellings of each text column)
     # into a MARK join that runs over every row even when the query reads none of that column's
     # values: 19 such joins were 30 % of a 1M-row report's CPU. Short IN lists stay scalar this way.

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.duck import connect, literal, quote
-from costctl.model import COLUMN_KINDS, COLUMN_NAMES, FLAG, MONEY, NUMBER, TAGS, TIMESTAMP
+from costctl.model import COLUMN_KINDS, FLAG, MONEY, NUMBER, TAGS, TIMESTAMP
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +33,9 @@ _SCANS: list[Any] = []  # ingest scans behind views: they translate their own re
 
 # Always kept by a rollup: amounts in different currencies or of different sources are never summed.
 ROLLUP_ALWAYS = ("BillingCurrency", "ProviderName", "x_Source")
-SUMMED = tuple(n for n in COLUMN_NAMES if COLUMN_KINDS[n] in (MONEY, NUMBER))
+# Amounts a rollup sums. Not every number of the record: the commitment and pricing quantities only
+# the FOCUS export and commitment analysis read, row by row, and each fsum costs every report time.
+SUMMED = ("BilledCost", "EffectiveCost", "ListCost", "ConsumedQuantity")
 
 
 def columns_for(keys: Iterable[str]) -> tuple[list[str], list[str]]:

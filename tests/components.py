@@ -78,3 +78,44 @@ def _until_stopped(proc: subprocess.Popen, log: Any, base: str, name: str, ready
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def query(base: str, expr: str) -> list[dict]:
+    """The result of an instant query through Prometheus's HTTP API (``/api/v1/query``)."""
+    import json
+    import urllib.parse
+
+    body = json.loads(http_get(f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})))
+    if body.get("status") != "success":
+        raise RuntimeError(f"query {expr!r} failed: {body}")
+    return list(body["data"]["result"])
+
+
+@contextmanager
+def prometheus_scraping_textfiles(directory: str, workdir: str, rule_files: Sequence[str] = (),
+                                  wait: float = 30.0) -> Iterator[str]:
+    """A real node_exporter serving the ``.prom`` files of ``directory`` (textfile collector only) and
+    a real Prometheus on loopback scraping it every second; yields Prometheus's base URL once the
+    first scrape has landed (``up{job="node"} == 1``). Both are stopped by PID when the body ends."""
+    import yaml
+
+    exporter = binary("prometheus-node-exporter", "prometheus-node-exporter")
+    server = binary("prometheus", "prometheus")
+    node_port, prom_port = free_port(), free_port()
+    node_argv = [exporter, f"--web.listen-address=127.0.0.1:{node_port}", "--collector.disable-defaults",
+                 "--collector.textfile", f"--collector.textfile.directory={directory}"]
+    config = os.path.join(workdir, "prometheus.yml")
+    with open(config, "w") as fh:
+        yaml.safe_dump({"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                        "rule_files": list(rule_files),
+                        "scrape_configs": [{"job_name": "node",
+                                            "static_configs": [{"targets": [f"127.0.0.1:{node_port}"]}]}]}, fh)
+    prom_argv = [server, f"--config.file={config}", f"--storage.tsdb.path={os.path.join(workdir, 'data')}",
+                 f"--web.listen-address=127.0.0.1:{prom_port}"]
+    with serving(node_argv, node_port), serving(prom_argv, prom_port, ready_path="/-/ready", wait=wait) as base:
+        deadline = time.monotonic() + wait
+        while not query(base, 'up{job="node"} == 1'):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"prometheus did not scrape node_exporter within {wait}s")
+            time.sleep(0.2)
+        yield base

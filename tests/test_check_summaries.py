@@ -62,7 +62,9 @@ def test_store_keeps_one_summary_per_day_grouped_by_month(tmp_path) -> None:
     assert got[d3] == {"fetched_at": 1000.0, "rows": 0, "end": None, "sums": []}  # an empty day is a known 0
     assert got[d3 + timedelta(days=1)] is None  # never stored
     keys = sorted(k for k in cache._db.iterkeys() if k.startswith("sum:"))
-    assert keys == ["sum:2:p:fp:2026-10", "sum:2:p:fp:2026-11"]
+    from costctl.cache import FORMAT
+
+    assert keys == [f"sum:{FORMAT}:p:fp:2026-10", f"sum:{FORMAT}:p:fp:2026-11"]
 
 
 def test_summarize_matches_the_rows() -> None:

@@ -202,7 +202,7 @@ def test_verbose_adds_how_each_provider_was_loaded(run, fake_config) -> None:
     (["check", "-w", "10:5"], "-w/--warning: invalid range '10:5': start 10 is greater than end 5"),
     (["check", "-c", "abc"], "-c/--critical: invalid range 'abc': 'abc' is not a number"),
     (["check", "--period", "week"], "Invalid value for '--period': 'week' is not one of 'day', 'mtd', 'forecast', "
-                                    "'change', 'mom', 'budget', 'anomalies', 'idle'."),
+                                    "'change', 'mom', 'budget', 'anomalies', 'idle', 'usage'."),
     (["check", "--bogus"], "No such option '--bogus'. Did you mean '--verbose'?"),
     (["check", "extra"], "Got unexpected extra argument (extra)"),
     (["--demo", "check", "--direction", "down"], "--direction needs --period change or mom"),

@@ -89,6 +89,11 @@ costctl_budget_forecast{budget="prod",currency="USD",period="quarterly"} 8100.0
 # TYPE costctl_budget_consumed_ratio gauge
 costctl_budget_consumed_ratio{budget="platform",currency="EUR",period="monthly"} 1.25
 costctl_budget_consumed_ratio{budget="prod",currency="USD",period="quarterly"} 0.25
+# HELP costctl_budget_forecast_ratio Projected spend of the budget's whole current period divided by its amount \
+(above 1 = projected to overspend).
+# TYPE costctl_budget_forecast_ratio gauge
+costctl_budget_forecast_ratio{budget="platform",currency="EUR",period="monthly"} 3.00125
+costctl_budget_forecast_ratio{budget="prod",currency="USD",period="quarterly"} 0.9
 """
 
 
@@ -125,8 +130,11 @@ def test_configured_budgets_export_amount_spend_forecast_and_ratio(run, fake_con
     assert 'costctl_budget_consumed_ratio{budget="cloud",currency="USD",period="monthly"} 0.1215' in samples
     assert 'costctl_budget_consumed_ratio{budget="storage-q",currency="USD",period="quarterly"} 0.612' in samples
     forecast = {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in samples
-                if line.startswith("costctl_budget_forecast")}
+                if line.startswith("costctl_budget_forecast{")}
     assert forecast == {name: pytest.approx(row["forecast"], abs=1e-5) for name, row in report.items()}
+    ratio = {line.split('"')[1]: float(line.rsplit(" ", 1)[1]) for line in samples
+             if line.startswith("costctl_budget_forecast_ratio{")}
+    assert ratio == {name: pytest.approx(row["forecast_pct"] / 100, abs=1e-5) for name, row in report.items()}
 
 
 def test_without_budgets_there_is_no_budget_family(run, fake_config) -> None:
@@ -237,8 +245,11 @@ def test_promtool_accepts_the_textfile(run, tmp_path) -> None:
     assert done.returncode == 0, done.stdout.decode() + done.stderr.decode()
     assert done.stdout.decode().strip() == "" and done.stderr.decode().strip() == ""  # no lint warnings either
     text = out.read_text()
+    for family in ("costctl_anomalies_open", "costctl_anomalies_open_impact", "costctl_idle_findings",
+                   "costctl_idle_estimated_monthly_savings", "costctl_findings_up", "costctl_cost_previous_month"):
+        assert f"\n{family}{{" in text  # the findings were linted too, not left out
     for name in ("all-clouds", "aws-quarter", "team-data", "platform", "prod-h2"):  # the demo budgets
-        for family in ("amount", "spend", "forecast", "consumed_ratio"):
+        for family in ("amount", "spend", "forecast", "consumed_ratio", "forecast_ratio"):
             assert f'costctl_budget_{family}{{budget="{name}",currency="USD",period="' in text
 
 

@@ -302,6 +302,9 @@ LITERAL = {
     "(default high)": lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_WARNING == "high",
     "(anomalies: default critical)":
         lambda: __import__("costctl.monitoring.anomaly_rule", fromlist=["x"]).DEFAULT_CRITICAL == "critical",
+    "(default: parquet for a .parquet name, else csv)":
+        lambda: [__import__("costctl.output.datafile", fromlist=["x"]).format_for(name, None)
+                 for name in ("a.parquet", "a.parquet.gz", "a.csv.gz", None)] == ["parquet", "parquet", "csv", "csv"],
 }
 WORDS = ("default: $COSTCTL_CONFIG", "default yesterday", "default: the last complete one", "default: all",
          "default idle.checks", "(default: idle.checks)", "default: idle.regions, else every enabled region",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Monitoring components for tests/test_cli_prometheus.py and tests/test_nagios_configs.py:
-# promtool (prometheus), node_exporter, pushgateway, icinga2 and Nagios Core from Debian.
+# Monitoring components for tests/test_cli_prometheus.py, tests/test_prometheus_rules.py,
+# tests/test_grafana_dashboard.py and tests/test_nagios_configs.py: prometheus and promtool (package
+# prometheus), node_exporter, pushgateway, icinga2 and Nagios Core from Debian.
 # .ci/run has already run apt-get update (as root). Packages a release lacks are skipped with a
 # message; the tests then fail under CI=1 and name the package.
 set -euo pipefail

@@ -24,7 +24,7 @@ from costctl.monitoring.measure import DIRECTIONS
 from costctl.monitoring.state import State
 
 STATES = ("ok", "warning", "critical", "unknown")
-PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle")
+PERIODS = ("day", "mtd", "forecast", "change", "mom", "budget", "anomalies", "idle", "usage")
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -40,7 +40,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
                    "mom: percent change of the month to date vs the same days of last month; "
                    "budget: each configured budget against its own warning/critical percent; "
                    "anomalies: the worst unacknowledged cost anomaly of the window; "
-                   "idle: estimated monthly savings (or count) of idle resources "
+                   "idle: estimated monthly savings (or count) of idle resources; "
+                   "usage: the quantity consumed in --unit on the latest complete day "
                    f"(default {documented_default('check.period')}).")
 @click.option("--budget", "budget_names", multiple=True, metavar="NAME",
               help="With --period budget: only this budget (repeatable; default: all).")
@@ -54,6 +55,9 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
 @click.option("--checks", "idle_checks", default=None, metavar="LIST",
               help="For --period idle: comma-separated idle checks (default idle.checks); --region limits the "
                    "regions scanned.")
+@click.option("--unit", default=None, metavar="UNIT",
+              help="For --period usage: the consumed unit to sum (as `costctl usage` shows it, e.g. Hrs, GB-Mo); "
+                   "narrow it with --service.")
 @click.option("--warning", "-w", metavar="RANGE", default=None,
               help="Warning range ([@]start:end, e.g. 100, 10:, ~:10, @10:20); default from thresholds.<period>. "
                    "For anomalies also a severity: low, medium, high, critical (default high).")
@@ -79,11 +83,11 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Show the version and exit (UNKNOWN).")
 @pass_env
 def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, days: int | None,
-          idle_metric: str | None, idle_checks: str | None, warning: str | None, critical: str | None,
-          providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, accounts: tuple[str, ...],
-          services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
-          timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
-          top: int | None, plugin_verbose: int) -> State:
+          idle_metric: str | None, idle_checks: str | None, unit: str | None, warning: str | None,
+          critical: str | None, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
+          accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...],
+          metric: str | None, timeout: float | None, error_state: str | None, stale_state: str | None,
+          max_age: str | None, top: int | None, plugin_verbose: int) -> State:
     """Check cost against warning/critical ranges, as a Nagios/Icinga/Naemon plugin.
 
     Exit status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. With several providers each gets its own
@@ -98,11 +102,12 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
       costctl check --file export.csv.gz --period mtd -c 10000
       costctl check --period anomalies -w high -c critical
       costctl check --period idle -w 100 -c 500
+      costctl check --period usage --service "Amazon Elastic Compute Cloud" --unit Hrs -w 400 -c 600
     """
     try:
         code = _check(env, period, direction, warning, critical, providers, files, as_of, accounts, services,
                       regions, tags, metric, timeout, error_state, stale_state, max_age, top, plugin_verbose,
-                      budget_names, days, idle_metric, idle_checks)
+                      budget_names, days, idle_metric, idle_checks, unit)
     except CostctlError as exc:
         code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
     except Exception as exc:
@@ -133,7 +138,7 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
            services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], metric: str | None,
            timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
            top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = (), days: int | None = None,
-           idle_metric: str | None = None, idle_checks: str | None = None) -> int:
+           idle_metric: str | None = None, idle_checks: str | None = None, unit: str | None = None) -> int:
     from costctl.errors import UsageError
     from costctl.filters import Filters
     from costctl.monitoring.evaluate import Policy
@@ -154,6 +159,10 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
         raise UsageError("--days needs --period anomalies")
     if (idle_metric or idle_checks) and period != "idle":
         raise UsageError(f"--{'idle-metric' if idle_metric else 'checks'} needs --period idle")
+    if unit is not None and period != "usage":
+        raise UsageError("--unit needs --period usage")
+    if period == "usage" and not (unit or "").strip():
+        raise UsageError("--period usage needs --unit UNIT (e.g. Hrs, GB-Mo; `costctl usage` lists the units)")
     if period == "idle" and (files or accounts or services or tags):
         raise UsageError("--period idle asks the clouds' APIs: --file, --account, --service and --tag do not apply")
     defaults = (env.config.section("thresholds") or {}).get(period, {})
@@ -191,6 +200,12 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     progress = Progress()
 
     def outcome_of_period() -> Outcome:
+        if period == "usage":
+            from costctl.monitoring.usage_check import usage_outcome
+
+            progress.current = "summing usage"
+            assert unit is not None
+            return usage_outcome(env, thresholds, policy, unit, request.filters, providers, files)
         if period not in ("budget", "anomalies", "idle"):
             return run_check(env, request, progress)
         # Anomalies, budget and idle answer from stored facts when they still hold

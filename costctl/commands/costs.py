@@ -45,13 +45,16 @@ from costctl.ranges import describe
               help="Add previous_cost, delta and delta_pct to every row: against the previous month (monthly "
                    "rows) or period, the same days a year earlier, or the same days of a given month; aligned "
                    "by days elapsed (a partial month against the same days of the other one).")
+@click.option("--chart", is_flag=True,
+              help="Draw the rows instead of listing them: bars per day/month or group, or one sparkline per "
+                   "group when there are groups and periods (table format only).")
 @output_options()
 @pass_env
 def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None, days: int | None,
           month: str | None, start: str | None, end: str | None, accounts: tuple[str, ...],
           services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...], group_by: str | None,
           granularity: str, metric: str | None, month_basis: str | None, top: int | None, compare: str | None,
-          fmt: str, output: str | None) -> None:
+          chart: bool, fmt: str, output: str | None) -> None:
     """Cost report: per day, month or in total, grouped as asked.
 
     \b
@@ -62,6 +65,7 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
       costctl costs --provider gcp-billing --month 2026-10 --month-basis invoice --granularity total
       costctl --demo costs --compare previous --granularity monthly --group-by provider
       costctl costs --month 2026-11 --granularity total --group-by service --compare last-year
+      costctl --demo costs --days 30 --group-by provider --chart
     """
     from costctl.analysis import costs as report
     from costctl.output.render import OutputColumn, render
@@ -70,6 +74,10 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
     keys = report.parse_group_by(group_by)
     filters = Filters.from_options(accounts, services, regions, tags)
     basis = month_basis or env.config.defaults["month_basis"]
+    if chart and fmt != "table":
+        raise UsageError(f"--chart draws for people; drop it for --format {fmt}")
+    if chart and compare is not None:
+        raise UsageError("--chart and --compare cannot be combined; chart each period on its own")
     if compare is not None:
         from costctl.analysis.compare import parse_mode
 
@@ -114,7 +122,10 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
                "cost": t["cost"], "currency": t["currency"]} for t in result.totals]
     title = f"Costs {describe(loaded.start, loaded.end)} ({metric or env.config.defaults['metric']})"
     with output_stream(env, output) as stream:
-        render(result.rows, columns, fmt, stream, title=title, footer=footer)
+        if chart:
+            _chart(env, result, stream, title)
+        else:
+            render(result.rows, columns, fmt, stream, title=title, footer=footer)
     if not result.rows:
         explain_empty(env, loaded, filters)
 
@@ -167,6 +178,17 @@ def _compared(env: Env, loaded: Any, keys: list[str], granularity: str, metric: 
         render(rows, columns, fmt, stream, title=title, footer=footer)
     if not rows:
         explain_empty(env, loaded, filters)
+
+
+def _chart(env: Env, result: Any, stream: Any, title: str) -> None:
+    """The report's rows drawn (``costctl.output.chart``) at the screen's width."""
+    from costctl.output import chart
+    from costctl.output.render import View, screen_width
+
+    isatty = getattr(stream, "isatty", None)
+    for note in chart.draw(result.rows, result.period, result.keys, stream, title=title,
+                           width=screen_width(stream, View.current()), color=bool(isatty and isatty())):
+        env.info(note)
 
 
 def _mark_partial(rows: list[dict[str, Any]], start: Any, end: Any, *, label: bool) -> None:

@@ -4,13 +4,15 @@ Meant for cron: one run loads every provider through the cache, computes a Snaps
 (``costctl.monitoring.snapshot``) and writes it atomically and/or pushes it. A provider that
 fails does not stop the others: it is exported as ``costctl_up{provider=...} 0`` and warned
 about on stderr, and the run still succeeds so the other providers' metrics stay current.
-Configured budgets (the demo's with ``--demo``) add ``costctl_budget_*`` metrics, unless a
-provider failed: a budget summed without it would under-report spend, so they are left out
-(and warned about) rather than published wrong.
+Open anomalies and idle findings (``costctl.monitoring.findings``) are added unless
+``--no-anomalies`` / ``--no-idle``. Configured budgets (the demo's with ``--demo``) add
+``costctl_budget_*`` metrics, unless a provider failed: a budget summed without it would
+under-report spend, so they are left out (and warned about) rather than published wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -23,7 +25,8 @@ from costctl.errors import UsageError
 from costctl.filters import Filters
 
 if TYPE_CHECKING:
-    from costctl.monitoring.snapshot import BudgetFigures
+    from costctl.monitoring.findings import FindingFigures
+    from costctl.monitoring.snapshot import BudgetFigures, Snapshot
 
 PUSH_TIMEOUT = 30.0  # seconds one Pushgateway request may wait (less when the deadline leaves less)
 
@@ -75,6 +78,12 @@ def _pushgateway_url(url: str) -> str:
 @click.option("--top-services", type=int, default=None, metavar="N",
               help="Keep the N largest services per provider as labels, the rest as (other) "
                    f"(default {documented_default('prometheus.top_services')}).")
+@click.option("--anomalies/--no-anomalies", "with_anomalies", default=None,
+              help=f"Export open anomalies per provider and severity (default "
+                   f"{documented_default('prometheus.anomalies')}).")
+@click.option("--idle/--no-idle", "with_idle", default=None,
+              help="Export idle findings per provider and check; this scans the clouds' APIs as costctl idle "
+                   f"does (default {documented_default('prometheus.idle')}).")
 @click.option("--timeout", "-t", type=float, default=None, metavar="SECONDS",
               help="Give up after this many seconds, fetches and the push included (default 300; 0 = none); "
                    "one Pushgateway request waits at most 30 s.")
@@ -83,7 +92,8 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
                       accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...],
                       tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
                       job: str | None, grouping: tuple[str, ...], top_services: int | None,
-                      timeout: float | None, follow_symlinks: bool) -> None:
+                      timeout: float | None, follow_symlinks: bool, with_anomalies: bool | None,
+                      with_idle: bool | None) -> None:
     """Export cost metrics in the Prometheus text format.
 
     Without --output or --pushgateway the exposition goes to stdout.
@@ -119,6 +129,8 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
             env.info(f"warning: {p.error or p.name + ': refresh failed'}; exported as costctl_up 0"
                      + (" with cached data" if p.month_to_date else ""))
     snapshot.budgets = _budgets(env, providers, files)
+    _findings(env, snapshot, settings, with_anomalies, with_idle, providers, files,
+              Filters.from_options(accounts, services, regions, tags), metric or env.config.defaults["metric"])
     registry = prom.registry_for(snapshot)
     if output is not None:
         prom.write_textfile(output, registry, follow_symlinks)  # OutputError: one line naming the cause
@@ -132,6 +144,38 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
         env.verbose(f"pushed to {pushgateway}")
     if output is None and pushgateway is None:
         env.stdout.write(prom.exposition(registry))
+
+
+def _findings(env: Env, snapshot: Snapshot, settings: dict, with_anomalies: bool | None, with_idle: bool | None,
+              providers: tuple[str, ...], files: tuple[str, ...], filters: Filters, metric: str) -> None:
+    """Add the enabled findings; a provider whose findings failed is warned about and exported as
+    ``costctl_findings_up 0``."""
+    from costctl.commands.anomalies import state_dir
+    from costctl.monitoring import findings
+
+    if with_anomalies if with_anomalies is not None else settings.get("anomalies", True):
+        snapshot.anomalies = _until_deadline(env, providers, files, lambda: findings.anomaly_figures(
+            env, state_dir(env), providers, files, filters, metric))
+    if not files and (with_idle if with_idle is not None else settings.get("idle", True)):
+        snapshot.idle = _until_deadline(env, providers, files, lambda: findings.idle_figures(env, providers))
+    for f in (snapshot.anomalies or []) + (snapshot.idle or []):
+        if not f.up:
+            env.info(f"warning: findings of {f.error}; exported as costctl_findings_up 0")
+
+
+def _until_deadline(env: Env, providers: tuple[str, ...], files: tuple[str, ...],
+                    compute: Callable[[], list[FindingFigures] | None]) -> list[FindingFigures] | None:
+    """Findings, or, when the deadline passes while they are computed (a provider that drips its
+    answers has used it up), every selected provider's findings down: the metrics gathered so far
+    are still written, as for a provider whose costs failed."""
+    from costctl import loader
+    from costctl.monitoring.findings import FindingFigures
+
+    try:
+        return compute()
+    except deadline.DeadlineExceeded as exc:
+        names = ["file"] if files else loader.select_sources(env, providers)
+        return [FindingFigures(name, up=False, error=f"{name}: {exc}") for name in names]
 
 
 def _budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...]) -> list[BudgetFigures]:

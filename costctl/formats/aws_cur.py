@@ -40,6 +40,15 @@ V2_NAMES: dict[str, str] = {
     "savings_plan_savings_plan_effective_cost": "savingsPlan/SavingsPlanEffectiveCost",
     "savings_plan_total_commitment_to_date": "savingsPlan/TotalCommitmentToDate",
     "savings_plan_used_commitment": "savingsPlan/UsedCommitment",
+    # FOCUS invoice, pricing and commitment columns (costctl.formats.aws_cur_sql.focus_columns).
+    "bill_billing_period_end_date": "bill/BillingPeriodEndDate",
+    "bill_invoicing_entity": "bill/InvoicingEntity",
+    "line_item_legal_entity": "lineItem/LegalEntity",
+    "line_item_availability_zone": "lineItem/AvailabilityZone",
+    "product_location": "product/location",
+    "pricing_term": "pricing/term",
+    "savings_plan_savings_plan_a_r_n": "savingsPlan/SavingsPlanARN",
+    "savings_plan_offering_type": "savingsPlan/OfferingType",
     "resource_tags": "resourceTags",
     "product": "product",
 }
@@ -69,6 +78,22 @@ CHARGE_CATEGORY: dict[str, str] = {
     "SavingsPlanRecurringFee": "Purchase",
     "SavingsPlanUpfrontFee": "Purchase",
 }
+
+# Line types of a commitment's own payments: LineItemType -> FOCUS ChargeFrequency.
+FEE_FREQUENCY: dict[str, str] = {
+    "RIFee": "Recurring",
+    "SavingsPlanRecurringFee": "Recurring",
+    "Fee": "One-Time",
+    "SavingsPlanUpfrontFee": "One-Time",
+}
+# Discounts AWS computes per usage line: they recur with the usage they reduce.
+USAGE_DISCOUNTS = ("BundledDiscount", "Discount", "EdpDiscount", "PrivateRateDiscount", "DistributorDiscount")
+# Line types that belong to a Reserved Instance / a Savings Plan (with ``Fee`` when it names a reservation).
+RESERVATION_LINES = ("DiscountedUsage", "RIFee")
+SAVINGS_PLAN_LINES = ("SavingsPlanCoveredUsage", "SavingsPlanNegation", "SavingsPlanRecurringFee",
+                      "SavingsPlanUpfrontFee")
+# Usage lines priced by a commitment (FOCUS PricingCategory "Committed", CommitmentDiscountStatus "Used").
+COMMITTED_USAGE = ("DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation")
 
 # AWS's amortized-cost formula: line type -> (cost columns added, cost columns subtracted) giving its
 # EffectiveCost. Commitment-covered usage costs its effective cost; the recurring fees only their unused share.

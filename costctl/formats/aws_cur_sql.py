@@ -13,16 +13,24 @@ what is dialect-specific (reading tags, JSON) lives in ``sqlexpr``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from costctl.formats.aws_cur import (
     AMORTIZED,
     CHARGE_CATEGORY,
+    COMMITTED_USAGE,
+    FEE_FREQUENCY,
     LEGACY_NAMES,
+    RESERVATION_LINES,
+    SAVINGS_PLAN_LINES,
     TAG_COLUMN_PREFIXES,
+    USAGE_DISCOUNTS,
     USER_PREFIXES,
     V2_NAMES,
     ZERO_EFFECTIVE,
 )
-from costctl.formats.sqlexpr import Raw, lit, service_category
+from costctl.formats.aws_regions import REGION_NAMES
+from costctl.formats.sqlexpr import Raw, lit, lookup, service_category
 
 # Legacy name -> CUR 2.0 name, for the lookup under both spellings.
 _V2_OF: dict[str, str] = {legacy: v2 for v2, legacy in V2_NAMES.items()}
@@ -78,7 +86,68 @@ def columns(raw: Raw) -> dict[str, str]:
     if invoice:
         # AWS fills the invoice id only once the month is invoiced; until then figures may change.
         out["x_Estimated"] = f"({raw.text(invoice)} IS NULL)"
+    out.update(focus_columns(raw, line_type, out["ChargeCategory"], product))
+    # A line that names its region code but not its location (data transfer, some fees) gets AWS's name for it.
+    out["RegionName"] = _coalesce(out["RegionName"], lookup(out["RegionId"], REGION_NAMES))
     return out
+
+
+def focus_columns(raw: Raw, line_type: str, category: str, product: Callable[[str], str]) -> dict[str, str]:
+    """The FOCUS invoice, pricing and commitment columns of a CUR line (NULL where CUR has none).
+
+    ``line_type`` and ``category`` are the SQL of the line item type and its ChargeCategory.
+    Commitment lines name their Reserved Instance or Savings Plan ARN; the quantity of commitment a
+    line uses or buys is its usage hours for a reservation and its amount of the commitment (in
+    the billing currency) for a Savings Plan. ContractedCost stays NULL: CUR has no negotiated
+    price of its own (the FOCUS export applies the specification's rule for that case).
+    """
+    find = _finder(raw)
+
+    def text(legacy: str) -> str:
+        return raw.text(find(legacy))
+
+    def in_list(values: tuple[str, ...]) -> str:
+        return f"{line_type} IN ({', '.join(lit(v) for v in values)})"
+
+    amount = raw.number(find("lineItem/UsageAmount"))
+    currency = _coalesce(text("lineItem/CurrencyCode"), "'USD'")
+    period_end = find("bill/BillingPeriodEndDate")
+    ri_fee = f"({line_type} = 'Fee' AND {text('reservation/ReservationARN')} IS NOT NULL)"
+    is_ri = f"({in_list(RESERVATION_LINES)} OR {ri_fee})"
+    is_sp = f"({in_list(SAVINGS_PLAN_LINES)})"
+    commitment = (f"(CASE WHEN {is_ri} THEN {text('reservation/ReservationARN')} "
+                  f"WHEN {is_sp} THEN {text('savingsPlan/SavingsPlanARN')} END)")
+    sp_used = raw.number(find("savingsPlan/SavingsPlanEffectiveCost"))
+    sp_commitment = raw.number(find("savingsPlan/TotalCommitmentToDate"))
+    frequency = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in FEE_FREQUENCY.items())
+    spot = (f"(coalesce({text('pricing/term')}, '') IN ('Spot', 'spot', 'SPOT') "
+            f"OR coalesce({text('lineItem/UsageType')}, '') LIKE '%SpotUsage%')")
+    unit = text("pricing/unit")
+    return {
+        "BillingPeriodEnd": raw.timestamp(period_end, if_empty="CAST(NULL AS TIMESTAMPTZ)") if period_end else "NULL",
+        "InvoiceIssuerName": text("bill/InvoicingEntity"),
+        "PublisherName": text("lineItem/LegalEntity"),
+        "InvoiceId": text("bill/InvoiceId"),
+        "RegionName": _coalesce(text("product/location"), product("location")),
+        "AvailabilityZone": text("lineItem/AvailabilityZone"),
+        "ChargeFrequency": (f"(CASE {line_type} {frequency} ELSE CASE WHEN {category} = 'Usage' "
+                            f"OR {in_list(USAGE_DISCOUNTS)} THEN 'Usage-Based' ELSE 'One-Time' END END)"),
+        "PricingCategory": (f"(CASE WHEN {category} NOT IN ('Usage', 'Purchase') THEN NULL "
+                            f"WHEN {in_list(COMMITTED_USAGE)} THEN 'Committed' WHEN {spot} THEN 'Dynamic' "
+                            "ELSE 'Standard' END)"),
+        "PricingQuantity": f"(CASE WHEN {category} = 'Tax' THEN NULL ELSE {amount} END)",
+        "PricingUnit": f"(CASE WHEN {category} = 'Tax' OR {amount} IS NULL THEN NULL ELSE {unit} END)",
+        "CommitmentDiscountId": commitment,
+        "CommitmentDiscountCategory": f"(CASE WHEN {is_ri} THEN 'Usage' WHEN {is_sp} THEN 'Spend' END)",
+        "CommitmentDiscountType": (f"(CASE WHEN {is_ri} THEN 'Reserved Instance' WHEN {is_sp} THEN "
+                                   f"coalesce({text('savingsPlan/OfferingType')}, 'Savings Plan') END)"),
+        "CommitmentDiscountStatus": f"(CASE WHEN {in_list(COMMITTED_USAGE)} THEN 'Used' END)",
+        "CommitmentDiscountQuantity": (f"(CASE WHEN {is_ri} THEN {amount} "
+                                       f"WHEN {in_list(('SavingsPlanCoveredUsage', 'SavingsPlanNegation'))} "
+                                       f"THEN coalesce({sp_used}, 0.0) "
+                                       f"WHEN {is_sp} THEN {sp_commitment} END)"),
+        "CommitmentDiscountUnit": (f"(CASE WHEN {is_ri} THEN {unit} WHEN {is_sp} THEN {currency} END)"),
+    }
 
 
 def effective_cost(raw: Raw, line_type: str, unblended: str) -> str:

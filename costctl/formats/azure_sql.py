@@ -8,7 +8,8 @@ correct in either dataset without knowing which one it came from.
 
 from __future__ import annotations
 
-from costctl.formats.sqlexpr import Raw, lit, service_category
+from costctl.formats.azure_regions import REGION_NAMES
+from costctl.formats.sqlexpr import Raw, lit, lookup, service_category
 
 DATE = ("Date", "UsageDateTime", "UsageDate")
 COST = ("CostInBillingCurrency", "Cost", "PreTaxCost")
@@ -33,7 +34,12 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "ChargeDescription": ("MeterName", "ProductName", "Product"),
     "ConsumedUnit": ("UnitOfMeasure",),
 }
-OTHER_COLUMNS = ("ChargeType", "PricingModel", "ConsumedService", "Tags", "Quantity", "BillingPeriodStartDate")
+OTHER_COLUMNS = ("ChargeType", "PricingModel", "ConsumedService", "Tags", "Quantity", "BillingPeriodStartDate",
+                 "BillingPeriodEndDate", "Frequency", "PublisherName", "InvoiceId", "AvailabilityZone",
+                 "ReservationId", "ReservationName", "benefitId", "benefitName")
+
+# Frequency (lowercase) -> FOCUS ChargeFrequency.
+FREQUENCY: dict[str, str] = {"usagebased": "Usage-Based", "recurring": "Recurring", "onetime": "One-Time"}
 
 # ChargeType (lowercase) -> FOCUS ChargeCategory; anything else is an Adjustment.
 CHARGE_CATEGORY: dict[str, str] = {
@@ -85,6 +91,63 @@ def columns(raw: Raw) -> dict[str, str]:
     out["ServiceCategory"] = service_category(out["ServiceName"], raw.text(raw.resolve("ConsumedService")))
     out["ChargeCategory"] = charge_category(charge_type)
     out["Tags"] = raw.tags(raw.resolve("Tags"))
+    out.update(focus_columns(raw, charge_type, pricing_model, out["ChargeCategory"], out["BillingCurrency"]))
+    out["RegionName"] = lookup(out["RegionId"], REGION_NAMES)
+    # The resource's type is part of its id (``.../providers/Microsoft.Compute/virtualMachines/vm1``),
+    # where an export has no ResourceType column (v1 camelCase has one).
+    out["ResourceType"] = (f"coalesce({out['ResourceType']}, nullif(regexp_extract({out['ResourceId']}, "
+                           "'(?i)/providers/([^/]+/[^/]+)/', 1), ''))")
+    return out
+
+
+def focus_columns(raw: Raw, charge_type: str, pricing_model: str, category: str, currency: str) -> dict[str, str]:
+    """The FOCUS invoice, pricing and commitment columns of an Azure export row (NULL where it has none).
+
+    Azure's BillingPeriodEndDate is the period's last day; FOCUS's end is exclusive (the next
+    day). A reservation or savings plan row names its benefit (``benefitId``, else ``ReservationId``);
+    unused-commitment rows are its Unused status. A reservation's quantity is the row's usage
+    quantity, a savings plan's is money (its cost).
+    """
+    def text(*names: str) -> str:
+        return raw.text(raw.resolve(*names))
+
+    out: dict[str, str] = {}
+    period_end = raw.resolve("BillingPeriodEndDate")
+    if period_end:
+        out["BillingPeriodEnd"] = (f"({raw.timestamp(period_end, if_empty='CAST(NULL AS TIMESTAMPTZ)')} "
+                                   "+ INTERVAL 1 DAY)")
+    quantity = raw.number(raw.resolve("Quantity"))
+    frequency = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in FREQUENCY.items())
+    reservation = f"({pricing_model} = 'reservation')"
+    savings_plan = f"({pricing_model} IN ('savingsplan', 'savings plan'))"
+    commitment = f"({reservation} OR {savings_plan})"
+    benefit = f"coalesce({text('benefitId')}, {text('ReservationId')})"
+    committed_id = f"(CASE WHEN {commitment} THEN {benefit} END)"
+    out.update({
+        "ChargeFrequency": f"(CASE lower(coalesce({text('Frequency')}, '')) {frequency} END)",
+        "PricingCategory": (f"(CASE WHEN {category} NOT IN ('Usage', 'Purchase') THEN NULL "
+                            f"WHEN {commitment} AND {category} = 'Usage' THEN 'Committed' "
+                            f"WHEN {pricing_model} = 'spot' THEN 'Dynamic' ELSE 'Standard' END)"),
+        "PricingQuantity": f"(CASE WHEN {category} = 'Tax' THEN NULL ELSE {quantity} END)",
+        "PricingUnit": (f"(CASE WHEN {category} = 'Tax' OR {quantity} IS NULL THEN NULL "
+                        f"ELSE {text('UnitOfMeasure')} END)"),
+        "PublisherName": text("PublisherName"),
+        "InvoiceId": text("InvoiceId"),
+        "AvailabilityZone": text("AvailabilityZone"),
+        "CommitmentDiscountId": committed_id,
+        "CommitmentDiscountName": (f"(CASE WHEN {commitment} THEN coalesce({text('benefitName')}, "
+                                   f"{text('ReservationName')}) END)"),
+        "CommitmentDiscountCategory": f"(CASE WHEN {reservation} THEN 'Usage' WHEN {savings_plan} THEN 'Spend' END)",
+        "CommitmentDiscountType": (f"(CASE WHEN {reservation} THEN 'Reservation' "
+                                   f"WHEN {savings_plan} THEN 'Savings Plan' END)"),
+        "CommitmentDiscountStatus": (f"(CASE WHEN NOT {commitment} OR {category} <> 'Usage' THEN NULL "
+                                     f"WHEN {charge_type} IN ('unusedreservation', 'unusedsavingsplan') THEN 'Unused' "
+                                     "ELSE 'Used' END)"),
+        "CommitmentDiscountQuantity": (f"(CASE WHEN {reservation} THEN {quantity} "
+                                       f"WHEN {savings_plan} THEN {raw.number(raw.resolve(*COST))} END)"),
+        "CommitmentDiscountUnit": (f"(CASE WHEN {reservation} THEN {text('UnitOfMeasure')} "
+                                   f"WHEN {savings_plan} THEN {currency} END)"),
+    })
     return out
 
 

@@ -9,7 +9,7 @@ is derived from ServiceName (``categories``).
 
 from __future__ import annotations
 
-from costctl.formats.sqlexpr import Raw, service_category
+from costctl.formats.sqlexpr import Raw, lookup, service_category
 
 # Record column <- FOCUS column(s) copied as text, first present wins.
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -29,14 +29,33 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
     "ChargeCategory": ("ChargeCategory", "ChargeType"),
     "ChargeDescription": ("ChargeDescription",),
     "ConsumedUnit": ("ConsumedUnit",),
+    "ChargeClass": ("ChargeClass",),
+    "ChargeFrequency": ("ChargeFrequency",),
+    "PricingCategory": ("PricingCategory",),
+    "PricingUnit": ("PricingUnit",),
+    "InvoiceIssuerName": ("InvoiceIssuerName", "InvoiceIssuer"),
+    "PublisherName": ("PublisherName", "Publisher"),
+    "InvoiceId": ("InvoiceId",),
+    "RegionName": ("RegionName",),
+    "AvailabilityZone": ("AvailabilityZone",),
+    "CommitmentDiscountId": ("CommitmentDiscountId",),
+    "CommitmentDiscountName": ("CommitmentDiscountName",),
+    "CommitmentDiscountCategory": ("CommitmentDiscountCategory",),
+    "CommitmentDiscountType": ("CommitmentDiscountType",),
+    "CommitmentDiscountStatus": ("CommitmentDiscountStatus",),
+    "CommitmentDiscountUnit": ("CommitmentDiscountUnit",),
 }
+CHARGE_FREQUENCIES = ("One-Time", "Recurring", "Usage-Based")
 COST_COLUMNS = ("BilledCost", "EffectiveCost", "AmortizedCost", "ListCost", "ConsumedQuantity")
-TIME_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart")
+# Numbers copied as they are (NULL when absent or empty).
+NUMBER_COLUMNS = ("PricingQuantity", "ContractedCost", "CommitmentDiscountQuantity")
+TIME_COLUMNS = ("ChargePeriodStart", "ChargePeriodEnd", "BillingPeriodStart", "BillingPeriodEnd")
 
 
 def wanted(columns: list[str]) -> list[str]:
     """The source columns this mapper reads (everything else is skipped while parsing)."""
     names = {n for group in TEXT_COLUMNS.values() for n in group} | set(COST_COLUMNS) | set(TIME_COLUMNS) | {"Tags"}
+    names |= set(NUMBER_COLUMNS)
     return [c for c in columns if c in names]
 
 
@@ -56,10 +75,16 @@ def columns(raw: Raw) -> dict[str, str]:
     if raw.has("BillingPeriodStart"):
         out["BillingPeriodStart"] = raw.timestamp("BillingPeriodStart",
                                                   if_empty=raw.usage_month(out["ChargePeriodStart"]))
+    if raw.has("BillingPeriodEnd"):
+        out["BillingPeriodEnd"] = raw.timestamp("BillingPeriodEnd", if_empty="CAST(NULL AS TIMESTAMPTZ)")
+    for name in NUMBER_COLUMNS:
+        out[name] = raw.number(raw.resolve(name))
     effective = raw.resolve("EffectiveCost", "AmortizedCost")
     out["EffectiveCost"] = raw.money(effective) if effective else out["BilledCost"]
     for target, candidates in TEXT_COLUMNS.items():
         out[target] = raw.text(next((c for c in candidates if raw.has(c)), None))
     out["ChargeCategory"] = f"coalesce({out['ChargeCategory']}, 'Usage')"
+    # The allowed values in the specification's spelling (the official 1.0 sample writes "Usage-based").
+    out["ChargeFrequency"] = lookup(f"lower({out['ChargeFrequency']})", {v.lower(): v for v in CHARGE_FREQUENCIES})
     out["ServiceCategory"] = f"coalesce({out['ServiceCategory']}, {service_category(out['ServiceName'])})"
     return out

@@ -22,7 +22,8 @@ import re
 from typing import Any
 
 from costctl.formats.common import NULL_STRINGS
-from costctl.formats.sqlexpr import Check, Raw, lit, service_category
+from costctl.formats.gcp_regions import REGION_NAMES
+from costctl.formats.sqlexpr import Check, Raw, lit, lookup, service_category
 from costctl.model import MAX_COST
 
 TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -40,7 +41,8 @@ TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 OTHER_COLUMNS = (
     "usage_start_time", "usage_end_time", "cost", "credits", "labels", "project.labels", "invoice.month",
-    "cost_type", "usage.amount", "cost_at_list",
+    "cost_type", "usage.amount", "cost_at_list", "usage.amount_in_pricing_units", "usage.pricing_unit",
+    "location.zone",
 )
 
 # cost_type (lowercase) -> FOCUS ChargeCategory; anything else is an Adjustment.
@@ -84,7 +86,25 @@ def columns(raw: Raw) -> dict[str, str]:
     cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in CHARGE_CATEGORY.items())
     out["ChargeCategory"] = f"(CASE {cost_type} {cases} ELSE 'Adjustment' END)"
     out["Tags"] = labels(raw)
+    out.update(focus_columns(raw, out["ChargeCategory"], out["ChargeDescription"]))
+    out["RegionName"] = lookup(out["RegionId"], REGION_NAMES)
     return out
+
+
+def focus_columns(raw: Raw, category: str, sku_description: str) -> dict[str, str]:
+    """The FOCUS pricing columns of a billing export row: the pricing quantity and unit BigQuery
+    exports, the zone, and the pricing category (preemptible and Spot SKUs are priced dynamically).
+    Commitments (CUD credits and fees) are not mapped to the commitment columns yet."""
+    quantity = raw.number(raw.resolve("usage.amount_in_pricing_units"))
+    spot = f"(lower(coalesce({sku_description}, '')) SIMILAR TO '.*(preemptible|spot).*')"
+    return {
+        "PricingQuantity": f"(CASE WHEN {category} = 'Tax' THEN NULL ELSE {quantity} END)",
+        "PricingUnit": (f"(CASE WHEN {category} = 'Tax' OR {quantity} IS NULL THEN NULL "
+                        f"ELSE {raw.text(raw.resolve('usage.pricing_unit'))} END)"),
+        "AvailabilityZone": raw.text(raw.resolve("location.zone")),
+        "PricingCategory": (f"(CASE WHEN {category} NOT IN ('Usage', 'Purchase') THEN NULL "
+                            f"WHEN {spot} THEN 'Dynamic' ELSE 'Standard' END)"),
+    }
 
 
 def labels(raw: Raw) -> str:
@@ -267,6 +287,6 @@ def register_functions(con: Any) -> None:
     """Add the ``costctl_gcp_credits`` UDF to a DuckDB connection (idempotent)."""
     import duckdb
 
-    with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
+    with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):  # already registered
         con.create_function(CREDITS_FUNCTION, _credits_vector, [duckdb.sqltype("VARCHAR")], duckdb.sqltype("DOUBLE"),
                             type="arrow", null_handling="special", side_effects=False)

@@ -45,6 +45,12 @@ def lit(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
+def lookup(key_sql: str, table: dict[str, str]) -> str:
+    """SQL for ``table[key]``, NULL for a key the table does not hold (or a NULL key)."""
+    cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in table.items())
+    return f"(CASE {key_sql} {cases} END)"
+
+
 def ident(name: str) -> str:
     """A quoted SQL identifier (double quotes doubled), safe for names like ``lineItem/UnblendedCost``."""
     return '"' + str(name).replace('"', '""') + '"'
@@ -474,6 +480,6 @@ def register_functions(con: Any) -> None:
     con.execute(text_macro_sql())
 
     for name, function in ((TAGS_FUNCTION, tags_json), (CATEGORY_FUNCTION, category_of_key)):
-        with contextlib.suppress(duckdb.CatalogException):  # already registered on this connection
+        with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):  # already registered
             con.create_function(name, _per_distinct(function), [duckdb.sqltype("VARCHAR")],
                                 duckdb.sqltype("VARCHAR"), type="arrow", null_handling="special", side_effects=False)

@@ -5,7 +5,9 @@ currency (services beyond the ``top_services`` largest of the month are folded i
 ``(other)`` to bound the label cardinality), the month-end forecast per currency, the newest
 data timestamp, whether its refresh succeeded, and the upstream requests this run made. A
 provider whose refresh failed still contributes what the cache holds, and ``up`` says it failed.
-Per configured budget (``BudgetFigures``): amount, spend and forecast of its current period.
+The previous month's total per currency, when the data covers its first and last day. Per
+configured budget (``BudgetFigures``): amount, spend and forecast of its current period. Findings
+(``costctl.monitoring.findings``) are added by the command when enabled.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 from costctl.errors import ConfigError, ProviderError, UsageError
 from costctl.filters import Filters
 from costctl.monitoring import forecast as fc
+from costctl.monitoring.findings import FindingFigures
 from costctl.monitoring.ledger import OTHER, Ledger, Row
 from costctl.monitoring.source import load_ledger
 
@@ -39,6 +42,7 @@ class ProviderSnapshot:
     latest_day: dict[Key, float] = field(default_factory=dict)
     month_to_date: dict[Key, float] = field(default_factory=dict)
     forecast: dict[str, float] = field(default_factory=dict)  # currency -> projected month total
+    previous_month: dict[str, float] = field(default_factory=dict)  # currency -> last month's total, when whole
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class BudgetFigures:
         """Spend / amount: 0..1 while within budget, above 1 when overspent."""
         return self.spend / self.amount if self.amount else 0.0
 
+    @property
+    def forecast_ratio(self) -> float:
+        """Forecast / amount: above 1 when the period is projected to overspend (``budgets``' forecast_pct / 100)."""
+        return self.forecast / self.amount if self.amount else 0.0
+
 
 @dataclass
 class Snapshot:
@@ -65,6 +74,8 @@ class Snapshot:
     started: float = 0.0
     finished: float = 0.0
     budgets: list[BudgetFigures] = field(default_factory=list)
+    anomalies: list[FindingFigures] | None = None  # None: not computed (--no-anomalies), no families
+    idle: list[FindingFigures] | None = None
 
     @property
     def duration(self) -> float:
@@ -88,12 +99,21 @@ def summarize_provider(name: str, ledger: Ledger, day: date, top_services: int) 
     snap = ProviderSnapshot(name=name, newest_end=ledger.newest_end)
     snap.latest_day = _sum([r for r in month_rows if r.day == day], keep) if ledger.has_day(day) else {}
     snap.month_to_date = _sum(month_rows, keep)
+    prev_first = (first - timedelta(days=1)).replace(day=1)
+    if ledger.has_day(prev_first) and ledger.has_day(first - timedelta(days=1)):  # a partial month would mislead
+        for row in ledger.window(prev_first, first):
+            snap.previous_month[row.currency] = snap.previous_month.get(row.currency, 0.0) + row.cost
     for currency in ledger.currencies(fc.history_start(day), end):
         daily = ledger.only(currency).daily(fc.history_start(day), end)
         projected = fc.month_forecast(daily, day) if ledger.has_day(day) else None
         if projected is not None:
             snap.forecast[currency] = projected
     return snap
+
+
+def previous_month_start(day: date) -> date:
+    """First day the snapshot loads: the previous month's first (for its total) or the forecast's history."""
+    return min(fc.history_start(day), (fc.month_bounds(day)[0] - timedelta(days=1)).replace(day=1))
 
 
 def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str, ...] = (),
@@ -113,7 +133,7 @@ def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str
         ledger = ledger_of(data, filters, metric)
         return Snapshot(day, [summarize_provider("file", ledger, day, top_services)], started, time.time())
     day = env.today() - timedelta(days=1)
-    start, end = fc.history_start(day), day + timedelta(days=1)
+    start, end = previous_month_start(day), day + timedelta(days=1)
     snaps = []
     for name in loader.select_sources(env, providers):
         try:

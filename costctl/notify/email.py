@@ -21,6 +21,8 @@ def build_message(settings: dict[str, Any], notice: Notice) -> EmailMessage:
     msg["To"] = ", ".join(settings["to"])
     msg["Subject"] = notice.title
     msg.set_content(notice.text)
+    if notice.html is not None:  # clients that show HTML show the page, the others the text
+        msg.add_alternative(notice.html, subtype="html")
     return msg
 
 

@@ -24,7 +24,8 @@ class Notice:
     title: str  # the email subject
     lines: list[str]  # the body, one line each
     severity: str = "low"  # the most severe item: low, medium, high, critical
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # e.g. {"anomalies": [...]}
+    records: dict[str, Any] = field(default_factory=dict)  # e.g. {"anomalies": [...]}
+    html: str | None = None  # a page email sends as the HTML alternative of the text (the report digest)
 
     @property
     def text(self) -> str:

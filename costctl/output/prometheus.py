@@ -7,18 +7,22 @@ same directory, then rename, as ``write_to_textfile`` does, but refusing planted
 keeping the file's mode: ``costctl.output.atomic``; node_exporter never reads half a file) and
 ``push_to_gateway``. Money has no base unit, so it is a plain gauge with a ``currency`` label.
 Budget families appear only when the snapshot has budgets, so a config without budgets exposes
-no empty HELP/TYPE blocks.
+no empty HELP/TYPE blocks; finding families only when findings were computed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, generate_latest, push_to_gateway
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from costctl.monitoring.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from costctl.monitoring.findings import FindingFigures
 
 COST_LABELS = ["provider", "account", "service", "currency"]
 BUDGET_LABELS = ["budget", "currency", "period"]
@@ -65,9 +69,20 @@ class SnapshotCollector(Collector):
             up.add_metric([p.name], 1.0 if p.up else 0.0)
             requests.add_metric([p.name], float(p.requests))
             scanned.add_metric([p.name], float(p.bytes_scanned))
-        yield from (day, mtd, forecast, newest, up, requests, scanned)
+        previous = GaugeMetricFamily("costctl_cost_previous_month", "Cost of the whole previous month, in the unit "
+                                     "of the currency label (absent when the data does not cover it).",
+                                     labels=["provider", "currency"])
+        for p in snap.providers:
+            for currency, value in sorted(p.previous_month.items()):
+                previous.add_metric([p.name, currency], _money(value))
+        yield from (day, mtd, forecast)
+        if previous.samples:  # no empty HELP/TYPE block when no provider's data covers last month
+            yield previous
+        yield from (newest, up, requests, scanned)
         if snap.budgets:
             yield from budget_families(snap)
+        if snap.anomalies is not None or snap.idle is not None:
+            yield from finding_families(snap)
         yield GaugeMetricFamily("costctl_run_duration_seconds", "Duration of the costctl run that wrote these "
                                 "metrics.", value=snap.duration)
         yield GaugeMetricFamily("costctl_last_success_timestamp_seconds", "When the costctl run that wrote these "
@@ -86,11 +101,50 @@ def budget_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
                            "the unit of the currency label.", labels=BUDGET_LABELS), lambda b: _money(b.forecast)),
         (GaugeMetricFamily("costctl_budget_consumed_ratio", "Spend of the budget's current period divided by its "
                            "amount (1 = fully spent).", labels=BUDGET_LABELS), lambda b: _money(b.consumed_ratio)),
+        (GaugeMetricFamily("costctl_budget_forecast_ratio", "Projected spend of the budget's whole current period "
+                           "divided by its amount (above 1 = projected to overspend).", labels=BUDGET_LABELS),
+         lambda b: _money(b.forecast_ratio)),
     ]
     for family, value in families:
         for b in snap.budgets:
             family.add_metric([b.name, b.currency, b.period], value(b))
         yield family
+
+
+def finding_families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
+    """Open anomalies per severity and idle findings per check, and whether each provider's were computed."""
+    up = GaugeMetricFamily("costctl_findings_up", "Whether the findings of this kind could be computed for the "
+                           "provider (1) or not (0; its counts are then absent, not zero).",
+                           labels=["provider", "finding"])
+    if snap.anomalies is not None:
+        count = GaugeMetricFamily("costctl_anomalies_open", "Unacknowledged cost anomalies of the anomalies window "
+                                  "(anomalies.days), as costctl anomalies lists them.",
+                                  labels=["provider", "severity"])
+        impact = GaugeMetricFamily("costctl_anomalies_open_impact", "Sum of the absolute daily impact (cost minus "
+                                   "expected) of the unacknowledged anomalies, in the unit of the currency label.",
+                                   labels=["provider", "severity", "currency"])
+        _fill_findings(snap.anomalies, "anomalies", up, count, impact)
+        yield from (count, impact)
+    if snap.idle is not None:
+        count = GaugeMetricFamily("costctl_idle_findings", "Idle, orphaned or oversized resources found, as costctl "
+                                  "idle lists them.", labels=["provider", "check"])
+        savings = GaugeMetricFamily("costctl_idle_estimated_monthly_savings", "Estimated monthly savings of the "
+                                    "idle findings, in the unit of the currency label.",
+                                    labels=["provider", "check", "currency"])
+        _fill_findings(snap.idle, "idle", up, count, savings)
+        yield from (count, savings)
+    yield up
+
+
+def _fill_findings(figures: list[FindingFigures], finding: str, up: GaugeMetricFamily, count: GaugeMetricFamily,
+                   money: GaugeMetricFamily) -> None:
+    """One kind of findings into its families: up per provider, counts and money per category."""
+    for f in figures:
+        up.add_metric([f.provider, finding], 1.0 if f.up else 0.0)
+        for category, n in f.counts.items():
+            count.add_metric([f.provider, category], float(n))
+        for (category, currency), value in f.amounts.items():
+            money.add_metric([f.provider, category, currency], _money(value))
 
 
 def registry_for(snapshot: Snapshot) -> CollectorRegistry:

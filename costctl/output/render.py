@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 FORMATS = ("table", "json", "csv")
-NUMERIC = ("money", "number", "percent", "pct", "int")
+NUMERIC = ("money", "number", "percent", "pct", "int", "price")
 VIEW_KEY = "costctl.view"  # where the --wide/--columns options leave their values (click context meta)
 
 
@@ -32,9 +32,10 @@ VIEW_KEY = "costctl.view"  # where the --wide/--columns options leave their valu
 class OutputColumn:
     """A column of a listing: its key in the row dicts, its header, and how to show it.
 
-    ``kind``: text | money | number | int | percent (a signed change, ``+12.5%``) | pct (a share,
-    ``67.48``). ``drop``: the order in which a table too wide for the screen gives the column up
-    (higher goes first, 0 never); text columns default to 1, numbers to 0.
+    ``kind``: text | money | number | int | price (a unit price, four significant digits) | percent
+    (a signed change, ``+12.5%``) | pct (a share, ``67.48``). ``drop``: the order in which a table
+    too wide for the screen gives the column up (higher goes first, 0 never); text columns default
+    to 1, numbers to 0.
     """
 
     key: str
@@ -80,6 +81,8 @@ def machine_value(value: Any, kind: str) -> Any:
     if isinstance(value, float):
         if math.isnan(value) or math.isinf(value):
             return None
+        if kind == "price":  # a Lambda GB-second costs 0.0000166667: six decimals would halve its digits
+            return float(f"{value:.10g}")
         if kind in NUMERIC:
             rounded = round(value, 6)
             return 0.0 if rounded == 0 else rounded
@@ -110,6 +113,17 @@ def _fixed(value: float, decimals: int, sign: bool = False) -> str:
     return f"{rounded:{'+' if sign else ''},.{decimals}f}"
 
 
+def price_text(value: float) -> str:
+    """A unit price with four significant digits and at least two decimals (0.00001667, 0.768, 6.25):
+    a Lambda GB-second costs a hundred-thousandth of a cent, which two decimals show as 0.00."""
+    if value == 0 or not math.isfinite(value):
+        return _fixed(value, 2) if math.isfinite(value) else str(value)
+    decimals = min(max(2, 3 - math.floor(math.log10(abs(value)))), 12)
+    text = _fixed(value, decimals)
+    whole, _, frac = text.partition(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
+
+
 def table_value(value: Any, kind: str, decimals: int = 2) -> str:
     """A value as the table shows it (``decimals``: the column's, for number and pct)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -120,6 +134,8 @@ def table_value(value: Any, kind: str, decimals: int = 2) -> str:
         return _fixed(value, 2)
     if kind == "percent":
         return _fixed(value, 1, sign=True) + "%"
+    if kind == "price":
+        return price_text(value)
     if kind in ("number", "pct"):
         if kind == "number" and abs(value) >= 1000:
             return _fixed(value, 0)

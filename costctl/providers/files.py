@@ -155,7 +155,9 @@ class FilesProvider(Provider):
         shift = f"INTERVAL {int(delta)} DAY"
         return (f"(SELECT * REPLACE (ChargePeriodStart + {shift} AS ChargePeriodStart, "
                 f"ChargePeriodEnd + {shift} AS ChargePeriodEnd, "
-                f"date_trunc('month', ChargePeriodStart + {shift}) AS BillingPeriodStart) FROM {source})")
+                f"date_trunc('month', ChargePeriodStart + {shift}) AS BillingPeriodStart, "
+                f"date_trunc('month', ChargePeriodStart + {shift}) + INTERVAL 1 MONTH AS BillingPeriodEnd) "
+                f"FROM {source})")
 
     def fetch_sql(self, start: date, end: date) -> str:
         """``fetch`` for the columnar loader: all the files' records (the cache keeps the days
