@@ -48,11 +48,12 @@ def main() -> int:
         "floor": [sys.executable, "-c", "import click, diskcache"],
         "check": [*costctl, "--demo", "check"],
         **{period: [*costctl, "--demo", "check", "--period", period] for period in PERIODS},
+        "usage": [*costctl, "--demo", "check", "--period", "usage", "--unit", "Hrs", "--provider", "aws"],
     }
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": f"{home}/cache", "XDG_CONFIG_HOME": f"{home}/config"}
         env.pop("COSTCTL_CONFIG", None)
-        for name in ("forecast", *PERIODS, "check"):  # warm the cache (reads the files with pandas) and bytecode
+        for name in ("forecast", *PERIODS, "usage", "check"):  # warm the cache (reads the files with pandas) and bytecode
             timed(commands[name], env)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
@@ -67,6 +68,7 @@ def main() -> int:
         if name == "floor":
             continue
         what = "costctl --demo check" + ("" if name == "check" else f" --period {name}")
+        what += " --unit Hrs (aws)" if name == "usage" else ""
         ratio = medians[name] / floor
         print(f"{name:<11} {what + ' (warm)':<44} median {medians[name] * 1000:7.1f} ms  {ratio:.2f}x")
         if args.max_ratio is not None and ratio > args.max_ratio:

@@ -1,4 +1,4 @@
-"""``check --period anomalies|budget|idle`` answered from stored facts (costctl.monitoring.precomputed).
+"""``check --period anomalies|budget|idle|usage`` answered from stored facts (costctl.monitoring.precomputed).
 
 A warm check must give exactly what computing gives (status, text, perfdata, long output), for
 any -w/-c, without importing pandas, pyarrow or DuckDB; and any change of what the facts were
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from costctl.monitoring import anomaly_check, idle_check, precomputed
+from costctl.monitoring import anomaly_check, idle_check, precomputed, usage_check
 
 pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
 
@@ -49,6 +49,11 @@ def scan(monkeypatch: pytest.MonkeyPatch) -> Spy:
     return Spy(monkeypatch, idle_check, "idle_facts")
 
 
+@pytest.fixture
+def usage(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    return Spy(monkeypatch, usage_check, "usage_facts")
+
+
 PROBE = ("import sys\nfrom costctl.cli import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit as exc:\n"
          "    code = exc.code\n"
          "heavy = sorted(m for m in ('pandas', 'numpy', 'pyarrow', 'duckdb') if m in sys.modules)\n"
@@ -56,7 +61,8 @@ PROBE = ("import sys\nfrom costctl.cli import main\ntry:\n    main(sys.argv[1:])
 
 
 @pytest.mark.parametrize("args", [["--period", "anomalies"], ["--period", "budget"],
-                                  ["--period", "idle", "-w", "100", "-c", "500"]])
+                                  ["--period", "idle", "-w", "100", "-c", "500"],
+                                  ["--period", "usage", "--unit", "Hrs", "--provider", "aws", "-w", "300"]])
 def test_a_warm_check_answers_what_computing_answered_without_pandas_pyarrow_or_duckdb(args: list[str]) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [sys.executable, "-c", PROBE, "--demo", "check", *args]
@@ -72,13 +78,14 @@ def test_a_warm_check_answers_what_computing_answered_without_pandas_pyarrow_or_
     (["--period", "anomalies"], ["--period", "anomalies", "-w", "medium", "-c", "500"]),
     (["--period", "anomalies"], ["--period", "anomalies", "-w", "0", "-c", "@0:100000"]),
     (["--period", "idle"], ["--period", "idle", "--idle-metric", "count", "-w", "1", "-c", "5"]),
+    (["--period", "usage", "--unit", "Hrs"], ["--period", "usage", "--unit", "Hrs", "-w", "300", "-c", "@0:10"]),
 ])
-def test_stored_facts_serve_other_thresholds_exactly_as_computing(run, detect, scan, monkeypatch, first,
+def test_stored_facts_serve_other_thresholds_exactly_as_computing(run, detect, scan, usage, monkeypatch, first,
                                                                      second) -> None:
     run("--demo", "check", *first)
-    detect.forbidden = scan.forbidden = True
+    detect.forbidden = scan.forbidden = usage.forbidden = True
     stored = run("--demo", "check", *second)
-    detect.forbidden = scan.forbidden = False
+    detect.forbidden = scan.forbidden = usage.forbidden = False
     monkeypatch.setattr(precomputed, "lookup", lambda *_args: None)
     computed = run("--demo", "check", *second)
     assert (stored.exit_code, stored.stdout) == (computed.exit_code, computed.stdout)

@@ -200,18 +200,16 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     progress = Progress()
 
     def outcome_of_period() -> Outcome:
-        if period == "usage":
-            from costctl.monitoring.usage_check import usage_outcome
-
-            progress.current = "summing usage"
-            assert unit is not None
-            return usage_outcome(env, thresholds, policy, unit, request.filters, providers, files)
-        if period not in ("budget", "anomalies", "idle"):
+        if period not in ("budget", "anomalies", "idle", "usage"):
             return run_check(env, request, progress)
-        # Anomalies, budget and idle answer from stored facts when they still hold
+        # Anomalies, budget, idle and usage answer from stored facts when they still hold
         # (costctl.monitoring.stored_periods); imported here so that day/mtd/forecast/change stay light.
         from costctl.monitoring import stored_periods
 
+        if period == "usage":
+            progress.current = "summing usage"
+            assert unit is not None
+            return stored_periods.usage(env, thresholds, policy, unit, request.filters, providers, files)
         if period == "budget":
             return stored_periods.budget(env, budget_names, providers, files, policy)
         if period == "anomalies":

@@ -1,4 +1,4 @@
-"""``check --period anomalies|budget|idle``: the stored result when it is still valid, else compute and store.
+"""``check --period anomalies|budget|idle|usage``: the stored result when it is still valid, else compute and store.
 
 Each period splits into the heavy part, whose result (*facts*) depends on the cached days, the
 config and the state files but not on ``-w``/``-c``, and a light judge that applies the
@@ -104,6 +104,28 @@ def compute_idle(env: Env, request: str, providers: tuple[str, ...], checks: str
     if not facts["failed"]:
         precomputed.store(env, "idle", request, facts, inputs, lifetime=None if env.demo else _scan_lifetime(env))
     return facts
+
+
+def usage_request(env: Env, unit: str, filters: Filters, providers: tuple[str, ...]) -> str:
+    return precomputed.request_text("usage", env, unit=unit.strip(), filters=_filters(filters),
+                                    providers=list(providers))
+
+
+def usage(env: Env, thresholds: Thresholds, policy: Policy, unit: str, filters: Filters, providers: tuple[str, ...],
+          files: tuple[str, ...]) -> Outcome:
+    """The usage period: the day's quantities stored per instance, judged against ``-w``/``-c``."""
+    from costctl.monitoring.usage_check import judge_facts, usage_facts, usage_outcome
+
+    if files or not unit.strip():
+        return usage_outcome(env, thresholds, policy, unit, filters, providers, files)
+    request = usage_request(env, unit, filters, providers)
+    facts = precomputed.lookup(env, "usage", request)
+    if facts is None:
+        precomputed.begin(env)
+        facts = usage_facts(env, unit, filters, providers)
+        if not any("failed" in s or s["error"] for s in facts["sources"]):
+            precomputed.store(env, "usage", request, facts, {})
+    return judge_facts(facts, unit, thresholds, policy)
 
 
 def _scan_lifetime(env: Env) -> float:
