@@ -53,7 +53,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as home:
         env = {**os.environ, "HOME": home, "XDG_CACHE_HOME": f"{home}/cache", "XDG_CONFIG_HOME": f"{home}/config"}
         env.pop("COSTCTL_CONFIG", None)
-        for name in ("forecast", *PERIODS, "usage", "check"):  # warm the cache (reads the files with pandas) and bytecode
+        for name in ("forecast", *PERIODS, "usage", "check"):  # warm the cache (pandas reads the files) and bytecode
             timed(commands[name], env)
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
