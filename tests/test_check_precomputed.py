@@ -196,3 +196,18 @@ def test_cache_warm_prepares_every_period_for_the_checks(run, detect, scan) -> N
 def test_cache_warm_without_a_cache_is_an_error(run) -> None:
     result = run("--demo", "--no-cache", "cache", "warm")
     assert result.exit_code == 1 and "the cache is disabled" in result.stderr
+
+
+def test_the_stored_result_holds_no_secret_of_the_config(run, tmp_path) -> None:
+    import json
+
+    from costctl.cache import CostCache
+    from costctl.config import default_cache_dir
+
+    config = tmp_path / "c.yaml"
+    config.write_text("notifications:\n  ops:\n    type: slack\n    url: https://hooks.slack.com/services/T0/B0/s3cr3tT0ken\n")
+    assert run("--config", str(config), "--demo", "check", "--period", "idle").exit_code == 0
+    cache = CostCache(default_cache_dir(os.environ))
+    stored = [cache._db.get(k) for k in cache._db.iterkeys() if k.startswith("check:")]
+    cache.close()
+    assert stored and all("s3cr3tT0ken" not in json.dumps(v) for v in stored)

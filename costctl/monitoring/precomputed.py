@@ -10,8 +10,9 @@ only judges it against its own ``-w``/``-c``.
 What a stored result is valid for, all compared exactly (a mismatch means: compute again, so a
 stale result is never an answer):
 
-* the request (period and the options the facts depend on), the whole effective config, the day
-  it describes (``today``) and the real calendar day (freshness and the registers follow it);
+* the request (period and the options the facts depend on), the whole effective config (by a
+  digest: the cache never holds its secrets), the day it describes (``today``) and the real
+  calendar day (freshness and the registers follow it);
 * every cached day the computation read, per provider instance and fingerprint: each must still
   be fresh (else the heavy path would fetch it again) and carry the fetch time it had then, read
   from the cache's small per-month stamp entries (no rows, no day summaries);
@@ -59,8 +60,12 @@ def file_signature(path: str) -> list[Any] | None:
     return [stat.st_size, stat.st_mtime_ns, zlib.crc32(data)]
 
 
-def _config_text(env: Env) -> str:
-    return json.dumps(env.config.data, sort_keys=True, default=str, separators=(",", ":"))
+def _config_digest(env: Env) -> list[int]:
+    """Length, CRC-32 and Adler-32 of the effective config as JSON: any edit changes it, and unlike
+    the text it holds no secret (the config's credentials would otherwise sit in the cache file).
+    Not hashlib: importing it costs a warm check ~3 ms."""
+    data = json.dumps(env.config.data, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return [len(data), zlib.crc32(data), zlib.adler32(data)]
 
 
 def _key(period: str, request: str) -> str:
@@ -96,7 +101,7 @@ def store(env: Env, period: str, request: str, facts: Any, inputs: dict[str, Any
         return False
     now = env.clock().timestamp()
     files = {**inputs, **{path: file_signature(path) for path in outputs}}
-    value = {"request": request, "config": _config_text(env), "today": env.today().isoformat(),
+    value = {"request": request, "config": _config_digest(env), "today": env.today().isoformat(),
              "real_today": env.real_today().isoformat(), "loads": loads, "files": files,
              "expires": None if lifetime is None else now + lifetime, "facts": facts}
     cache.keep_precomputed(_key(period, request), value)
@@ -120,7 +125,7 @@ def lookup(env: Env, period: str, request: str) -> Any:
         files = value.get("files")
         if not isinstance(files, dict) or any(file_signature(p) != sig for p, sig in files.items()):
             return None
-        if value.get("config") != _config_text(env) or not _loads_unchanged(env, value.get("loads")):
+        if value.get("config") != _config_digest(env) or not _loads_unchanged(env, value.get("loads")):
             return None
     except CostctlError:  # a damaged or unreadable cache: the heavy path says what is wrong
         return None
