@@ -1,7 +1,7 @@
 # Convenience targets; the real work is in the scripts they call.
 .PHONY: binary binary-smoke bench-startup
 
-# Self-contained costctl for this platform: dist/costctl-VERSION-PLATFORM.tar.gz (+ .sha256), docs/binary.md.
+# Self-contained costctl for this platform: dist/costctl-VERSION-PLATFORM (one file) and .tar.gz (+ .sha256), docs/binary.md.
 binary:
 	scripts/build-binary
 

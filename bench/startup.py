@@ -2,14 +2,15 @@
 
 A Nagios/Icinga check runs every few minutes, so the cost of starting the process matters as much as
 the artifact's size; this is the measurement behind the onefile-vs-onedir choice in docs/binary.md.
-Each target gets its own fresh cache, one unmeasured `check` to fill it, then RUNS timed runs of each
-command; the table shows the median (and min-max) wall time of the whole process.
+Each target gets its own fresh cache and one unmeasured `check` to fill it; then RUNS rounds time each
+command of each target, alternating, and the table shows the median (and min-max) wall time of the whole
+process. The single file is also timed on its first start (a new runtime directory each time: the unpack).
 
     python bench/startup.py                      # whatever is built, plus the `costctl` on PATH
     python bench/startup.py --runs 15 --target mine=/opt/costctl/costctl
 
-Defaults find the pip-installed `costctl` on PATH and the layouts scripts/build-binary leaves in
-build/pyinstaller (COSTCTL_LAYOUT=both builds both).
+Defaults find the pip-installed `costctl` on PATH, the single file in dist/ and the layouts
+scripts/build-binary leaves in build/pyinstaller (COSTCTL_LAYOUT=both adds PyInstaller's onefile).
 """
 
 from __future__ import annotations
@@ -39,8 +40,12 @@ def default_targets() -> dict[str, list[str]]:
     wrappers = sorted((BUILT / "stage").glob("*/costctl-wrapper"))
     if wrappers:
         targets["onedir via wrapper"] = [str(wrappers[0])]
+    singles = sorted(p for p in (ROOT / "dist").glob("costctl-*-*") if p.is_file() and not p.name.endswith(
+        (".sha256", ".tar.gz", "-onefile")))
+    if singles:
+        targets["single file (warm)"] = [str(singles[-1])]
     if (BUILT / "dist" / "costctl-onefile").is_file():
-        targets["onefile"] = [str(BUILT / "dist" / "costctl-onefile")]
+        targets["PyInstaller onefile"] = [str(BUILT / "dist" / "costctl-onefile")]
     return targets
 
 
@@ -54,19 +59,11 @@ def timed(argv: list[str], env: dict[str, str]) -> float:
     return elapsed
 
 
-def measure(argv: list[str], runs: int) -> dict[str, list[float]]:
-    with tempfile.TemporaryDirectory(prefix="costctl-bench-") as tmp:
-        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache"),
-               "XDG_CONFIG_HOME": str(Path(tmp) / "config")}
-        if argv[0].endswith("costctl-wrapper"):
-            env["COSTCTL_HOME"] = str(Path(argv[0]).parent)
-        timed(argv + list(CHECK), env)  # fills the cache: every timed check below is a warm one
-        return {name: [timed(argv + list(args), env) for _ in range(runs)] for name, args in COMMANDS.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9, help="timed runs per command (default 9)")
+    parser.add_argument("--cold-runs", type=int, default=3,
+                        help="first starts of the single file, each into a new runtime directory (default 3)")
     parser.add_argument("--target", action="append", default=[], metavar="NAME=EXECUTABLE",
                         help="measure this executable instead of the defaults (repeatable)")
     opts = parser.parse_args()
@@ -74,14 +71,35 @@ def main() -> None:
     targets = {k: [v] for k, v in targets.items()} if targets else default_targets()
     if not targets:
         sys.exit("nothing to measure: no costctl on PATH and nothing built (scripts/build-binary)")
-    print(f"median of {opts.runs} runs (min-max), wall time of the whole process, {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory(prefix="costctl-bench-") as tmp:
+        envs = {}
+        for i, (name, argv) in enumerate(targets.items()):
+            env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / f"cache-{i}"),
+                   "XDG_CONFIG_HOME": str(Path(tmp) / f"config-{i}")}
+            if argv[0].endswith("costctl-wrapper"):
+                env["COSTCTL_HOME"] = str(Path(argv[0]).parent)
+            timed(argv + list(CHECK), env)  # fills the cache (and unpacks a single file): every run below is warm
+            envs[name] = env
+        times: dict[str, dict[str, list[float]]] = {name: {c: [] for c in COMMANDS} for name in targets}
+        for _ in range(opts.runs):  # alternating, so a busy phase of the machine hits every target alike
+            for name, argv in targets.items():
+                for command, args in COMMANDS.items():
+                    times[name][command].append(timed(argv + list(args), envs[name]))
+        single = targets.get("single file (warm)")
+        cold: list[float] = []
+        for i in range(opts.cold_runs if single else 0):
+            env = {**envs["single file (warm)"], "COSTCTL_RUNTIME_DIR": str(Path(tmp) / f"runtime-{i}")}
+            cold.append(timed(single + ["--version"], env))  # type: ignore[operator]
+    print(f"median of {opts.runs} alternating runs (min-max), wall time of the whole process, {os.cpu_count()} cores")
     print("| target | " + " | ".join(COMMANDS) + " |")
     print("|---|" + "---|" * len(COMMANDS))
-    for name, argv in targets.items():
-        times = measure(argv, opts.runs)
+    for name, measured in times.items():
         cells = [f"{statistics.median(t) * 1000:.0f} ms ({min(t) * 1000:.0f}-{max(t) * 1000:.0f})"
-                 for t in times.values()]
+                 for t in measured.values()]
         print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
+    if cold:
+        print(f"| single file, first start (unpack) | {statistics.median(cold) * 1000:.0f} ms "
+              f"({min(cold) * 1000:.0f}-{max(cold) * 1000:.0f}, n={len(cold)}) | |")
 
 
 if __name__ == "__main__":

@@ -373,6 +373,20 @@ class CostCache:
             return 0
         return len(due)
 
+    def summary_stamps(self, source: str, fingerprint: str, days: list[date]) -> dict[date, float | None] | None:
+        """The fetch time of each day's summary (None: not cached), or None when a month's stamps
+        are missing; what a precomputed check result compares with the days it was computed from."""
+        return self._summary_stamps(source, fingerprint, days)
+
+    def precomputed(self, key: str) -> Any:
+        """A stored check result (``costctl.monitoring.precomputed``), or None."""
+        return self._get(f"check:{FORMAT}:{key}")
+
+    def keep_precomputed(self, key: str, value: Any) -> None:
+        """Store a check result; best effort (a busy or full cache only costs the next check time)."""
+        with contextlib.suppress(Exception):
+            self._db.set(f"check:{FORMAT}:{key}", value, tag="check:")
+
     def _forget_summary(self, day_key: str) -> None:
         parsed = self._parse_day_key(day_key)
         if parsed is None:

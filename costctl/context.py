@@ -53,6 +53,9 @@ class Env:
         self.clock = clock
         self.as_of = as_of
         self._logging_ready = False
+        # Set to a list by whoever must know which cached days a computation read (a precomputed
+        # check result is valid only while those days are unchanged: costctl.monitoring.precomputed).
+        self.loads: list[dict[str, Any]] | None = None
 
     def __repr__(self) -> str:
         return f"Env(config_path={self.config_path!r}, demo={self.demo}, as_of={self.as_of})"

@@ -212,6 +212,10 @@ def load_source(env: Env, name: str, start: date, end: date,
 
         data = Dataset(read_sql(files)) if files else Dataset.empty()
         status.rows = sum(int(e["rows"]) for e in present)
+        if env.loads is not None:  # what was read, for a precomputed result's validity
+            env.loads.append({"source": name, "fingerprint": fp, "start": start.isoformat(), "end": end.isoformat(),
+                              "ok": status.ok, "stamps": {d.isoformat(): None if e is None else float(e["fetched_at"])
+                                                          for d, e in entries.items()}})
         if files:
             cache.backfill_summaries(connect(), name, fp, entries)  # so the next warm `check` reads summaries
         if not status.ok and not tolerate_errors:

@@ -32,6 +32,7 @@ from costctl import __version__
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM = f"{platform.system().lower()}-{platform.machine()}"
 ARCHIVE = ROOT / "dist" / f"costctl-{__version__}-{PLATFORM}.tar.gz"
+SINGLE = ROOT / "dist" / f"costctl-{__version__}-{PLATFORM}"  # the one-file release (packaging/costctl-single.sh)
 STATUS_LINE = re.compile(r"^COSTCTL (OK|WARNING|CRITICAL|UNKNOWN) - .+")
 PERFDATA = re.compile(r"(\w+)_day=([0-9.]+);")
 HEAVY = {"pandas", "numpy", "pyarrow", "boto3", "botocore", "azure", "google", "grpc"}
@@ -271,3 +272,93 @@ def test_a_symlink_and_the_copied_wrapper_both_run_the_folder(folder: Path | Non
     assert via_wrapper.returncode == 1 and via_wrapper.stdout.startswith("COSTCTL WARNING - "), via_wrapper.stdout
     lost = run(plugins / "costctl-copy", env, "--version")
     assert lost.returncode == 3 and lost.stdout.startswith("COSTCTL UNKNOWN - costctl-wrapper: "), lost.stdout
+
+
+# -- the single file: unpacked once per version into $XDG_CACHE_HOME/costctl/runtime ------------------------------
+
+
+@pytest.fixture(scope="module")
+def single() -> Path:
+    if os.environ.get("COSTCTL_BUILD_BINARY") != "1":
+        pytest.skip("no artifact: set COSTCTL_BUILD_BINARY=1 after scripts/build-binary")
+    if not SINGLE.is_file():
+        pytest.fail(f"COSTCTL_BUILD_BINARY=1 but {SINGLE} is missing; run scripts/build-binary")
+    return SINGLE
+
+
+def _runtime(env: dict[str, str]) -> Path:
+    return Path(env["XDG_CACHE_HOME"]) / "costctl" / "runtime"
+
+
+def test_the_single_file_matches_its_sha256_file(single: Path) -> None:
+    digest, name = (single.parent / f"{single.name}.sha256").read_text().split()
+    assert name == single.name and digest == hashlib.sha256(single.read_bytes()).hexdigest()
+
+
+def test_the_single_file_unpacks_once_into_a_private_runtime_directory(single: Path, env: dict[str, str]) -> None:
+    first = run(single, env, "--version")
+    assert (first.returncode, first.stdout, first.stderr) == (0, f"costctl, version {__version__}\n", "")
+    runtime = _runtime(env)
+    (unpacked,) = [p for p in runtime.iterdir() if not p.name.startswith(".")]  # .lock is the unpack lock
+    assert unpacked.name.startswith(f"{__version__}-")
+    assert (runtime.stat().st_mode & 0o777, unpacked.stat().st_mode & 0o777) == (0o700, 0o700)
+    assert (unpacked / "costctl").is_file() and (unpacked / "_internal").is_dir()
+    before = unpacked.stat().st_ino, (unpacked / "costctl").stat().st_mtime_ns
+    second = run(single, env, "--demo", "check", "-w", "1000000")
+    assert second.returncode == 0 and second.stdout.startswith("COSTCTL OK - "), second.stdout + second.stderr
+    assert (unpacked.stat().st_ino, (unpacked / "costctl").stat().st_mtime_ns) == before  # not unpacked again
+    assert sorted(p.name for p in runtime.iterdir() if p.name != ".lock") == [unpacked.name]  # no leftovers
+
+
+def test_a_warm_check_from_the_single_file_imports_nothing_heavy(single: Path, env: dict[str, str],
+                                                                 tmp_path: Path) -> None:
+    """The demo data now has a fixed path (the runtime directory), so a --demo check is warm too."""
+    for period in ("day", "anomalies"):
+        check = ["--demo", "check", "--period", period, "-w", "1000000" if period == "day" else "critical"]
+        cold = run(single, env, *check)
+        trace = tmp_path / f"modules-{period}.txt"
+        warm = run(single, {**env, "COSTCTL_IMPORT_TRACE": str(trace)}, *check)
+        assert (warm.returncode, warm.stdout) == (cold.returncode, cold.stdout)
+        loaded = set(trace.read_text().split())
+        assert "costctl" in loaded and not loaded & (HEAVY | {"duckdb"}), sorted(loaded & (HEAVY | {"duckdb"}))
+
+
+@pytest.mark.parametrize("damage", ["executable", "marker", "half"])
+def test_a_damaged_runtime_directory_is_unpacked_again(single: Path, env: dict[str, str], damage: str) -> None:
+    assert run(single, env, "--version").returncode == 0
+    (unpacked,) = [p for p in _runtime(env).iterdir() if not p.name.startswith(".")]
+    if damage == "executable":
+        (unpacked / "costctl").unlink()
+    elif damage == "marker":
+        (unpacked / ".costctl-runtime").write_text("0" * 64 + "\n")
+    else:  # an unpack cut short by hand: the marker is written last, so this is what one would leave
+        shutil.rmtree(unpacked / "_internal")
+        (unpacked / ".costctl-runtime").unlink()
+    result = run(single, env, "--version")
+    assert (result.returncode, result.stdout) == (0, f"costctl, version {__version__}\n"), result.stderr
+    assert [p.name for p in _runtime(env).iterdir() if not p.name.startswith(".")] == [unpacked.name]
+
+
+def test_two_checks_started_at_the_same_moment_on_a_fresh_host_both_answer(single: Path, env: dict[str, str]) -> None:
+    argv = [str(single), "--demo", "check", "--period", "day", "-w", "1000000"]
+    started = [subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for _ in range(2)]
+    answers = [p.communicate(timeout=300) for p in started]
+    for process, (out, err) in zip(started, answers, strict=True):
+        assert process.returncode == 0 and out.startswith("COSTCTL OK - "), out + err
+    assert answers[0][0] == answers[1][0]
+    left = sorted(p.name for p in _runtime(env).iterdir())
+    assert [n for n in left if not n.startswith(".")] == [n for n in left if n.startswith(f"{__version__}-")]
+    assert len([n for n in left if not n.startswith(".")]) == 1 and not [n for n in left if n.startswith(".unpack")]
+
+
+def test_a_damaged_single_file_is_refused_with_unknown(single: Path, env: dict[str, str], tmp_path: Path) -> None:
+    broken = tmp_path / "costctl"
+    data = bytearray(single.read_bytes())
+    data[-100] ^= 0xFF  # one byte of the payload
+    broken.write_bytes(bytes(data))
+    broken.chmod(0o755)
+    result = run(broken, env, "--version")
+    assert result.returncode == 3 and result.stdout.startswith("COSTCTL UNKNOWN - costctl launcher: "), result.stdout
+    assert "damaged" in result.stdout
+    assert not [p for p in _runtime(env).iterdir() if not p.name.startswith(".")]  # nothing half-installed

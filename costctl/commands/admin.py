@@ -57,6 +57,15 @@ def _fingerprints(env: Env) -> dict[str, str]:
     return prints
 
 
+def _add_warm() -> None:
+    from costctl.commands.cache_warm import cache_warm
+
+    cache.add_command(cache_warm)
+
+
+_add_warm()
+
+
 @cache.command("info")
 @output_options()
 @pass_env

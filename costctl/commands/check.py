@@ -218,30 +218,6 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     progress = Progress()
 
     def outcome_of_period() -> Outcome:
-        if period == "budget":
-            from costctl.budgets.check import budget_outcome
-
-            return budget_outcome(env, budget_names, providers, files, policy)
-        if period == "anomalies":
-            from costctl.commands.anomalies import state_dir
-            from costctl.monitoring.anomaly_check import AnomalyRequest, anomaly_outcome
-
-            assert rule is not None
-            progress.current = "detecting anomalies"
-            return anomaly_outcome(env, AnomalyRequest(rule, policy, state_dir(env), request.filters, request.metric,
-                                                       providers, files, days))
-        if period == "idle":
-            from costctl.monitoring.idle_check import idle_outcome
-
-            progress.current = "scanning for idle resources"
-            return idle_outcome(env, thresholds, idle_metric or "savings", providers, idle_checks, regions,
-                                policy.error_state)
-        if period == "usage":
-            from costctl.monitoring.usage_check import usage_outcome
-
-            progress.current = "summing usage"
-            assert unit is not None
-            return usage_outcome(env, thresholds, policy, unit, request.filters, providers, files)
         if period == "commitments":
             from costctl.commands.commitments import parse_days
             from costctl.monitoring.commitment_check import (
@@ -257,7 +233,26 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
             progress.current = "summing commitments"
             return commitment_outcome(env, thresholds, expiry, policy, request.filters, providers, files,
                                       days if days is not None else DEFAULT_DAYS)
-        return run_check(env, request, progress)
+        if period not in ("budget", "anomalies", "idle", "usage"):
+            return run_check(env, request, progress)
+        # Anomalies, budget, idle and usage answer from stored facts when they still hold
+        # (costctl.monitoring.stored_periods); imported here so that day/mtd/forecast/change stay light.
+        from costctl.monitoring import stored_periods
+
+        if period == "usage":
+            progress.current = "summing usage"
+            assert unit is not None
+            return stored_periods.usage(env, thresholds, policy, unit, request.filters, providers, files)
+        if period == "budget":
+            return stored_periods.budget(env, budget_names, providers, files, policy)
+        if period == "anomalies":
+            assert rule is not None
+            progress.current = "detecting anomalies"
+            return stored_periods.anomalies(env, rule, policy, request.filters, request.metric, providers, files,
+                                            days)
+        progress.current = "scanning for idle resources"
+        return stored_periods.idle(env, thresholds, idle_metric or "savings", providers, idle_checks, regions,
+                                   policy.error_state)
 
     def give_up() -> None:
         # Last resort when the alarm could not interrupt the work: answer and end the process now.

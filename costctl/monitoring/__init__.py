@@ -7,6 +7,7 @@ baseline and forecast is computed over builtin lists. Modules follow nagiosplugi
 ``range`` (threshold syntax), ``thresholds`` (evaluation), ``perfdata`` (one rendering),
 ``measure`` (the value of a period), ``evaluate`` (a Result per provider), ``summary``.
 The exceptions are ``anomaly_check`` and ``idle_check``, which call the frame-based anomaly
-detection and idle scan lazily, only when ``--period anomalies``/``idle`` is asked for;
-``anomaly_rule`` (their -w/-c rule) stays pure Python.
+detection and idle scan lazily, only when ``--period anomalies``/``idle`` has to compute; their
+results are stored (``precomputed``, ``stored_periods``) and a warm check judges them with
+``anomaly_judge``/``idle_check.judge`` and ``anomaly_rule``, all pure Python.
 """

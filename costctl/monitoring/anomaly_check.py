@@ -5,8 +5,9 @@ Reuses what ``costctl anomalies`` runs: ``costctl.analysis.anomalies.detect`` wi
 baseline, and ``AnomalyStore`` for the acknowledgements, so ``costctl anomalies ack ID`` silences
 the check too. The check also records what it found (``seen.json``) so an id read in the long
 output can be acknowledged without running ``anomalies`` first. The state comes from
-``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Unlike the
-day/mtd/forecast/change periods this path imports pandas: detection is frame-based.
+``AnomalyRule``; perfdata counts the unacknowledged anomalies per severity. Detection is
+frame-based (pandas), so its result is reduced to facts (``costctl.monitoring.anomaly_judge``)
+that the cache keeps for the next check (``costctl.monitoring.stored_periods``).
 
 Days after a provider's newest data are not reported yet: detection does not judge them, and the
 long output names the providers that lag. When no provider has reported a day of the window (or
@@ -23,10 +24,9 @@ from typing import TYPE_CHECKING, Any
 
 from costctl.errors import UsageError
 from costctl.filters import Filters
-from costctl.monitoring.anomaly_rule import SEVERITIES, AnomalyRule
+from costctl.monitoring.anomaly_judge import judge
+from costctl.monitoring.anomaly_rule import AnomalyRule
 from costctl.monitoring.evaluate import Policy
-from costctl.monitoring.perfdata import Perfdata
-from costctl.monitoring.state import State, worst
 from costctl.monitoring.summary import Outcome
 
 if TYPE_CHECKING:
@@ -109,6 +109,15 @@ def _failure(name: str, error: str | None) -> str:
 
 def anomaly_outcome(env: Env, req: AnomalyRequest) -> Outcome:
     """Detect, apply acknowledgements, judge the rest."""
+    return judge(anomaly_facts(env, req), req.rule, req.policy)
+
+
+def anomaly_facts(env: Env, req: AnomalyRequest) -> dict[str, Any]:
+    """Detect and apply acknowledgements; the result as facts (``costctl.monitoring.anomaly_judge``).
+
+    Records what it found in the register (``seen.json``), so an id in the long output can be
+    acknowledged; ``-w``/``-c`` play no part here, so stored facts serve any thresholds.
+    """
     from costctl.analysis import anomalies as core
     from costctl.analysis.anomaly_store import AnomalyStore
 
@@ -118,66 +127,25 @@ def anomaly_outcome(env: Env, req: AnomalyRequest) -> Outcome:
         raise UsageError(f"--days: expected a positive number of days, got {days}")
     settings = _settings(env, req.metric)
     loaded = _load(env, req, cfg["history"], days, settings.keys)
-    if loaded is None:  # worded as the other periods word it
-        return Outcome(req.policy.stale_state, "anomalies: no cost rows in the file(s)")
+    if loaded is None:  # the --file exports hold no cost rows
+        return {"no_rows": True}
     lo, hi = loaded.lo, loaded.hi
+    window = {"lo": lo.isoformat(), "hi": hi.isoformat(), "failed": loaded.failed}
     gap = core.unreported(loaded.reported, lo, hi)
     if gap:
-        return no_data(gap, req.rule, lo, hi, loaded.failed, req.policy, loaded.all_failed)
+        return {**window, "gap": gap, "all_failed": loaded.all_failed}
     found = core.detect(loaded.frame, settings, lo - timedelta(days=cfg["history"]), lo, hi, loaded.reported)
     store = AnomalyStore(req.state_dir)
     store.mark(found)
     store.remember(found, env.real_today())
-    outcome = judge(found, req.rule, lo, hi, loaded.failed, req.policy.error_state)
-    outcome.long_output = [*outcome.long_output, *core.lagging(loaded.reported, lo, hi)]
-    return outcome
+    return {**window, "anomalies": [facts_of(a) for a in found], "lagging": core.lagging(loaded.reported, lo, hi)}
 
 
-def no_data(gap: str, rule: AnomalyRule, lo: date, hi: date, failed: list[str], policy: Policy,
-            all_failed: bool = False) -> Outcome:
-    """No provider reported a day of the window: ``--stale-state``, ``--error-state`` when failures are why."""
-    states = [policy.error_state] if failed else []
-    if not all_failed:
-        states.append(policy.stale_state)
-    text = f"anomalies {lo}..{hi - timedelta(days=1)}: {gap}" + "".join(f"; {f}" for f in failed)
-    warn, crit = rule.impact_fields()
-    perfdata = [Perfdata(f"anomalies_{s}", None, decimals=0, min=0) for s in reversed(SEVERITIES)]
-    perfdata += [Perfdata("anomalies_acknowledged", None, decimals=0, min=0),
-                 Perfdata("anomalies_max_impact", None, warn=warn, crit=crit, min=0)]
-    return Outcome(worst(states), text, perfdata)
-
-
-def judge(found: list[Anomaly], rule: AnomalyRule, lo: date, hi: date, failed: list[str] | None = None,
-          error_state: State = State.UNKNOWN) -> Outcome:
-    """The Outcome of detected (and ack-marked) anomalies; ``failed`` providers add ``error_state``."""
+def facts_of(a: Anomaly) -> dict[str, Any]:
+    """What judging needs of one anomaly, as builtins."""
     from costctl.notify.message import line
 
-    open_ = [a for a in found if not a.acknowledged]
-    counts = {s: sum(1 for a in open_ if a.severity == s) for s in SEVERITIES}
-    max_impact = max((abs(a.impact) for a in open_), default=0.0)
-    state, why = rule.evaluate([a.severity for a in open_], max_impact)
-    headline = f"anomalies {lo}..{hi - timedelta(days=1)}"
-    if open_:
-        top = max(open_, key=lambda a: (SEVERITIES.index(a.severity), abs(a.impact)))
-        # The innermost group value (the service, by default) names it; the long output has the rest.
-        where = next((v for v in reversed(list(top.group.values())) if v), "(none)")
-        listed = ", ".join(f"{counts[s]} {s}" for s in reversed(SEVERITIES) if counts[s])
-        text = (f"{headline}: {len(open_)} open ({listed}), worst {top.kind} {where} "
-                f"{top.impact:+,.2f} {top.currency or ''}").rstrip()
-    else:
-        text = f"{headline}: no unacknowledged anomalies"
-    acked = len(found) - len(open_)
-    if acked:
-        text += f", {acked} acknowledged"
-    if why:
-        text += f" ({why})"
-    states = [state]
-    if failed:
-        # Anomalies computed without a provider's data may miss its spike: say so with --error-state.
-        states.append(error_state)
-        text += "; " + "; ".join(failed)
-    warn, crit = rule.impact_fields()
-    perfdata = [Perfdata(f"anomalies_{s}", counts[s], decimals=0, min=0) for s in reversed(SEVERITIES)]
-    perfdata += [Perfdata("anomalies_acknowledged", acked, decimals=0, min=0),
-                 Perfdata("anomalies_max_impact", max_impact, warn=warn, crit=crit, min=0)]
-    return Outcome(worst(states), text, perfdata, [line(a) for a in open_])
+    # The innermost group value (the service, by default) names it; the long output has the rest.
+    where = next((v for v in reversed(list(a.group.values())) if v), "(none)")
+    return {"severity": a.severity, "impact": float(a.impact), "kind": a.kind, "where": where,
+            "currency": a.currency, "acknowledged": bool(a.acknowledged), "line": line(a)}

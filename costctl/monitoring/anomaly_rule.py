@@ -12,10 +12,10 @@ Pure Python, so it is tested without data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from costctl.monitoring.range import Range
 from costctl.monitoring.state import State
+from costctl.values import Value
 
 SEVERITIES = ("low", "medium", "high", "critical")  # least to most severe
 RANK = {name: i + 1 for i, name in enumerate(SEVERITIES)}
@@ -34,10 +34,20 @@ def parse_limit(text: str | None, option: str) -> str | Range | None:
         raise ValueError(f"{option}: expected a severity ({', '.join(SEVERITIES)}) or a range: {exc}") from None
 
 
-@dataclass(frozen=True)
-class AnomalyRule:
-    warning: str | Range | None = DEFAULT_WARNING
-    critical: str | Range | None = DEFAULT_CRITICAL
+class AnomalyRule(Value):
+    """``-w``/``-c`` of ``--period anomalies``: each a severity name, a Range or None.
+
+    A ``Value``, not a dataclass: a warm anomalies check defines it, and importing ``dataclasses``
+    alone is a visible share of that check's start-up (docs/check.md#speed).
+    """
+
+    __slots__ = ("warning", "critical")
+    frozen = True
+
+    def __init__(self, warning: str | Range | None = DEFAULT_WARNING,
+                 critical: str | Range | None = DEFAULT_CRITICAL) -> None:
+        self.warning = warning
+        self.critical = critical
 
     @classmethod
     def parse(cls, warning: str | None, critical: str | None) -> AnomalyRule:

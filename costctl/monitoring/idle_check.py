@@ -10,7 +10,7 @@ not be scanned adds ``--error-state``: its waste is unknown, not zero.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from costctl.monitoring.perfdata import Perfdata
 from costctl.monitoring.state import State, worst
@@ -27,6 +27,12 @@ IDLE_METRICS = ("savings", "count")
 def idle_outcome(env: Env, thresholds: Thresholds, metric: str, providers: tuple[str, ...], checks: str | None,
                  regions: tuple[str, ...], error_state: State) -> Outcome:
     """Scan (or read the demo inventory) and judge the findings."""
+    return judge(idle_facts(env, providers, checks, regions), thresholds, metric, error_state)
+
+
+def idle_facts(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...]) -> dict[str, Any]:
+    """Scan and silence; the findings as facts (builtins), independent of ``-w``/``-c`` and
+    ``--idle-metric``, so stored facts (``costctl.monitoring.precomputed``) serve any of them."""
     from costctl.idle import run as idle_run
     from costctl.idle.ignores import IgnoreStore
     from costctl.idle.report import Reporter
@@ -37,20 +43,21 @@ def idle_outcome(env: Env, thresholds: Thresholds, metric: str, providers: tuple
     wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
     reporter = Reporter()
     result = idle_run.run(env, providers, wanted, list(regions), None, reporter)
-    order = [c for c in CHECKS if c in wanted]
-    outcome = judge(result.findings, order, thresholds, metric, result.failed, reporter.warnings, error_state)
-    if result.silenced:
-        outcome.long_output = [*outcome.long_output, f"{len(result.silenced)} finding(s) silenced "
-                               "(costctl idle ignored; idle.exclude_tags)"]
-    return outcome
+    return {"findings": [_fact(f) for f in result.findings], "checks": [c for c in CHECKS if c in wanted],
+            "failed": list(result.failed), "warnings": list(reporter.warnings), "silenced": len(result.silenced)}
 
 
-def judge(findings: list[Finding], checks: list[str], thresholds: Thresholds, metric: str,
-          failed: list[str] | None = None, warnings: list[str] | None = None,
-          error_state: State = State.UNKNOWN) -> Outcome:
-    """The Outcome of a scan's findings for the selected ``checks`` (in a stable order)."""
-    currencies = sorted({f.currency for f in findings})
-    savings = sum(f.estimated_monthly_savings or 0.0 for f in findings)
+def _fact(f: Finding) -> dict[str, Any]:
+    return {"check": f.check, "currency": f.currency, "savings": float(f.estimated_monthly_savings or 0.0),
+            "line": f"{f.provider} {f.region or '-'} {f.resource_id} {f.check}: {f.detail}; saves "
+                    f"{f.estimated_monthly_savings or 0.0:,.2f} {f.currency} a month; {f.recommendation}"}
+
+
+def judge(facts: dict[str, Any], thresholds: Thresholds, metric: str, error_state: State = State.UNKNOWN) -> Outcome:
+    """The Outcome of a scan's facts (``idle_facts``), its selected checks in a stable order."""
+    findings, checks, failed = facts["findings"], facts["checks"], facts["failed"]
+    currencies = sorted({f["currency"] for f in findings})
+    savings = sum(f["savings"] for f in findings)
     warn, crit = thresholds.perf_fields()
     money = f"{savings:,.2f} {'/'.join(currencies) or 'USD'}"
     text = f"idle: {len(findings)} finding(s), savings {money} a month"
@@ -59,7 +66,7 @@ def judge(findings: list[Finding], checks: list[str], thresholds: Thresholds, me
         state, why = State.UNKNOWN, f"findings in several currencies ({', '.join(currencies)}); use --idle-metric count"
     else:
         state, why = thresholds.evaluate(savings if metric == "savings" else float(len(findings)))
-    by_check = {c: [f for f in findings if f.check == c] for c in checks}
+    by_check = {c: [f for f in findings if f["check"] == c] for c in checks}
     busiest = sorted((c for c in checks if by_check[c]), key=lambda c: -len(by_check[c]))[:3]
     if busiest:
         text += " (" + ", ".join(f"{c} {len(by_check[c])}" for c in busiest) + ")"
@@ -76,9 +83,9 @@ def judge(findings: list[Finding], checks: list[str], thresholds: Thresholds, me
                  crit=crit if metric == "count" else "", min=0, decimals=0),
     ]
     for c in checks:
-        perfdata.append(Perfdata(f"{c}_savings", sum(f.estimated_monthly_savings or 0.0 for f in by_check[c]), min=0))
+        perfdata.append(Perfdata(f"{c}_savings", sum(f["savings"] for f in by_check[c]), min=0))
         perfdata.append(Perfdata(f"{c}_count", len(by_check[c]), min=0, decimals=0))
-    details = [f"{f.provider} {f.region or '-'} {f.resource_id} {f.check}: {f.detail}; saves "
-               f"{f.estimated_monthly_savings or 0.0:,.2f} {f.currency} a month; {f.recommendation}" for f in findings]
-    details += [f"warning: {w}" for w in warnings or []]
+    details = [f["line"] for f in findings] + [f"warning: {w}" for w in facts["warnings"]]
+    if facts["silenced"]:
+        details.append(f"{facts['silenced']} finding(s) silenced (costctl idle ignored; idle.exclude_tags)")
     return Outcome(worst(states), text, perfdata, details)

@@ -12,7 +12,7 @@ rows only in other units the status line names them, since that is almost always
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from costctl.errors import ConfigError, ProviderError, UsageError
 from costctl.monitoring.evaluate import Policy, Result
@@ -20,6 +20,7 @@ from costctl.monitoring.perfdata import Perfdata
 from costctl.monitoring.state import State
 from costctl.monitoring.summary import Outcome, summarize
 from costctl.monitoring.thresholds import Thresholds
+from costctl.values import Value
 
 if TYPE_CHECKING:
     from costctl.analysis.usage import DayQuantity
@@ -34,7 +35,7 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.4g}"
 
 
-def judge(source: str, found: DayQuantity, unit: str, day: date, thresholds: Thresholds, policy: Policy,
+def judge(source: str, found: DayQuantity | Quantity, unit: str, day: date, thresholds: Thresholds, policy: Policy,
           error: str | None = None) -> Result:
     """One source's verdict on its day's quantity."""
     warn, crit = thresholds.perf_fields()
@@ -75,16 +76,50 @@ def usage_outcome(env: Env, thresholds: Thresholds, policy: Policy, unit: str, f
             return Outcome(policy.stale_state, "usage: no cost rows in the file(s)")
         day = env.as_of - timedelta(days=1) if env.as_of else last - timedelta(days=1)
         return summarize(f"usage {day}", [_judge_data(FILE_LABEL, data, filters, unit, day, thresholds, policy)])
+    return judge_facts(usage_facts(env, unit, filters, providers), unit, thresholds, policy)
+
+
+class Quantity(Value):
+    """A ``DayQuantity`` read back from stored facts (no dataclass: a warm check defines it)."""
+
+    __slots__ = ("quantity", "rows", "present", "units")
+
+    def __init__(self, quantity: float, rows: int, present: bool, units: list[str]) -> None:
+        self.quantity, self.rows, self.present, self.units = quantity, rows, present, units
+
+
+def usage_facts(env: Env, unit: str, filters: Filters, providers: tuple[str, ...]) -> dict[str, Any]:
+    """Each selected instance's quantity of the latest complete day, as builtins: independent of
+    ``-w``/``-c``, so stored facts (``costctl.monitoring.stored_periods``) serve any thresholds."""
+    from costctl import loader
+    from costctl.analysis.usage import day_quantity
+
     day = env.today() - timedelta(days=1)
-    results = []
+    sources: list[dict[str, Any]] = []
     for name in loader.select_sources(env, providers):
         try:
             data, status = loader.load_source(env, name, day, day + timedelta(days=1), tolerate_errors=True)
         except (ProviderError, ConfigError) as exc:
-            results.append(Result(name, policy.error_state, f"{name}: {exc}"))
+            sources.append({"name": name, "failed": str(exc)})
             continue
-        error = None if status.ok else (status.error or "refresh failed")
-        results.append(_judge_data(name, data, filters, unit, day, thresholds, policy, error))
+        found = day_quantity(data, filters, unit, day, day + timedelta(days=1))
+        sources.append({"name": name, "error": None if status.ok else (status.error or "refresh failed"),
+                        "quantity": float(found.quantity), "rows": int(found.rows), "present": bool(found.present),
+                        "units": list(found.units)})
+    return {"day": day.isoformat(), "sources": sources}
+
+
+def judge_facts(facts: dict[str, Any], unit: str, thresholds: Thresholds, policy: Policy) -> Outcome:
+    """The Outcome of ``usage_facts`` under the thresholds (both the computing and the stored path)."""
+    day = date.fromisoformat(facts["day"])
+    results = []
+    for source in facts["sources"]:
+        name = source["name"]
+        if "failed" in source:
+            results.append(Result(name, policy.error_state, f"{name}: {source['failed']}"))
+            continue
+        found = Quantity(source["quantity"], source["rows"], source["present"], source["units"])
+        results.append(judge(name, found, unit.strip(), day, thresholds, policy, source["error"]))
     return summarize(f"usage {day}", results)
 
 
