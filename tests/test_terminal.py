@@ -310,6 +310,9 @@ LITERAL = {
         lambda: __import__("costctl.monitoring.commitment_check", fromlist=["x"]).DEFAULT_EXPIRY_CRITICAL == "7d",
     "(default service)":
         lambda: __import__("costctl.analysis.commitments", fromlist=["x"]).parse_coverage_keys(None) == ["service"],
+    "default forecast, mom, anomalies, budget, idle": lambda: __import__(
+        "costctl.commands.cache_warm", fromlist=["x"]).DEFAULT_PERIODS == ("forecast", "mom", "anomalies", "budget",
+                                                                          "idle"),
     "(default: parquet for a .parquet name, else csv)":
         lambda: [__import__("costctl.output.datafile", fromlist=["x"]).format_for(name, None)
                  for name in ("a.parquet", "a.parquet.gz", "a.csv.gz", None)] == ["parquet", "parquet", "csv", "csv"],
