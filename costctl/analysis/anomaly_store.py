@@ -106,22 +106,31 @@ _ACK_TYPES: dict[str, Callable[[Any], bool]] = {
 }
 
 
-def check_acks(data: Any) -> None:
-    """``acks.json``: a list of objects with exactly the fields of ``Ack``."""
+def check_records(data: Any, plural: str, singular: str, types: dict[str, Callable[[Any], bool]]) -> None:
+    """A state file's list of objects with exactly the fields of ``types``, each value passing its test.
+
+    Shared by the acknowledgements and the idle ignores, so both reject a hand-edited file the same
+    way, naming the entry and the field (ValueError; the reader turns it into a one-line error).
+    """
     if not isinstance(data, list):
-        raise ValueError(f"expected a list of acknowledgements, got {kind_of(data)}")
+        raise ValueError(f"expected a list of {plural}, got {kind_of(data)}")
     for n, item in enumerate(data, 1):
         if not isinstance(item, dict):
-            raise ValueError(f"acknowledgement {n} is {kind_of(item)}, expected an object")
-        missing = [k for k in _ACK_FIELDS if k not in item]
+            raise ValueError(f"{singular} {n} is {kind_of(item)}, expected an object")
+        missing = [k for k in types if k not in item]
         if missing:
-            raise ValueError(f"acknowledgement {n} lacks {', '.join(map(repr, missing))}")
-        unknown = sorted(str(k) for k in item if k not in _ACK_FIELDS)
+            raise ValueError(f"{singular} {n} lacks {', '.join(map(repr, missing))}")
+        unknown = sorted(str(k) for k in item if k not in types)
         if unknown:
-            raise ValueError(f"acknowledgement {n} has unknown key {unknown[0]!r}")
-        bad = next((k for k in _ACK_FIELDS if not _ACK_TYPES[k](item[k])), None)
+            raise ValueError(f"{singular} {n} has unknown key {unknown[0]!r}")
+        bad = next((k for k in types if not types[k](item[k])), None)
         if bad is not None:
-            raise ValueError(f"acknowledgement {n}: {bad!r} is {kind_of(item[bad])}")
+            raise ValueError(f"{singular} {n}: {bad!r} is {kind_of(item[bad])}")
+
+
+def check_acks(data: Any) -> None:
+    """``acks.json``: a list of objects with exactly the fields of ``Ack``."""
+    check_records(data, "acknowledgements", "acknowledgement", {k: _ACK_TYPES[k] for k in _ACK_FIELDS})
 
 
 def check_seen(data: Any) -> None:

@@ -79,21 +79,13 @@ def _kind(value: Any) -> str:
 
 def check_ignores(data: Any) -> None:
     """``idle_ignores.json``: a list of objects with exactly the fields of ``Ignore``."""
-    if not isinstance(data, list):
-        raise ValueError(f"expected a list of ignores, got {_kind(data)}")
+    from costctl.analysis.anomaly_store import check_records
+
+    def text(optional: bool) -> Callable[[Any], bool]:
+        return lambda v: isinstance(v, str) or (optional and v is None)
+
+    check_records(data, "ignores", "ignore", {k: text(k in _OPTIONAL) for k in _FIELDS})
     for n, item in enumerate(data, 1):
-        if not isinstance(item, dict):
-            raise ValueError(f"ignore {n} is {_kind(item)}, expected an object")
-        missing = [k for k in _FIELDS if k not in item]
-        if missing:
-            raise ValueError(f"ignore {n} lacks {', '.join(map(repr, missing))}")
-        unknown = sorted(str(k) for k in item if k not in _FIELDS)
-        if unknown:
-            raise ValueError(f"ignore {n} has unknown key {unknown[0]!r}")
-        bad = next((k for k in _FIELDS if not (isinstance(item[k], str) or (k in _OPTIONAL and item[k] is None))),
-                   None)
-        if bad is not None:
-            raise ValueError(f"ignore {n}: {bad!r} is {_kind(item[bad])}")
         if item["until"] is not None:
             try:
                 date.fromisoformat(item["until"])
