@@ -1,4 +1,4 @@
-"""``check --period anomalies|budget|idle|usage`` answered from stored facts (costctl.monitoring.precomputed).
+"""``check --period anomalies|budget|idle|usage|commitments`` answered from stored facts (precomputed).
 
 A warm check must give exactly what computing gives (status, text, perfdata, long output), for
 any -w/-c, without importing pandas, pyarrow or DuckDB; and any change of what the facts were
@@ -62,7 +62,8 @@ PROBE = ("import sys\nfrom costctl.cli import main\ntry:\n    main(sys.argv[1:])
 
 @pytest.mark.parametrize("args", [["--period", "anomalies"], ["--period", "budget"],
                                   ["--period", "idle", "-w", "100", "-c", "500"],
-                                  ["--period", "usage", "--unit", "Hrs", "--provider", "aws", "-w", "300"]])
+                                  ["--period", "usage", "--unit", "Hrs", "--provider", "aws", "-w", "300"],
+                                  ["--period", "commitments"]])
 def test_a_warm_check_answers_what_computing_answered_without_pandas_pyarrow_or_duckdb(args: list[str]) -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     argv = [sys.executable, "-c", PROBE, "--demo", "check", *args]
@@ -211,3 +212,23 @@ def test_the_stored_result_holds_no_secret_of_the_config(run, tmp_path) -> None:
     stored = [cache._db.get(k) for k in cache._db.iterkeys() if k.startswith("check:")]
     cache.close()
     assert stored and all("s3cr3tT0ken" not in json.dumps(v) for v in stored)
+
+
+def test_a_stored_commitments_answer_is_for_its_own_thresholds_only(run, monkeypatch) -> None:
+    """The commitments period stores its whole answer keyed by -w/-c and the expiry limits: the same
+    question is answered without computing, another question computes (and matches computing)."""
+    from costctl.monitoring import commitment_check
+
+    spy = Spy(monkeypatch, commitment_check, "commitment_outcome")
+    first = run("--demo", "check", "--period", "commitments")
+    assert spy.calls == 1 and first.stdout.startswith("COSTCTL WARNING")
+    spy.forbidden = True
+    again = run("--demo", "check", "--period", "commitments")
+    assert (again.exit_code, again.stdout) == (first.exit_code, first.stdout)
+    spy.forbidden = False
+    other = run("--demo", "check", "--period", "commitments", "-w", "80:", "-c", "70:", "--expiry-warning", "0")
+    assert spy.calls == 2
+    assert other.exit_code != first.exit_code or other.stdout != first.stdout
+    monkeypatch.setattr(precomputed, "lookup", lambda *_args: None)
+    assert run("--demo", "check", "--period", "commitments", "-w", "80:", "-c", "70:",
+               "--expiry-warning", "0").stdout == other.stdout

@@ -220,19 +220,19 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     def outcome_of_period() -> Outcome:
         if period == "commitments":
             from costctl.commands.commitments import parse_days
+            from costctl.monitoring import stored_periods
             from costctl.monitoring.commitment_check import (
                 DEFAULT_DAYS,
                 DEFAULT_EXPIRY_CRITICAL,
                 DEFAULT_EXPIRY_WARNING,
                 Expiry,
-                commitment_outcome,
             )
 
             expiry = Expiry(parse_days(expiry_warning or DEFAULT_EXPIRY_WARNING, "--expiry-warning") or None,
                             parse_days(expiry_critical or DEFAULT_EXPIRY_CRITICAL, "--expiry-critical") or None)
             progress.current = "summing commitments"
-            return commitment_outcome(env, thresholds, expiry, policy, request.filters, providers, files,
-                                      days if days is not None else DEFAULT_DAYS)
+            return stored_periods.commitments(env, thresholds, expiry, policy, request.filters, providers, files,
+                                              days if days is not None else DEFAULT_DAYS)
         if period not in ("budget", "anomalies", "idle", "usage"):
             return run_check(env, request, progress)
         # Anomalies, budget, idle and usage answer from stored facts when they still hold

@@ -1,4 +1,4 @@
-"""``check --period anomalies|budget|idle|usage``: the stored result when it is still valid, else compute and store.
+"""``check --period anomalies|budget|idle|usage|commitments``: the stored result while valid, else compute.
 
 Each period splits into the heavy part, whose result (*facts*) depends on the cached days, the
 config and the state files but not on ``-w``/``-c``, and a light judge that applies the
@@ -126,6 +126,25 @@ def usage(env: Env, thresholds: Thresholds, policy: Policy, unit: str, filters: 
         if not any("failed" in s or s["error"] for s in facts["sources"]):
             precomputed.store(env, "usage", request, facts, {})
     return judge_facts(facts, unit, thresholds, policy)
+
+
+def commitments(env: Env, thresholds: Thresholds, expiry: Any, policy: Policy, filters: Filters,
+                providers: tuple[str, ...], files: tuple[str, ...], days: int) -> Outcome:
+    """The commitments period: its whole answer is stored for this request, thresholds and expiry
+    limits included (a poller asks the same question every time; another question computes again)."""
+    request = precomputed.request_text("commitments", env, thresholds=str(thresholds),
+                                       expiry=[expiry.warning, expiry.critical], filters=_filters(filters),
+                                       providers=list(providers), days=days)
+    facts = None if files else precomputed.lookup(env, "commitments", request)
+    if facts is not None:
+        return precomputed.outcome_of(facts)
+    from costctl.monitoring.commitment_check import commitment_outcome
+
+    precomputed.begin(env)
+    outcome = commitment_outcome(env, thresholds, expiry, policy, filters, providers, files, days)
+    if not files:  # a provider that failed answers --error-state: then nothing is stored (precomputed.store)
+        precomputed.store(env, "commitments", request, precomputed.outcome_facts(outcome), {})
+    return outcome
 
 
 def _scan_lifetime(env: Env) -> float:
