@@ -139,6 +139,8 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
         from costctl.monitoring.commitment_metrics import CommitmentFigures, commitment_figures
 
         try:
+            if _spent():
+                raise deadline.DeadlineExceeded()
             snapshot.commitments = commitment_figures(env, providers, files,
                                                       Filters.from_options(accounts, services, regions, tags))
         except deadline.DeadlineExceeded as exc:  # as for findings: what was gathered is still written
@@ -179,6 +181,14 @@ def _findings(env: Env, snapshot: Snapshot, settings: dict, with_anomalies: bool
             env.info(f"warning: findings of {f.error}; exported as costctl_findings_up 0")
 
 
+def _spent() -> bool:
+    """The deadline has already passed: the extra metrics are not even started (each would load
+    the failed provider again, and on a loaded host their sum outlasts the grace the deadline
+    leaves for writing the answer)."""
+    left = deadline.remaining()
+    return left is not None and left <= 0
+
+
 def _until_deadline(env: Env, providers: tuple[str, ...], files: tuple[str, ...],
                     compute: Callable[[], list[FindingFigures] | None]) -> list[FindingFigures] | None:
     """Findings, or, when the deadline passes while they are computed (a provider that drips its
@@ -188,6 +198,8 @@ def _until_deadline(env: Env, providers: tuple[str, ...], files: tuple[str, ...]
     from costctl.monitoring.findings import FindingFigures
 
     try:
+        if _spent():
+            raise deadline.DeadlineExceeded()
         return compute()
     except deadline.DeadlineExceeded as exc:
         names = ["file"] if files else loader.select_sources(env, providers)
@@ -202,6 +214,9 @@ def _budgets(env: Env, providers: tuple[str, ...], files: tuple[str, ...]) -> li
 
     specs = list(budget_specs(env).values())
     if not specs:
+        return []
+    if _spent():
+        env.info(f"warning: budget metrics left out: {deadline.DeadlineExceeded()}")
         return []
     current = current_statuses(env, specs, providers, files)
     if current.failed:
