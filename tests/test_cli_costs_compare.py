@@ -10,6 +10,8 @@ import pytest
 
 from costctl.analysis.compare import reference, windows
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 HEADER = ("BilledCost,EffectiveCost,BillingCurrency,ChargePeriodStart,ChargePeriodEnd,ProviderName,"
           "ChargeCategory,ServiceName,BillingAccountId,InvoiceIssuerName\n")
 

@@ -21,6 +21,8 @@ import pytest
 from costctl.context import Env
 from moto_server import aws_env, reset, running
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 NOW = datetime.combine(datetime.now(UTC).date() + timedelta(days=100), time(12), tzinfo=UTC)
 PRICES = {("instanceType", "m5.large"): 0.096, ("instanceType", "m5.xlarge"): 0.192,
           ("volumeApiName", "gp2"): 0.10, ("volumeApiName", "gp3"): 0.08}

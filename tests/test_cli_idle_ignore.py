@@ -14,6 +14,8 @@ from test_cli_idle import aws, write_config  # noqa: F401 - the moto-backed `aws
 from costctl.idle.findings import Finding
 from costctl.idle.ignores import Ignore, excluded_by_tags, finding_id, silence
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 
 def state_file(home: Path, name: str) -> Path:
     return home / ".cache" / "costctl" / "anomalies" / name

@@ -15,6 +15,8 @@ import yaml
 
 from local_http import JsonHandler, LocalHttp
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 SECRETS = {
     "aws_external_id": "S3CRET-aws-external-id-0001",
     "aws_endpoint_password": "S3CRET-aws-endpoint-pw-0002",

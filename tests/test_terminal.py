@@ -15,6 +15,8 @@ import pytest
 
 from costctl.output.render import OutputColumn, View, render
 
+pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
+
 DATE = re.compile(r"^\d{4}-\d{2}(-\d{2})?$")
 
 

@@ -96,6 +96,7 @@ class Part:
     def _record_sql(self) -> str:
         """The mapper's expressions, cast to the record's types, multi-day rows split into days."""
         assert self.mapper is not None
+        self.raw.clean_once = True  # the FROM below is raw.cleaned_from(...)
         exprs = self.mapper.columns(self.raw)
         where = getattr(self.mapper, "where", None)
         self.where = where(self.raw) if where is not None else None
@@ -111,7 +112,8 @@ class Part:
                                     f"CAST(({end}) AS VARCHAR)")
         exprs = dict(exprs, ChargePeriodEnd=f"(CASE WHEN ({end}) < ({start}) THEN {backwards} ELSE ({end}) END)")
         select = ",\n  ".join(f"{_typed(c, exprs.get(c.name))} AS {ident(c.name)}" for c in model.COLUMNS)
-        mapped = f"SELECT\n  {select}\nFROM ({self.raw_sql}) AS raw" + (f"\nWHERE {self.where}" if self.where else "")
+        mapped = f"SELECT\n  {select}\nFROM {self.raw.cleaned_from(self.raw_sql)}" + (
+            f"\nWHERE {self.where}" if self.where else "")
         return _split_days(mapped)
 
 
@@ -304,8 +306,9 @@ class Scan:
             if check is None:
                 continue
             filters = f"({part.where}) AND {check.bad}" if part.where else check.bad
-            diagnostic = (f"SELECT n, CAST({check.value} AS VARCHAR) FROM (SELECT row_number() OVER () AS n, * "
-                          f"FROM ({part.raw_sql}) AS raw) AS raw WHERE {filters} LIMIT 1")
+            numbered = f"SELECT row_number() OVER () AS n, * FROM ({part.raw_sql}) AS numbered"
+            diagnostic = (f"SELECT n, CAST({check.value} AS VARCHAR) FROM {part.raw.cleaned_from(numbered)} "
+                          f"WHERE {filters} LIMIT 1")
             with contextlib.suppress(duckdb.Error):  # the message of the query stands, without a row number
                 found = self.con.sql(diagnostic).fetchall()
                 if found:
