@@ -21,6 +21,7 @@ stale every day; with the anchor a stale example always means the output really 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shlex
@@ -87,9 +88,12 @@ def run(example: Example, home: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if an example is stale")
+    parser.add_argument("--home", type=Path, help="run in this home (its anchored demo cache is reused); "
+                        "default: a fresh temporary one")
     options = parser.parse_args(argv)
     stale = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with contextlib.ExitStack() as stack:
+        tmp = options.home or stack.enter_context(tempfile.TemporaryDirectory())
         for path in documents():
             found = examples(path)
             if not found:

@@ -40,10 +40,15 @@ def record_costs(frame: pd.DataFrame, metric: str = "effective") -> dict[str, tu
         return {}
     rows = frame.loc[frame["ResourceId"].notna() & (frame["ResourceId"] != ""),
                      ["ResourceId", "ChargePeriodStart", column, "BillingCurrency"]]
+    # One grouped pass for all resources (a per-resource groupby cost ~4 ms each: seconds for an
+    # organisation's thousands): the cost per resource, currency and day, then its mean over the
+    # days it billed.
+    day = rows["ChargePeriodStart"].dt.floor("D").rename("day")
+    daily = rows.groupby([rows["ResourceId"], rows["BillingCurrency"], day])[column].sum()
+    means = daily.groupby(level=[0, 1], sort=False).mean()
     out: dict[str, tuple[float, str]] = {}
-    for (rid, currency), group in rows.groupby(["ResourceId", "BillingCurrency"], sort=False):
-        daily = group.groupby(group["ChargePeriodStart"].dt.floor("D"))[column].sum()
-        monthly = float(daily.mean()) * DAYS_PER_MONTH if len(daily) else 0.0
+    for (rid, currency), mean in means.items():
+        monthly = float(mean) * DAYS_PER_MONTH
         for key in _keys(str(rid)):
             previous = out.get(key)
             out[key] = (monthly + (previous[0] if previous else 0.0), str(currency))
