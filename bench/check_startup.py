@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-PERIODS = ("forecast", "mtd", "change", "mom", "anomalies", "budget", "idle")
+PERIODS = ("forecast", "mtd", "change", "mom", "anomalies", "budget", "idle", "commitments")
 
 def timed(argv: list[str], env: dict[str, str]) -> float:
     began = time.perf_counter()
