@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from costctl.errors import ProviderError
+from costctl.errors import Denied, ProviderError
 from costctl.providers import aws_retry
 from costctl.providers.aws_session import AwsSession
 
@@ -34,14 +34,6 @@ PERMISSIONS = {
 _METHOD_SPELLING = {"DescribeDBInstances": "DescribeDbInstances"}
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
            "AuthorizationError")
-
-
-class Denied(ProviderError):
-    """The caller may not run one API operation; the check that needs it is skipped."""
-
-    def __init__(self, permission: str, detail: str) -> None:
-        super().__init__(f"access denied: grant {permission} ({detail})")
-        self.permission = permission
 
 
 class RegionSession(AwsSession):

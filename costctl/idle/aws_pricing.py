@@ -16,19 +16,11 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from costctl.errors import ProviderError
+from costctl.idle.list_prices import LIST
 
 log = logging.getLogger(__name__)
 
-HOURS_PER_MONTH = 730.0
 PRICING_REGION = "us-east-1"  # the Pricing API answers from us-east-1 (and ap-south-1, eu-central-1)
-
-# Public on-demand prices (us-east-1, USD), the documented fallback: per GB-month for storage,
-# per hour for the rest.
-LIST: dict[str, float] = {
-    "ebs:gp2": 0.10, "ebs:gp3": 0.08, "ebs:io1": 0.125, "ebs:io2": 0.125, "ebs:st1": 0.045, "ebs:sc1": 0.015,
-    "ebs:standard": 0.05, "ebs:snapshot": 0.05,
-    "elastic_ip": 0.005, "nat_gateway": 0.045, "application_lb": 0.0225, "network_lb": 0.0225,
-}
 
 _PLATFORMS = {"Linux/UNIX": "Linux", "Windows": "Windows", "Red Hat Enterprise Linux": "RHEL",
               "SUSE Linux": "SUSE"}

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from costctl.errors import ProviderError
-from costctl.idle.aws_api import Denied
+from costctl.errors import Denied, ProviderError
 
 ARM_ENDPOINT = "https://management.azure.com"
 

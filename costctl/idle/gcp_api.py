@@ -18,8 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from costctl.deadline import read_timeout
-from costctl.errors import ProviderError
-from costctl.idle.aws_api import Denied
+from costctl.errors import Denied, ProviderError
 
 SCOPES = ("https://www.googleapis.com/auth/compute.readonly", "https://www.googleapis.com/auth/monitoring.read")
 TIMEOUT = 60.0  # seconds per request: an aggregated list of a large project takes a few
