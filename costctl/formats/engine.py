@@ -47,8 +47,8 @@ if TYPE_CHECKING:
 # Format -> the module holding its SQL mapper; a format whose module is absent uses the pandas mapper.
 SQL_MAPPERS: dict[str, str] = {
     "focus": "costctl.formats.focus_sql",
-    "aws_cur": "costctl.formats.aws_cur_sql",
-    "aws_cur2": "costctl.formats.aws_cur_sql",
+    "aws_cur": "costctl.clouds.aws.cur_sql",
+    "aws_cur2": "costctl.clouds.aws.cur_sql",
     "azure": "costctl.formats.azure_sql",
     "gcp": "costctl.formats.gcp_sql",
 }

@@ -162,7 +162,7 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
     now = env.clock()
     if cloud == "aws":
-        from costctl.idle import aws
+        from costctl.clouds.aws.idle import scan as aws
 
         return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
     if cloud == "azure":

@@ -19,7 +19,7 @@ from costctl.providers.base import Provider
 GROUP = "costctl.providers"
 
 BUILTIN: dict[str, str] = {
-    "aws": "costctl.providers.aws:AwsProvider",
+    "aws": "costctl.clouds.aws.provider:AwsProvider",
     "azure": "costctl.providers.azure:AzureProvider",
     "files": "costctl.providers.files:FilesProvider",
     "gcp": "costctl.providers.gcp:GcpProvider",

@@ -40,7 +40,7 @@ V2_NAMES: dict[str, str] = {
     "savings_plan_savings_plan_effective_cost": "savingsPlan/SavingsPlanEffectiveCost",
     "savings_plan_total_commitment_to_date": "savingsPlan/TotalCommitmentToDate",
     "savings_plan_used_commitment": "savingsPlan/UsedCommitment",
-    # FOCUS invoice, pricing and commitment columns (costctl.formats.aws_cur_sql.focus_columns).
+    # FOCUS invoice, pricing and commitment columns (costctl.clouds.aws.cur_sql.focus_columns).
     "bill_billing_period_end_date": "bill/BillingPeriodEndDate",
     "bill_invoicing_entity": "bill/InvoicingEntity",
     "line_item_legal_entity": "lineItem/LegalEntity",

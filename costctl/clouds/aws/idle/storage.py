@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from costctl.idle.aws_api import Api
-from costctl.idle.aws_ec2 import tags_of
+from costctl.clouds.aws.idle.api import Api
+from costctl.clouds.aws.idle.ec2 import tags_of
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 

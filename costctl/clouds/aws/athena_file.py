@@ -24,7 +24,7 @@ from costctl.errors import ProviderError
 from costctl.providers.answers import bad
 
 if TYPE_CHECKING:
-    from costctl.providers.aws_session import AwsSession
+    from costctl.clouds.aws.session import AwsSession
 
 log = logging.getLogger(__name__)
 

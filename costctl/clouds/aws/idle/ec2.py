@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from costctl.idle import aws_metrics
-from costctl.idle.aws_api import Api, Denied
+from costctl.clouds.aws.idle import metrics as aws_metrics
+from costctl.clouds.aws.idle.api import Api, Denied
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 

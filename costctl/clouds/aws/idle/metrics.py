@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from costctl.idle.aws_api import Api
+from costctl.clouds.aws.idle.api import Api
 
 DAY = 86400
 

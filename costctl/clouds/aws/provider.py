@@ -15,9 +15,11 @@ from collections.abc import Callable, Mapping, MutableMapping
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from costctl.clouds.aws import athena as aws_athena
+from costctl.clouds.aws import cost_explorer as aws_ce
+from costctl.clouds.aws import retry as aws_retry
+from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers import aws_athena, aws_ce, aws_retry
-from costctl.providers.aws_session import AwsSession
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field
 
@@ -148,7 +150,7 @@ class AwsProvider(Provider):
         return self._athena_sql if self.settings.get("athena") else None
 
     def _cur_sql(self, start: date, end: date) -> str:
-        from costctl.providers import aws_cur
+        from costctl.clouds.aws import cur as aws_cur
 
         return aws_cur.fetch_sql(self.aws, self.settings["cur_s3_uri"], start, end)
 
@@ -225,7 +227,7 @@ class AwsProvider(Provider):
         """Every page of ListAccounts. A caller that may not list accounts (the first request fails)
         gets ids instead of names; a malformed page, or a later page that fails, fails the fetch:
         a partial or empty map would be remembered and cached with the records."""
-        from costctl.providers import aws_answers
+        from costctl.clouds.aws import answers as aws_answers
 
         names: dict[str, str] = {}
         token = None
@@ -275,7 +277,7 @@ class AwsProvider(Provider):
         return what, True, "answers (1 billed request, USD 0.01)"
 
     def _check_s3(self) -> tuple[str, bool, str]:
-        from costctl.providers import aws_cur
+        from costctl.clouds.aws import cur as aws_cur
 
         what = "CUR export (s3:ListBucket)"
         try:

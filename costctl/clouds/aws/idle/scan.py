@@ -13,16 +13,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from costctl.clouds.aws import retry as aws_retry
+from costctl.clouds.aws.idle import ec2 as aws_ec2
+from costctl.clouds.aws.idle import network as aws_network
+from costctl.clouds.aws.idle import rds as aws_rds
+from costctl.clouds.aws.idle import storage as aws_storage
+from costctl.clouds.aws.idle.api import Api, Denied, RegionSession
+from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer
+from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ProviderError
-from costctl.idle import aws_ec2, aws_network, aws_rds, aws_storage, savings
-from costctl.idle.aws_api import Api, Denied, RegionSession
-from costctl.idle.aws_pricing import PRICING_REGION, Pricer
+from costctl.idle import savings
 from costctl.idle.findings import Finding
 from costctl.idle.report import Reporter
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
-from costctl.providers import aws_retry
-from costctl.providers.aws_session import AwsSession
 
 CheckFn = Callable[[Api, Scope, set[str]], Iterable[Finding]]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from costctl.formats.aws_cur import (
+from costctl.clouds.aws.cur_format import (
     AMORTIZED,
     CHARGE_CATEGORY,
     COMMITTED_USAGE,
@@ -29,7 +29,7 @@ from costctl.formats.aws_cur import (
     V2_NAMES,
     ZERO_EFFECTIVE,
 )
-from costctl.formats.aws_regions import REGION_NAMES
+from costctl.clouds.aws.regions import REGION_NAMES
 from costctl.formats.sqlexpr import Raw, lit, lookup, service_category
 
 # Legacy name -> CUR 2.0 name, for the lookup under both spellings.

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from costctl.errors import ProviderError
 
 if TYPE_CHECKING:
-    from costctl.providers.aws_session import AwsSession
+    from costctl.clouds.aws.session import AwsSession
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def split_uri(uri: str) -> tuple[str, str]:
 
 def list_objects(aws: AwsSession, bucket: str, prefix: str) -> list[dict[str, Any]]:
     """Every object under the prefix, following continuation tokens."""
-    from costctl.providers import aws_answers
+    from costctl.clouds.aws import answers as aws_answers
 
     objects: list[dict[str, Any]] = []
     params: dict[str, Any] = {"Bucket": bucket, "Prefix": prefix}

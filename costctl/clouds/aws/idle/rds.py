@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from costctl.idle import aws_metrics
-from costctl.idle.aws_api import Api
+from costctl.clouds.aws.idle import metrics as aws_metrics
+from costctl.clouds.aws.idle.api import Api
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 

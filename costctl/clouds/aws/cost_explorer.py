@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from costctl.providers import aws_answers
+from costctl.clouds.aws import answers as aws_answers
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from costctl.schema import Field
 if TYPE_CHECKING:
     import pandas as pd
 
-    from costctl.providers.aws_session import AwsSession
+    from costctl.clouds.aws.session import AwsSession
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class Table:
 
 def table_of(aws: AwsSession, settings: dict[str, Any]) -> Table:
     """The table as Glue describes it (one GetTable call)."""
-    from costctl.providers import aws_answers
+    from costctl.clouds.aws import answers as aws_answers
 
     answer = aws.call("glue", "GetTable", DatabaseName=settings["database"], Name=settings["table"])
     columns, partitions, location = aws_answers.glue_table(answer)
@@ -179,8 +179,8 @@ def build_query(table: Table, settings: dict[str, Any], tag_keys: list[str], sta
     (days from the start's midnight to the end, each piece's share of the row's duration), and a
     day outside the row's billing period is left out as ``aws_cur.fetch`` leaves it out.
     """
-    from costctl.formats import aws_cur_sql
-    from costctl.formats.aws_cur import V2_NAMES
+    from costctl.clouds.aws import cur_sql as aws_cur_sql
+    from costctl.clouds.aws.cur_format import V2_NAMES
     from costctl.formats.sqlexpr import ident
     from costctl.formats.sqlexpr_trino import TrinoRaw, glue_type
 
@@ -259,7 +259,7 @@ def estimate_scan(aws: AwsSession, table: Table, query: Query) -> int:
     location (Hive-style ``key=value/`` folders, any case, as Data Exports and the CUR Athena
     integration write them). An upper bound: Athena reads only the needed columns of Parquet. When
     the location holds no such folders (partitions registered elsewhere), all of it is counted."""
-    from costctl.providers import aws_cur
+    from costctl.clouds.aws import cur as aws_cur
 
     bucket, prefix = aws_cur.split_uri(table.location)
     prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
@@ -324,7 +324,7 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
     result file is read from S3 instead (``aws_athena_file``: one GetObject, streamed), unless
     Athena names no file or the caller may not read it; then the pages are read to the end.
     """
-    from costctl.providers import aws_answers
+    from costctl.clouds.aws import answers as aws_answers
 
     params: dict[str, Any] = {
         "QueryString": query.sql,
@@ -347,7 +347,7 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
         raise ProviderError(_failure(settings, query_id, state, reason))
     page, token = _page(aws, query, query_id, None)
     if token and location:
-        from costctl.providers import aws_athena_file
+        from costctl.clouds.aws import athena_file as aws_athena_file
 
         try:
             table = _from_file(aws, query, location)
@@ -362,7 +362,7 @@ def run(aws: AwsSession, settings: dict[str, Any], query: Query) -> Answer:
 
 def _page(aws: AwsSession, query: Query, query_id: str, token: str | None) -> tuple[list[list[str | None]],
                                                                                   str | None]:
-    from costctl.providers import aws_answers
+    from costctl.clouds.aws import answers as aws_answers
 
     request: dict[str, Any] = {"QueryExecutionId": query_id, "MaxResults": PAGE_SIZE}
     if token:
@@ -375,8 +375,8 @@ def _from_pages(aws: AwsSession, query: Query, query_id: str, page: list[list[st
     """Every GetQueryResults page from the first (already read) to the last, as a table."""
     import pyarrow as pa
 
+    from costctl.clouds.aws import answers as aws_answers
     from costctl.duck import connect, quote
-    from costctl.providers import aws_answers
 
     # Kept column by column, each distinct text once (accounts, services, regions repeat on every day):
     # an answer of 500,000 rows then holds its values rather than half a million lists of them.
@@ -410,8 +410,8 @@ def _from_file(aws: AwsSession, query: Query, location: str) -> str:
     """The result file at ``location`` as a table (downloaded to a private folder, removed after)."""
     import shutil
 
+    from costctl.clouds.aws import athena_file as aws_athena_file
     from costctl.duck import connect
-    from costctl.providers import aws_athena_file
 
     folder = aws_athena_file.private_folder()
     try:
@@ -430,7 +430,7 @@ def _wait(aws: AwsSession, settings: dict[str, Any], query_id: str) -> tuple[str
     from tenacity import Retrying, retry_if_result, stop_after_delay, wait_exponential
 
     from costctl import deadline
-    from costctl.providers import aws_answers
+    from costctl.clouds.aws import answers as aws_answers
 
     limit = deadline.retry_budget(float(settings.get("max_query_time") or 600.0))
 
@@ -483,8 +483,8 @@ def fetch_table(aws: AwsSession, settings: dict[str, Any], tag_keys: list[str], 
     The answer is checked (``aws_athena_record.check``) and mapped in SQL; a BadAnswer leaves no
     table behind, and the loader then caches nothing.
     """
+    from costctl.clouds.aws import athena_record as aws_athena_record
     from costctl.duck import connect, quote
-    from costctl.providers import aws_athena_record
 
     if start >= end:
         return None

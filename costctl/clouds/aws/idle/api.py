@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from costctl.clouds.aws import retry as aws_retry
+from costctl.clouds.aws.session import AwsSession
 from costctl.errors import Denied, ProviderError
-from costctl.providers import aws_retry
-from costctl.providers.aws_session import AwsSession
 
 # API operation -> IAM action, for the warnings and docs/idle.md.
 PERMISSIONS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from costctl.providers import aws_retry
+from costctl.clouds.aws import retry as aws_retry
 
 # Cost Explorer and Organizations are global services answered from us-east-1.
 GLOBAL_REGION = "us-east-1"

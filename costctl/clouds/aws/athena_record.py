@@ -20,7 +20,7 @@ from costctl.duck import literal, quote
 from costctl.providers.answers import amount, bad, same_count
 
 if TYPE_CHECKING:
-    from costctl.providers.aws_athena import Query
+    from costctl.clouds.aws.athena import Query
 
 
 def _number(column: str) -> str:

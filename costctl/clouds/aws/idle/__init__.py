@@ -1,0 +1,1 @@
+"""The AWS idle scan (``scan``) and its checks: EC2, EBS, snapshots, EIPs, RDS, ELB, NAT; priced by ``pricing``."""
