@@ -49,7 +49,7 @@ SQL_MAPPERS: dict[str, str] = {
     "focus": "costctl.formats.focus_sql",
     "aws_cur": "costctl.clouds.aws.cur_sql",
     "aws_cur2": "costctl.clouds.aws.cur_sql",
-    "azure": "costctl.formats.azure_sql",
+    "azure": "costctl.clouds.azure.export_sql",
     "gcp": "costctl.formats.gcp_sql",
 }
 

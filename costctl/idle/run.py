@@ -166,7 +166,7 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
 
         return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
     if cloud == "azure":
-        from costctl.idle import azure
+        from costctl.clouds.azure.idle import scan as azure
 
         return azure.scan(name, settings, limits, mine, now, costs, reporter, store=store)
     if cloud == "gcp":

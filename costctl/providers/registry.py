@@ -20,7 +20,7 @@ GROUP = "costctl.providers"
 
 BUILTIN: dict[str, str] = {
     "aws": "costctl.clouds.aws.provider:AwsProvider",
-    "azure": "costctl.providers.azure:AzureProvider",
+    "azure": "costctl.clouds.azure.provider:AzureProvider",
     "files": "costctl.providers.files:FilesProvider",
     "gcp": "costctl.providers.gcp:GcpProvider",
 }

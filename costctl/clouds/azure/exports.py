@@ -298,7 +298,7 @@ def container_client(exports: dict[str, Any], credential_factory: Callable[[], A
     """A ContainerClient from a connection string, or an account URL with an Azure AD credential or SAS."""
     from azure.storage.blob import BlobServiceClient
 
-    from costctl.providers.azure_auth import transport_timeouts
+    from costctl.clouds.azure.auth import transport_timeouts
 
     container = exports["container"]
     # The SDK gets the first 32 MB of a blob in one answer held in memory; smaller gets bound what a

@@ -347,7 +347,7 @@ def keyed_costs(rows: list[dict[str, Any]], tag_key: str | None, where: str) -> 
 
 def charge_category(charge_type: str) -> str:
     """FOCUS ChargeCategory of a Cost Management ChargeType (the export mapper's table: one definition)."""
-    from costctl.formats.azure_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
+    from costctl.clouds.azure.export_sql import CHARGE_CATEGORY  # lazy: costctl.formats loads pandas
 
     return CHARGE_CATEGORY.get(charge_type.replace(" ", "").lower(), "Usage" if not charge_type else "Adjustment")
 

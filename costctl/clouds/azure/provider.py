@@ -17,8 +17,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from costctl.clouds.azure.auth import CREDENTIALS, transport_timeouts
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers.azure_auth import CREDENTIALS, transport_timeouts
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, check
 
@@ -136,7 +136,7 @@ class AzureProvider(Provider):
 
     def credential(self) -> Any:
         if self._credential is None:
-            from costctl.providers.azure_auth import build_credential
+            from costctl.clouds.azure.auth import build_credential
 
             self._credential = build_credential(self.settings, f"providers.{self.name}")
         return self._credential
@@ -146,7 +146,7 @@ class AzureProvider(Provider):
     def query_runner(self) -> Any:
         from azure.mgmt.costmanagement import CostManagementClient
 
-        from costctl.providers.azure_query import QueryRunner
+        from costctl.clouds.azure.query import QueryRunner
 
         # retry_total=0: throttling and transient errors are retried (and counted) by QueryRunner.
         client = CostManagementClient(self.credential(), base_url=self.endpoint, retry_total=0,
@@ -157,7 +157,7 @@ class AzureProvider(Provider):
                            enforce_https=not self.endpoint.startswith("http://"), log=self.log)
 
     def export_reader(self) -> Any:
-        from costctl.providers.azure_exports import ExportReader, container_client
+        from costctl.clouds.azure.exports import ExportReader, container_client
 
         exports = self.settings["exports"]
         container = container_client(exports, self.credential, self.where)
@@ -191,7 +191,7 @@ class AzureProvider(Provider):
         import pandas as pd
 
         from costctl import model
-        from costctl.providers import azure_query as q
+        from costctl.clouds.azure import query as q
 
         tag_key = self.tag_key
         runner = self.query_runner()
@@ -213,7 +213,7 @@ class AzureProvider(Provider):
 
     def test_auth(self) -> AuthResult:
         """Get a token (says which credential worked), then read one day from the scope or the container."""
-        from costctl.providers.azure_auth import credential_name, token_identity
+        from costctl.clouds.azure.auth import credential_name, token_identity
 
         mode = self.mode
         checks: list[tuple[str, bool, str]] = []
@@ -224,7 +224,7 @@ class AzureProvider(Provider):
             try:
                 token = self.credential().get_token(scope)
             except Exception as exc:  # azure-identity raises several types; all mean "no token"
-                from costctl.providers.azure_query import credential_error
+                from costctl.clouds.azure.query import credential_error
 
                 checks.append(("credential", False, str(credential_error(self.where, exc))))
                 return AuthResult(ok=False, checks=checks)
@@ -234,7 +234,7 @@ class AzureProvider(Provider):
             checks.append(("credential", True, "storage connection string"))
         try:
             if mode == "query":
-                from costctl.providers import azure_query as q
+                from costctl.clouds.azure import query as q
 
                 day = datetime.now(UTC).date() - timedelta(days=1)
                 body = q.query_body("ActualCost", day, day + timedelta(days=1))

@@ -60,7 +60,7 @@ class Arm:
 
         self.subscription = subscription
         self.enforce_https = not endpoint.startswith("http://")
-        from costctl.providers.azure_auth import transport_timeouts
+        from costctl.clouds.azure.auth import transport_timeouts
 
         common = {"base_url": endpoint, "credential_scopes": [f"{endpoint}/.default"], "retry_total": 3,
                   **transport_timeouts()}
@@ -91,7 +91,7 @@ def translate(exc: Exception, what: str) -> Exception:
     from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
     if isinstance(exc, ClientAuthenticationError) and getattr(exc, "status_code", None) is None:
-        from costctl.providers.azure_query import credential_error
+        from costctl.clouds.azure.query import credential_error
 
         return credential_error("Azure", exc)
     if isinstance(exc, HttpResponseError):

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from costctl.idle import azure_pricing
-from costctl.idle.azure_api import Arm, text
+from costctl.clouds.azure.idle import pricing as azure_pricing
+from costctl.clouds.azure.idle.api import Arm, text
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 

@@ -8,7 +8,7 @@ correct in either dataset without knowing which one it came from.
 
 from __future__ import annotations
 
-from costctl.formats.azure_regions import REGION_NAMES
+from costctl.clouds.azure.regions import REGION_NAMES
 from costctl.formats.sqlexpr import Raw, lit, lookup, service_category
 
 DATE = ("Date", "UsageDateTime", "UsageDate")

@@ -16,10 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from costctl.clouds.azure.idle import compute as azure_compute
+from costctl.clouds.azure.idle import network as azure_network
+from costctl.clouds.azure.idle.api import Arm, endpoint_of, subscriptions_of
+from costctl.clouds.azure.idle.pricing import HOURS_PER_MONTH, PriceUnavailable, RetailPrices
 from costctl.errors import ProviderError
-from costctl.idle import azure_compute, azure_network, savings
-from costctl.idle.azure_api import Arm, endpoint_of, subscriptions_of
-from costctl.idle.azure_pricing import HOURS_PER_MONTH, PriceUnavailable, RetailPrices
+from costctl.idle import savings
 from costctl.idle.findings import Finding
 from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
@@ -34,8 +36,8 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
     ``store`` keeps Retail Prices answers across runs (``env.cache.store_view``); without it they
     last for this run only.
     """
-    from costctl.providers.azure_auth import build_credential
-    from costctl.providers.azure_query import credential_error
+    from costctl.clouds.azure.auth import build_credential
+    from costctl.clouds.azure.query import credential_error
 
     subscriptions = subscriptions_of(settings, limits.azure_subscriptions, name)
     endpoint = endpoint_of(settings)

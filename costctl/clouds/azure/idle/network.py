@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from costctl.idle import azure_pricing
-from costctl.idle.azure_api import Arm, text
+from costctl.clouds.azure.idle import pricing as azure_pricing
+from costctl.clouds.azure.idle.api import Arm, text
 from costctl.idle.findings import Finding
 from costctl.idle.scope import Scope
 
