@@ -50,7 +50,7 @@ SQL_MAPPERS: dict[str, str] = {
     "aws_cur": "costctl.clouds.aws.cur_sql",
     "aws_cur2": "costctl.clouds.aws.cur_sql",
     "azure": "costctl.clouds.azure.export_sql",
-    "gcp": "costctl.formats.gcp_sql",
+    "gcp": "costctl.clouds.gcp.export_sql",
 }
 
 CSV_SUFFIXES = (".csv", ".csv.gz")

@@ -170,7 +170,7 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
 
         return azure.scan(name, settings, limits, mine, now, costs, reporter, store=store)
     if cloud == "gcp":
-        from costctl.idle import gcp
+        from costctl.clouds.gcp.idle import scan as gcp
 
         return gcp.scan(name, settings, limits, mine, now, costs, reporter)
     raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")

@@ -22,7 +22,7 @@ BUILTIN: dict[str, str] = {
     "aws": "costctl.clouds.aws.provider:AwsProvider",
     "azure": "costctl.clouds.azure.provider:AzureProvider",
     "files": "costctl.providers.files:FilesProvider",
-    "gcp": "costctl.providers.gcp:GcpProvider",
+    "gcp": "costctl.clouds.gcp.provider:GcpProvider",
 }
 
 

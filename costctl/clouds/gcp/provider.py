@@ -13,8 +13,9 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from costctl.clouds.gcp import bigquery_sql as gcp_sql
+from costctl.clouds.gcp import client as gcp_client
 from costctl.errors import ProviderError
-from costctl.providers import gcp_client, gcp_sql
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field, at_least
 
@@ -152,9 +153,9 @@ class GcpProvider(Provider):
         return frame.loc[inside].reset_index(drop=True)
 
     def _records(self, row: dict[str, Any], estimated_from: date, number: int = 0) -> list[dict[str, Any]]:
+        from costctl.clouds.gcp import answers as gcp_answers
+        from costctl.clouds.gcp.export_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
         from costctl.formats.categories import service_category
-        from costctl.formats.gcp_sql import CHARGE_CATEGORY  # one cost_type table for the export and the API
-        from costctl.providers import gcp_answers
 
         day = row["usage_day"]
         if isinstance(day, str):

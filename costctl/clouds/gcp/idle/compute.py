@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from costctl.idle import gcp_pricing
+from costctl.clouds.gcp.idle import pricing as gcp_pricing
+from costctl.clouds.gcp.idle.api import Gce, last_segment, path_of
 from costctl.idle.findings import Finding
-from costctl.idle.gcp_api import Gce, last_segment, path_of
 from costctl.idle.scope import Scope
 
 CPU_METRIC = "compute.googleapis.com/instance/cpu/utilization"

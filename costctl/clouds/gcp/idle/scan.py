@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from costctl.clouds.gcp.idle import compute as gcp_compute
+from costctl.clouds.gcp.idle import pricing as gcp_pricing
+from costctl.clouds.gcp.idle.api import Gce, credentials, projects_of
 from costctl.errors import ProviderError
-from costctl.idle import gcp_compute, gcp_pricing, savings
+from costctl.idle import savings
 from costctl.idle.findings import Finding
-from costctl.idle.gcp_api import Gce, credentials, projects_of
 from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds

@@ -36,7 +36,7 @@ def credentials(settings: dict[str, Any]) -> Any:
     """The provider's credentials with the scan's scopes (ProviderError when there are none)."""
     from google.auth.credentials import Scoped
 
-    from costctl.providers.gcp_client import credentials as provider_credentials
+    from costctl.clouds.gcp.client import credentials as provider_credentials
 
     creds, _identity = provider_credentials(settings)
     return creds.with_scopes(list(SCOPES)) if isinstance(creds, Scoped) else creds
@@ -100,7 +100,7 @@ def translate(exc: Exception, what: str) -> Exception:
     from google.api_core import exceptions as gexc
     from google.auth import exceptions as aexc
 
-    from costctl.providers.gcp_client import short
+    from costctl.clouds.gcp.client import short
 
     if isinstance(exc, gexc.Forbidden | gexc.PermissionDenied):
         return Denied(PERMISSIONS.get(what, what), short(getattr(exc, "message", None) or exc))

@@ -21,8 +21,8 @@ import math
 import re
 from typing import Any
 
+from costctl.clouds.gcp.regions import REGION_NAMES
 from costctl.formats.common import NULL_STRINGS
-from costctl.formats.gcp_regions import REGION_NAMES
 from costctl.formats.sqlexpr import Check, Raw, lit, lookup, service_category
 from costctl.model import MAX_COST
 

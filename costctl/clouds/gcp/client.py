@@ -99,7 +99,7 @@ def run(client: Any, sql: str, parameters: list[Any], *, dry_run: bool, maximum_
     """Run one query job (retrying transient failures up to ``max_time`` s) and read all its pages."""
     from google.cloud import bigquery
 
-    from costctl.providers import gcp_answers
+    from costctl.clouds.gcp import answers as gcp_answers
     from costctl.providers.retry import bounded_retry
 
     config = bigquery.QueryJobConfig(
