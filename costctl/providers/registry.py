@@ -21,7 +21,7 @@ GROUP = "costctl.providers"
 BUILTIN: dict[str, str] = {
     "aws": "costctl.clouds.aws.provider:AwsProvider",
     "azure": "costctl.clouds.azure.provider:AzureProvider",
-    "files": "costctl.providers.files:FilesProvider",
+    "files": "costctl.clouds.files.provider:FilesProvider",
     "gcp": "costctl.clouds.gcp.provider:GcpProvider",
 }
 
