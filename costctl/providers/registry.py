@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import Any
 
 from costctl.errors import ConfigError
-from costctl.providers.base import Provider
+from costctl.providers.base import CAPABILITIES, Provider
 
 GROUP = "costctl.providers"
 
@@ -62,6 +63,34 @@ def load(type_name: str) -> type[Provider]:
     if not (isinstance(obj, type) and issubclass(obj, Provider)):
         raise ConfigError(f"provider type {type_name!r} does not point at a costctl Provider class ({ref})")
     return obj
+
+
+class MissingCapability(ConfigError):
+    """A command needs a capability (an idle scan...) that the named provider instance lacks."""
+
+
+def capability(provider: Provider, name: str) -> Any:
+    """The capability ``name`` of a provider object (e.g. its idle scanner).
+
+    Commands find cloud-specific behaviour here, on the object the registry loaded, instead of
+    dispatching on the provider's type. ``MissingCapability`` (exit status 2, like any config
+    error) carries the provider's one-line refusal when it has none.
+    """
+    if name not in CAPABILITIES:
+        raise ValueError(f"unknown provider capability {name!r} (known: {', '.join(CAPABILITIES)})")
+    found = getattr(provider, name)()
+    if found is None:
+        raise MissingCapability(provider.missing_capability(name))
+    return found
+
+
+def instance(type_name: str, name: str, settings: dict[str, Any]) -> Provider:
+    """An unconnected provider object for a configured instance, to ask for its capabilities.
+
+    No store and no connection: providers open clients on first use, so this costs an import
+    of the plugin module (done once per type) and a constructor.
+    """
+    return load(type_name)(name, settings)
 
 
 def describe() -> list[tuple[str, str, str]]:

@@ -26,6 +26,8 @@ from costctl.schema import Field
 if TYPE_CHECKING:
     import pandas as pd
 
+    from costctl.idle.scanner import IdleScanner
+
 ACCOUNT_NAMES_TTL = 86400.0  # account names rarely change; one ListAccounts walk a day is plenty
 HOURLY_LOOKBACK_DAYS = 14
 
@@ -245,6 +247,12 @@ class AwsProvider(Provider):
                 return names
 
     # -- test-auth ----------------------------------------------------------------------------
+
+    def idle_scanner(self) -> IdleScanner:
+        """Capability: ``costctl idle`` scans this instance's resources (``clouds.aws.idle``)."""
+        from costctl.clouds.aws.idle import Scanner
+
+        return Scanner()
 
     def test_auth(self) -> AuthResult:
         try:

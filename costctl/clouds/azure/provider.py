@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from costctl.idle.scanner import IdleScanner
+
 ARM_ENDPOINT = "https://management.azure.com"
 
 # Scopes the Query API accepts (case-insensitive), as ``scope`` is written in the config.
@@ -210,6 +212,12 @@ class AzureProvider(Provider):
         if not frames:
             return model.empty_frame()
         return frames[0] if len(frames) == 1 else model.normalize(pd.concat(frames, ignore_index=True))
+
+    def idle_scanner(self) -> IdleScanner:
+        """Capability: ``costctl idle`` scans this instance's resources (``clouds.azure.idle``)."""
+        from costctl.clouds.azure.idle import Scanner
+
+        return Scanner()
 
     def test_auth(self) -> AuthResult:
         """Get a token (says which credential worked), then read one day from the scope or the container."""

@@ -71,6 +71,12 @@ class FilesProvider(Provider):
         ),
     }
 
+    def missing_capability(self, capability: str) -> str:
+        """Export files list costs, not resources: say so by name rather than the generic line."""
+        if capability == "idle_scanner":
+            return f"provider {self.name!r} is of type files, which idle cannot scan (cloud APIs only)"
+        return super().missing_capability(capability)
+
     def anchor(self) -> date:
         """The day after the shifted data's newest day: ``shift_anchor``, else today (UTC)."""
         fixed = self.settings.get("shift_anchor")

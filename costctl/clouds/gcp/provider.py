@@ -22,6 +22,8 @@ from costctl.schema import Field, at_least
 if TYPE_CHECKING:
     import pandas as pd
 
+    from costctl.idle.scanner import IdleScanner
+
 GIB = 1 << 30
 CREDIT_DESCRIPTION = "Credits (promotions, discounts, free tier)"
 
@@ -194,6 +196,12 @@ class GcpProvider(Provider):
             out.append({**base, "BilledCost": credits, "EffectiveCost": credits, "ChargeCategory": "Credit",
                         "ChargeDescription": CREDIT_DESCRIPTION})
         return out
+
+    def idle_scanner(self) -> IdleScanner:
+        """Capability: ``costctl idle`` scans this instance's resources (``clouds.gcp.idle``)."""
+        from costctl.clouds.gcp.idle import Scanner
+
+        return Scanner()
 
     def test_auth(self) -> AuthResult:
         """Dry-run yesterday's fetch query: proves credentials, job rights and table access, scans nothing."""
