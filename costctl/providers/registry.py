@@ -6,6 +6,10 @@ providers are registered through the same entry points as third-party ones (pypr
 distributions: ``importlib.metadata`` and the scan cost ~20 ms, a sixth of a warm ``check``.
 Entry points are read only for a type that is not built in, or to list everything. A plugin that
 fails to import is reported and skipped, never fatal to the rest.
+
+This is the one module outside ``costctl/clouds/`` that names a cloud package (as strings, imported
+on demand); everything else reaches a cloud through the provider object it returns and that
+object's capabilities (``capability``). tests/test_layout.py holds the rest of the tree to it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ BUILTIN: dict[str, str] = {
     "azure": "costctl.clouds.azure.provider:AzureProvider",
     "files": "costctl.clouds.files.provider:FilesProvider",
     "gcp": "costctl.clouds.gcp.provider:GcpProvider",
+}
+
+
+# Export-file format (``costctl.formats.detect``) -> the module of its SQL mapper, for the formats a
+# cloud package owns; the format engine reads them from here so that it names no cloud's module.
+EXPORT_FORMATS: dict[str, str] = {
+    "aws_cur": "costctl.clouds.aws.cur_sql",
+    "aws_cur2": "costctl.clouds.aws.cur_sql",
+    "azure": "costctl.clouds.azure.export_sql",
+    "gcp": "costctl.clouds.gcp.export_sql",
 }
 
 
