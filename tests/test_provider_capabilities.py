@@ -92,3 +92,40 @@ def test_the_files_provider_keeps_its_reason(run, tmp_path: Path) -> None:
     provider = registry.instance("files", "exports", {"type": "files", "paths": ["x.csv"]})
     with pytest.raises(ConfigError, match="provider 'exports' is of type files, which idle cannot scan"):
         registry.capability(provider, "idle_scanner")
+
+
+@pytest.fixture
+def docs_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The plugin example of docs/providers.md, installed as a real entry-point plugin."""
+    text = (Path(__file__).parent.parent / "docs" / "providers.md").read_text()
+    marker = "<!-- plugin-example: costctl_mycloud.py -->\n```python\n"
+    assert marker in text, "docs/providers.md lost its marked plugin example"
+    source = text.split(marker, 1)[1].split("\n```", 1)[0] + "\n"
+    site = tmp_path / "site"
+    info = site / "costctl_mycloud-0.1.dist-info"
+    info.mkdir(parents=True)
+    (site / "costctl_mycloud.py").write_text(source)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: costctl-mycloud\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[costctl.providers]\nmycloud = costctl_mycloud:MyCloudProvider\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry.available.cache_clear()
+    registry.load.cache_clear()
+    yield site
+    registry.available.cache_clear()
+    registry.load.cache_clear()
+    sys.modules.pop("costctl_mycloud", None)
+
+
+def test_the_plugin_example_in_the_docs_installs_and_its_idle_scan_runs(run, docs_plugin, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({
+        "providers": {"north": {"type": "mycloud", "account": "4242", "spare_ips": ["203.0.113.7"]}},
+        "cache": {"path": str(tmp_path / "cache")}}))
+    listed = run("--config", str(config), "providers")
+    assert listed.exit_code == 0 and "mycloud" in listed.stdout, listed.stdout + listed.stderr
+    result = run("--config", str(config), "idle", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert [(r["provider"], r["account"], r["resource_id"], r["check"], r["monthly_cost"]) for r in result.json()] == [
+        ("north", "4242", "203.0.113.7", "ip_unassociated", 3.65)]
+    costs = run("--config", str(config), "costs", "--format", "json")
+    assert costs.exit_code == 0, costs.stderr

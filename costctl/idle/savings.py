@@ -5,8 +5,8 @@ Order of sources (``Finding.cost_source`` says which one priced it):
 1. ``records``: the resource's own cost in the cached cost records (``ResourceId`` matched in full,
    or by its last path segment so ``i-0abc`` finds ``arn:aws:ec2:...:instance/i-0abc``): the mean
    daily cost over the days it billed in the window, times 30.4.
-2. ``pricing``: the AWS Pricing API (``aws_pricing.Pricer``) or, for Azure VMs, the Azure Retail
-   Prices API (``azure_pricing.RetailPrices``), both cached on disk.
+2. ``pricing``: the AWS Pricing API (``clouds/aws/idle/pricing.Pricer``) or, for Azure VMs, the Azure Retail
+   Prices API (``clouds/azure/idle/pricing.RetailPrices``), both cached on disk.
 3. ``list``: public list prices bundled with costctl (flat-rate resources, GCP machine families).
 
 The saving follows the action: delete/stop saves the whole monthly cost, downsize the difference
