@@ -88,7 +88,7 @@ def test_every_built_in_cloud_offers_its_idle_scan_without_importing_its_sdk(clo
     assert "disk_unattached" in answer["checks"] and answer["sdk"] == []
 
 
-def test_the_files_provider_keeps_its_reason(run, tmp_path: Path) -> None:
+def test_the_files_provider_keeps_its_reason() -> None:
     provider = registry.instance("files", "exports", {"type": "files", "paths": ["x.csv"]})
     with pytest.raises(ConfigError, match="provider 'exports' is of type files, which idle cannot scan"):
         registry.capability(provider, "idle_scanner")

@@ -30,7 +30,6 @@ BUILTIN: dict[str, str] = {
     "gcp": "costctl.clouds.gcp.provider:GcpProvider",
 }
 
-
 # Export-file format (``costctl.formats.detect``) -> the module of its SQL mapper, for the formats a
 # cloud package owns; the format engine reads them from here so that it names no cloud's module.
 EXPORT_FORMATS: dict[str, str] = {
