@@ -109,8 +109,8 @@ def child(mode: str) -> None:
     """
     from datetime import date
 
-    from costctl.providers import aws_athena
-    from costctl.providers.aws import AwsProvider
+    from costctl.clouds.aws import athena as aws_athena
+    from costctl.clouds.aws.provider import AwsProvider
 
     settings = {"type": "aws", "tag_keys": [k for k in os.environ.get("BENCH_TAG_KEYS", "team").split(",") if k]}
     if mode == "files":

@@ -48,6 +48,18 @@ class ProviderError(CostctlError):
     """A provider could not fetch data: auth, network, permissions, API errors."""
 
 
+class Denied(ProviderError):
+    """The caller may not run one cloud API operation; the check that needs it is skipped.
+
+    Cloud-neutral: the AWS, Azure and GCP idle scanners all raise it, naming the permission
+    (IAM action, Azure RBAC action, GCP permission) so the warning can say what to grant.
+    """
+
+    def __init__(self, permission: str, detail: str) -> None:
+        super().__init__(f"access denied: grant {permission} ({detail})")
+        self.permission = permission
+
+
 class CacheError(CostctlError):
     """The local cache cannot be opened or read."""
 

@@ -287,11 +287,12 @@ def load(env: Env, names: list[str], start: date, end: date,
 
 def open_files(paths: list[str] | tuple[str, ...]) -> Dataset:
     """Records of export files given with ``--file`` (no config, no cache), read lazily: the
-    ingest engine streams the files once per query the command makes."""
+    ingest engine streams the files once per query the command makes. The ``files`` provider comes
+    from the registry like any other, so this cross-cloud module names no provider's module."""
     from costctl.duck import literal
-    from costctl.providers.files import FilesProvider
+    from costctl.providers import registry
 
-    provider = FilesProvider("files", {"paths": list(paths)})
+    provider = registry.load("files")("files", {"paths": list(paths)})
     source = provider.scan_sql()
     return Dataset(f"(SELECT * REPLACE ({literal('files')} AS x_Source) FROM {source})")
 

@@ -24,7 +24,7 @@ from fake_bigquery import FakeBigQuery, serving  # noqa: E402
 from fault_proxy import Fault, FaultProxy  # noqa: E402
 from test_provider_gcp import START, TABLE, expected, sample_rows  # noqa: E402
 
-from costctl.providers import gcp_client  # noqa: E402
+from costctl.clouds.gcp import client as gcp_client  # noqa: E402
 
 RANGE = ["--start", START.isoformat(), "--end", (START + timedelta(days=2)).isoformat()]
 END = START + timedelta(days=3)

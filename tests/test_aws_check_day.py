@@ -20,7 +20,7 @@ pytestmark = pytest.mark.component
 
 def test_288_checks_a_day_make_at_most_24_cost_explorer_requests(run, moto, tmp_path: Path, monkeypatch) -> None:
     import costctl.cli
-    from costctl.providers.aws import AwsProvider
+    from costctl.clouds.aws.provider import AwsProvider
 
     aws_env(monkeypatch)
     reset(moto)

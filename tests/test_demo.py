@@ -189,7 +189,7 @@ def test_every_feature_names_a_cloud_and_offsets_inside_the_data():
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_files_provider_with_the_demo_settings_returns_normalized_frames_ending_yesterday(cloud):
     from costctl import model
-    from costctl.providers.files import FilesProvider, today_utc
+    from costctl.clouds.files.provider import FilesProvider, today_utc
 
     provider = FilesProvider(cloud, demo_providers()[cloud])
     frame = provider.read_all()
@@ -205,7 +205,7 @@ def test_files_provider_with_the_demo_settings_returns_normalized_frames_ending_
 
 
 def test_shifted_spike_lands_the_same_number_of_days_before_yesterday():
-    from costctl.providers.files import FilesProvider, today_utc
+    from costctl.clouds.files.provider import FilesProvider, today_utc
 
     feature = FEATURES["bigquery_spike"]
     frame = FilesProvider("gcp", demo_providers()["gcp"]).read_all()

@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from azurite import azurite  # noqa: F401 - the module-scoped Azurite fixture
 
+from costctl.clouds.aws.provider import AwsProvider
 from costctl.errors import ProviderError
-from costctl.providers.aws import AwsProvider
 from costctl.providers.deliveries import CHUNK
 from costctl.query import Dataset
 from moto_server import fresh_bucket

@@ -214,7 +214,7 @@ def test_the_mapping_from_a_glue_schema_writes_only_ansi_sql_around_the_sqlexpr_
     import sqlglot
     from sqlglot import exp
 
-    from costctl.formats import aws_cur_sql
+    from costctl.clouds.aws import cur_sql as aws_cur_sql
     from costctl.formats.sqlexpr import Raw, ident
 
     class Opaque(Raw):
@@ -268,7 +268,8 @@ def test_the_mapping_from_a_glue_schema_runs_on_a_table_of_those_types():
     """The real helpers over a DuckDB table typed like the Glue schema: the Athena-shaped CUR maps as a file does."""
     import duckdb
 
-    from costctl.formats import aws_cur_sql, sqlexpr
+    from costctl.clouds.aws import cur_sql as aws_cur_sql
+    from costctl.formats import sqlexpr
 
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")

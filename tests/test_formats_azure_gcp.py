@@ -162,8 +162,9 @@ def test_gcp_parquet_export_reads_nested_project_location_invoice_and_labels(gcp
 
 
 def test_the_query_api_providers_use_the_export_mappers_charge_tables():
-    from costctl.formats import azure_sql, gcp_sql
-    from costctl.providers import azure_query
+    from costctl.clouds.azure import export_sql as azure_sql
+    from costctl.clouds.azure import query as azure_query
+    from costctl.clouds.gcp import export_sql as gcp_sql
 
     assert azure_query.charge_category("Credit") == azure_sql.CHARGE_CATEGORY["credit"] == "Credit"
     assert {azure_query.charge_category(t) for t in ("Refund", "Unused Reservation", "Rounding Adjustment")} == {
@@ -178,7 +179,8 @@ def test_loading_the_cloud_providers_loads_neither_pandas_nor_duckdb():
     import sys
     from pathlib import Path
 
-    probe = ("import sys\nimport costctl.providers.azure, costctl.providers.azure_query, costctl.providers.gcp\n"
+    probe = ("import sys\n"
+             "import costctl.clouds.azure.provider, costctl.clouds.azure.query, costctl.clouds.gcp.provider\n"
              "print(','.join(m for m in ('pandas', 'pyarrow', 'duckdb') if m in sys.modules))")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
@@ -190,7 +192,7 @@ def test_loading_the_cloud_providers_loads_neither_pandas_nor_duckdb():
 
 def test_koku_literal_credits_are_summed_in_sql_without_python_per_row(monkeypatch):
     from conftest import shared_data
-    from costctl.formats import gcp_sql
+    from costctl.clouds.gcp import export_sql as gcp_sql
 
     calls: list[str] = []
     reader = gcp_sql.literal_credit_total
@@ -203,7 +205,7 @@ def test_koku_literal_credits_are_summed_in_sql_without_python_per_row(monkeypat
 
 
 def test_literal_credits_sql_cannot_rewrite_are_read_by_python_once_per_distinct_text(monkeypatch):
-    from costctl.formats import gcp_sql
+    from costctl.clouds.gcp import export_sql as gcp_sql
 
     calls: list[str] = []
     reader = gcp_sql.literal_credit_total

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from costctl.formats import aws_cur_sql
+from costctl.clouds.aws import cur_sql as aws_cur_sql
 from costctl.formats.sqlexpr import Raw, register_functions
 from costctl.formats.sqlexpr_trino import TrinoRaw, glue_type
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from costctl.idle import aws as idle_aws
+from costctl.clouds.aws.idle import scan as idle_aws
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds
 from moto_server import aws_env, reset

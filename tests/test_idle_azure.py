@@ -20,8 +20,8 @@ from fake_azure_arm import FakeArm, disk, public_ip, vm
 from fake_azure_prices import FakeRetailPrices, vm_meters
 from fake_costmanagement import IDENTITY_HEADER
 
+from costctl.clouds.azure.idle import scan as idle_azure
 from costctl.errors import ProviderError
-from costctl.idle import azure as idle_azure
 from costctl.idle import savings
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds

@@ -17,8 +17,9 @@ from fake_azure_arm import FakeArm, disk, public_ip, vm
 from fake_azure_prices import FakeRetailPrices, meter, vm_meters
 from fake_costmanagement import IDENTITY_HEADER
 
-from costctl.idle import azure as idle_azure
-from costctl.idle import azure_pricing, savings
+from costctl.clouds.azure.idle import pricing as azure_pricing
+from costctl.clouds.azure.idle import scan as idle_azure
+from costctl.idle import savings
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds
 

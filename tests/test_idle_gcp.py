@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from fake_gcp_compute import FakeGcp, gce_address, gce_disk, gce_instance
 
-from costctl.idle import gcp as idle_gcp
+from costctl.clouds.gcp.idle import scan as idle_gcp
 from costctl.idle import savings
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds
@@ -201,7 +201,7 @@ def test_service_account_credentials_are_rescoped_from_bigquery_to_compute_and_m
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from costctl.idle import gcp_api
+    from costctl.clouds.gcp.idle import api as gcp_api
 
     pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fake_gcp_compute import FakeGcp, gce_disk, gce_instance
 
-from costctl.idle import gcp as idle_gcp
-from costctl.idle import gcp_pricing
+from costctl.clouds.gcp.idle import pricing as gcp_pricing
+from costctl.clouds.gcp.idle import scan as idle_gcp
 from costctl.idle.report import Reporter
 from costctl.idle.thresholds import Thresholds
 

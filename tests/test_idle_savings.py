@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from costctl.clouds.aws.idle.pricing import Pricer, cheapest_on_demand
 from costctl.config import build
 from costctl.errors import ConfigError
 from costctl.idle import savings
-from costctl.idle.aws_pricing import Pricer, cheapest_on_demand
 from costctl.idle.findings import Finding, totals
 
 

@@ -14,9 +14,10 @@ import boto3
 import pytest
 
 from costctl import model
+from costctl.clouds.aws import cost_explorer as aws_ce
+from costctl.clouds.aws import retry as aws_retry
+from costctl.clouds.aws.provider import AwsProvider
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers import aws_ce, aws_retry
-from costctl.providers.aws import AwsProvider
 from moto_server import aws_env, inject_ce_results, reset
 
 pytestmark = pytest.mark.component

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 from fake_athena import FakeAthena
 
+from costctl.clouds.aws.provider import AwsProvider
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers.aws import AwsProvider
 from moto_server import fresh_bucket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -47,7 +47,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     import duckdb
     import gen_exports
 
-    from costctl.formats.aws_cur import V2_NAMES
+    from costctl.clouds.aws.cur_format import V2_NAMES
 
     out = tmp_path_factory.mktemp("athena-exports")
     whole = gen_exports.generate("cur2", ROWS, out / "whole.parquet", days=59)
@@ -90,7 +90,7 @@ def athena(moto: str, s3: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto)
     monkeypatch.setenv("AWS_ENDPOINT_URL_ATHENA", fake.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_GLUE", fake.url)
-    monkeypatch.setattr("costctl.providers.aws_athena.POLL_INITIAL", 0.01)
+    monkeypatch.setattr("costctl.clouds.aws.athena.POLL_INITIAL", 0.01)
     yield fake
     fake.stop()
 
@@ -444,7 +444,7 @@ def test_access_denied_on_the_result_file_falls_back_to_the_pages(s3: Any, athen
         proxy.add(Fault("GET /primary-results/", denied, status=403, headers={"Content-Type": "application/xml"},
                         times=None))
         athena.page_size = 7
-        with caplog.at_level("INFO", logger="costctl.providers.aws_athena"):
+        with caplog.at_level("INFO", logger="costctl.clouds.aws.athena"):
             paged = provider("cur2").fetch(date(2025, 1, 1), date(2025, 1, 15))
     finally:
         proxy.stop()
@@ -581,7 +581,7 @@ def test_costs_with_verbose_reports_the_bytes_scanned(s3: Any, athena: FakeAthen
 def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeAthena, exports: dict,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from costctl import deadline
-    from costctl.providers import aws_athena
+    from costctl.clouds.aws import athena as aws_athena
 
     put_cur2(s3, athena, exports)
     athena.running_polls = 10**6
@@ -603,7 +603,7 @@ def test_the_command_deadline_bounds_the_wait_for_a_query(s3: Any, athena: FakeA
 def test_a_query_cut_short_by_the_deadline_watch_is_stopped(s3: Any, athena: FakeAthena, exports: dict,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from costctl import deadline
-    from costctl.providers import aws_athena
+    from costctl.clouds.aws import athena as aws_athena
 
     put_cur2(s3, athena, exports)
 

@@ -16,8 +16,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from costctl.clouds.aws.provider import AwsProvider
 from costctl.errors import ProviderError
-from costctl.providers.aws import AwsProvider
 from moto_server import fresh_bucket
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "aws"

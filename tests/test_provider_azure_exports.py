@@ -23,8 +23,8 @@ import pytest
 from azurite import azurite  # noqa: F401 - the module-scoped Azurite fixture
 
 from conftest import shared_data
+from costctl.clouds.azure.provider import AzureProvider
 from costctl.errors import ProviderError
-from costctl.providers.azure import AzureProvider
 
 pytestmark = pytest.mark.component
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from fake_costmanagement import APP_ID, IDENTITY_HEADER, TENANT_ID, Canned, FakeCostManagement, usage_row
 
+from costctl.clouds.azure.provider import AzureProvider, clean_scope
+from costctl.clouds.azure.query import retry_after_seconds, usage_date
 from costctl.errors import ConfigError, ProviderError
-from costctl.providers.azure import AzureProvider, clean_scope
-from costctl.providers.azure_query import retry_after_seconds, usage_date
 
 SUB = "6b3e4a2c-0000-4000-8000-000000000001"
 ROWS = [

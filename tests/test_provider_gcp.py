@@ -20,10 +20,10 @@ pytest.importorskip("sqlglot")
 from fake_bigquery import ROW_BYTES, FakeBigQuery, serving  # noqa: E402
 
 from costctl import model  # noqa: E402
+from costctl.clouds.gcp import client as gcp_client  # noqa: E402
+from costctl.clouds.gcp.provider import GcpProvider  # noqa: E402
 from costctl.config import build  # noqa: E402
 from costctl.errors import ConfigError, ProviderError  # noqa: E402
-from costctl.providers import gcp_client  # noqa: E402
-from costctl.providers.gcp import GcpProvider  # noqa: E402
 
 TABLE = "billing-proj.billing_export.gcp_billing_export_v1_0123AB_456CDE_789EF0"
 START, END = date(2020, 11, 8), date(2020, 11, 11)  # [start, end): three days

@@ -20,7 +20,7 @@ import yaml  # noqa: E402
 from fake_bigquery import FakeBigQuery, serving  # noqa: E402
 from test_provider_gcp import START, TABLE, expected, sample_rows  # noqa: E402
 
-from costctl.providers import gcp_client  # noqa: E402
+from costctl.clouds.gcp import client as gcp_client  # noqa: E402
 
 RANGE = ["--start", START.isoformat(), "--end", (START + timedelta(days=2)).isoformat()]  # --end is inclusive
 END = START + timedelta(days=3)

@@ -71,9 +71,9 @@ def _skip_reason(env: Env, period: str, explicit: bool) -> str | None:
     if period == "budget" and not env.config.section("budgets") and not env.demo:  # the demo has its own
         return "no budgets configured"
     if period == "idle" and not env.demo:
-        from costctl.idle.run import SCANNED_TYPES
+        from costctl.idle.run import scannable
 
-        if not any(s["type"] in SCANNED_TYPES and s.get("enabled", True) for s in env.config.providers.values()):
+        if not any(s.get("enabled", True) and scannable(env, n) for n, s in env.config.providers.items()):
             return "no cloud provider to scan"
     return None
 

@@ -1,7 +1,9 @@
 """Cost export parsers: FOCUS, AWS CUR / CUR 2.0, Azure cost exports and the GCP billing export.
 
 Shared by the ``files`` provider and by the cloud providers' S3 / Blob export readers. Each
-entry point returns a frame that passed ``model.normalize`` and ``model.validate``.
+entry point returns a frame that passed ``model.normalize`` and ``model.validate``. This package
+holds the cross-cloud machinery (engine, detection, sqlexpr, FOCUS); each cloud's own format
+mapping lives in its package under ``costctl/clouds/``.
 
 The frame-returning entry points live in ``export``, which imports pandas; they are loaded on
 first use, so code that only needs the streaming engine (``engine``, ``sqlexpr``) does not pay

@@ -40,18 +40,15 @@ from costctl import model
 from costctl.errors import ExportFormatError, SchemaError
 from costctl.formats.detect import detect_format
 from costctl.formats.sqlexpr import Raw, check_key, ident, lit
+from costctl.providers.registry import EXPORT_FORMATS
 
 if TYPE_CHECKING:
     import pandas as pd
 
 # Format -> the module holding its SQL mapper; a format whose module is absent uses the pandas mapper.
-SQL_MAPPERS: dict[str, str] = {
-    "focus": "costctl.formats.focus_sql",
-    "aws_cur": "costctl.formats.aws_cur_sql",
-    "aws_cur2": "costctl.formats.aws_cur_sql",
-    "azure": "costctl.formats.azure_sql",
-    "gcp": "costctl.formats.gcp_sql",
-}
+# FOCUS is cross-cloud and lives here; each cloud's own export format lives in its cloud package,
+# which only the registry names.
+SQL_MAPPERS: dict[str, str] = {"focus": "costctl.formats.focus_sql", **EXPORT_FORMATS}
 
 CSV_SUFFIXES = (".csv", ".csv.gz")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")

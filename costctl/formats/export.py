@@ -3,7 +3,8 @@
 ``engine.scan`` does the reading (DuckDB, streamed) and the mapping of every format that has a
 SQL mapper; this module keeps the frame-returning API its callers use, and the pandas mappers
 (``MAPPERS``) of the formats still waiting for their SQL port (FOCUS, Azure and GCP are SQL-only:
-``focus_sql``, ``azure_sql``, ``gcp_sql``).
+``focus_sql`` here, each cloud's ``export_sql``/``cur_sql`` in ``costctl/clouds/<cloud>/``, found
+through ``engine.SQL_MAPPERS``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``Raw`` for tables a Trino engine reads (Athena over a Glue table): the same helpers, Trino SQL.
 
-The export mappers (``aws_cur_sql.columns``) are written against ``Raw``'s helpers and plain SQL,
+The export mappers (``costctl/clouds/aws/cur_sql.columns``) are written against ``Raw``'s helpers and plain SQL,
 so one mapper definition serves both the files path (DuckDB, ``sqlexpr.Raw``) and a query run
 where the bill lives (Athena, this ``TrinoRaw``). Only the helpers differ:
 

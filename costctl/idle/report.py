@@ -42,8 +42,7 @@ def check_guard(wanted: set[str], reporter: Reporter, provider: str,
     """A runner for the checks of one subscription/project: skipped when not wanted, and a check
     that is denied or fails becomes one warning (``grant <permission>``) instead of ending the scan.
     """
-    from costctl.errors import ProviderError
-    from costctl.idle.aws_api import Denied
+    from costctl.errors import Denied, ProviderError
 
     def guarded(checks: set[str], run: Callable[[], Any]) -> Any:
         selected = wanted & checks

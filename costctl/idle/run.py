@@ -1,8 +1,10 @@
 """One idle run: choose provider instances, load their recent cost records, scan, price, filter.
 
 Records come through ``costctl.loader`` (provider -> cache -> here); the scan never calls a
-provider's ``fetch`` itself. A provider instance that cannot be scanned at all (credentials, a
-missing SDK) is reported in ``failed`` and the others still run.
+provider's ``fetch`` itself. Which instances can be scanned, and how, is the provider object's
+``idle_scanner()`` capability found through the registry (``costctl.idle.scanner``): this module
+names no cloud. A provider instance that cannot be scanned at all (credentials, a missing SDK) is
+reported in ``failed`` and the others still run.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from costctl.idle.thresholds import CHECKS, Thresholds
 
 if TYPE_CHECKING:
     from costctl.context import Env
+    from costctl.idle.scanner import IdleScanner
+    from costctl.providers.base import Provider
 
-CLOUD_TYPES = ("aws", "azure", "gcp")
-SCANNED_TYPES = ("aws", "azure", "gcp")  # clouds with a scanner (docs/idle.md)
 RECORD_DAYS = 14  # recent cost of a resource: the mean billed day of the last two weeks
 
 
@@ -95,26 +97,36 @@ def silenced(env: Env, findings: list[Finding], limits: Thresholds | None = None
     return silence(findings, ignores, limits.exclude_tags or {}, env.today())
 
 
+def provider_of(env: Env, name: str) -> Provider:
+    """The provider object of a configured instance, from the registry, to ask for its capabilities."""
+    from costctl.providers import registry
+
+    settings = env.config.providers[name]
+    return registry.instance(settings["type"], name, settings)
+
+
+def scannable(env: Env, name: str) -> bool:
+    """True when the instance's provider offers an idle scan (a provider that fails to load cannot)."""
+    try:
+        return provider_of(env, name).idle_scanner() is not None
+    except ConfigError:
+        return False
+
+
 def _cloud_sources(env: Env, names: tuple[str, ...], reporter: Reporter) -> list[str]:
     """The provider instances to scan: the named ones (each must be scannable), else every scannable one."""
     from costctl import loader
+    from costctl.providers import registry
 
     configured = env.config.providers
     if names:
         chosen = loader.select_sources(env, names)
-        wrong = [n for n in chosen if configured[n]["type"] not in SCANNED_TYPES]
-        if wrong:
-            kind = configured[wrong[0]]["type"]
-            reason = "idle does not scan yet" if kind in CLOUD_TYPES else "idle cannot scan (cloud APIs only)"
-            raise UsageError(f"provider {wrong[0]!r} is of type {kind}, which {reason}")
+        for name in chosen:
+            registry.capability(provider_of(env, name), "idle_scanner")  # the provider's one-line refusal
         return chosen
-    enabled = {n: s["type"] for n, s in configured.items() if s.get("enabled", True)}
-    for name, kind in enabled.items():
-        if kind in CLOUD_TYPES and kind not in SCANNED_TYPES:
-            reporter.warn(f"{name}: idle scanning of {kind} providers is not supported yet; skipped")
-    chosen = [n for n, kind in enabled.items() if kind in SCANNED_TYPES]
+    chosen = [n for n, s in configured.items() if s.get("enabled", True) and scannable(env, n)]
     if not chosen:
-        raise UsageError(f"no {' or '.join(SCANNED_TYPES)} provider is configured; idle scans ask the clouds' APIs "
+        raise UsageError("no aws or azure or gcp provider is configured; idle scans ask the clouds' APIs "
                          "(try `costctl --demo idle`)")
     return chosen
 
@@ -153,24 +165,15 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
 
 def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],
           regions: list[str], reporter: Reporter) -> list[Finding]:
+    from costctl.idle.scanner import ScanRequest
+    from costctl.providers import registry
+
     settings: dict[str, Any] = env.config.providers[name]
-    cloud = settings["type"]
-    mine = {c for c in wanted if cloud in CHECKS[c]}
+    scanner: IdleScanner = registry.capability(provider_of(env, name), "idle_scanner")
+    mine = wanted & scanner.checks
     if not mine:
-        reporter.warn(f"{name}: none of the selected checks applies to {cloud}")
+        reporter.warn(f"{name}: none of the selected checks applies to {settings['type']}")
         return []
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
-    now = env.clock()
-    if cloud == "aws":
-        from costctl.idle import aws
-
-        return aws.scan(name, settings, limits, mine, now, costs, store, reporter, regions or None)
-    if cloud == "azure":
-        from costctl.idle import azure
-
-        return azure.scan(name, settings, limits, mine, now, costs, reporter, store=store)
-    if cloud == "gcp":
-        from costctl.idle import gcp
-
-        return gcp.scan(name, settings, limits, mine, now, costs, reporter)
-    raise ConfigError(f"providers.{name}: idle scans do not support type {cloud!r}")
+    return scanner.scan(ScanRequest(name, settings, limits, mine, env.clock(), costs, store, reporter,
+                                    regions or None))

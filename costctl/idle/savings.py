@@ -5,8 +5,8 @@ Order of sources (``Finding.cost_source`` says which one priced it):
 1. ``records``: the resource's own cost in the cached cost records (``ResourceId`` matched in full,
    or by its last path segment so ``i-0abc`` finds ``arn:aws:ec2:...:instance/i-0abc``): the mean
    daily cost over the days it billed in the window, times 30.4.
-2. ``pricing``: the AWS Pricing API (``aws_pricing.Pricer``) or, for Azure VMs, the Azure Retail
-   Prices API (``azure_pricing.RetailPrices``), both cached on disk.
+2. ``pricing``: the AWS Pricing API (``clouds/aws/idle/pricing.Pricer``) or, for Azure VMs, the Azure Retail
+   Prices API (``clouds/azure/idle/pricing.RetailPrices``), both cached on disk.
 3. ``list``: public list prices bundled with costctl (flat-rate resources, GCP machine families).
 
 The saving follows the action: delete/stop saves the whole monthly cost, downsize the difference
@@ -16,15 +16,28 @@ to the smaller size, gp2 -> gp3 the price difference per GB.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from costctl.idle.aws_pricing import HOURS_PER_MONTH, LIST, Pricer
 from costctl.idle.findings import Finding, severity_for
+from costctl.idle.list_prices import HOURS_PER_MONTH, LIST
 
 if TYPE_CHECKING:
     import pandas as pd
 
 DAYS_PER_MONTH = 30.4
+
+
+class Pricer(Protocol):
+    """What ``price`` asks a cloud's price source (the AWS scanner passes its Pricing API client).
+
+    A protocol rather than the AWS class, so this cross-cloud module imports no cloud's code.
+    """
+
+    def ec2_hourly(self, instance_type: str, region: str, platform: str = ...) -> float | None: ...
+
+    def rds_hourly(self, instance_class: str, region: str, engine: str, multi_az: bool) -> float | None: ...
+
+    def ebs_gb_month(self, volume_type: str, region: str) -> tuple[float | None, str]: ...
 
 
 def _keys(resource_id: str) -> list[str]:

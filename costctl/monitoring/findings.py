@@ -109,9 +109,8 @@ def idle_figures(env: Env, providers: tuple[str, ...] = ()) -> list[FindingFigur
     from costctl.idle.report import Reporter
     from costctl.idle.thresholds import CHECKS
 
-    configured = env.config.providers
     scannable = tuple(n for n in loader.select_sources(env, providers)
-                      if env.demo or configured[n]["type"] in idle_run.SCANNED_TYPES)
+                      if env.demo or idle_run.scannable(env, n))
     if not scannable:
         return None
     wanted = idle_run.parse_checks(None, idle_run.limits_of(env))

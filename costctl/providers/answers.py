@@ -3,7 +3,7 @@
 A cost API can answer HTTP 200 with a body that is truncated, unparseable, of another shape, or
 holds NaN amounts; SDKs do not always notice (boto3 turns an unparseable body into ``{}``). Read
 as it is, such an answer becomes "no cost" and is cached for good. So each cloud's answer module
-(``aws_answers``, ``azure_answers``, ``gcp_answers``) checks the shape of every answer with these
+(``answers`` in ``costctl/clouds/aws`` and ``gcp``, and the Azure readers) checks the shape of every answer with these
 helpers, and any doubt is a ``BadAnswer``: a failed fetch, so the loader caches nothing and keeps
 the previous cached copy.
 """

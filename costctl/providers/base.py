@@ -5,6 +5,11 @@ frames (``costctl.model``) and knows nothing about the cache or about output. Th
 providers as packages that register a ``Provider`` subclass under the ``costctl.providers``
 entry-point group; the built-in ones are registered the same way (see pyproject.toml).
 
+Beyond ``fetch`` (required), a provider object offers optional capabilities, each a method that
+returns an object or None: ``idle_scanner()`` (``costctl idle``; later ``commitments()``). The
+commands ask for a capability through ``registry.capability``, never by cloud name, and a provider
+without it gets one line saying so (``missing_capability``). See docs/providers.md.
+
 Date ranges are ``[start, end)``: ``start`` inclusive, ``end`` exclusive, both UTC dates. The CLI
 converts its inclusive ``--end`` before calling anything here.
 """
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from costctl.idle.scanner import IdleScanner
+
 # Keys every provider instance accepts, whatever its type.
 COMMON_FIELDS: dict[str, Field] = {
     "type": Field("str", required=True, help="provider type: aws, azure, gcp, files or a plugin's"),
@@ -36,6 +43,11 @@ COMMON_FIELDS: dict[str, Field] = {
     ),
     "ttl": Field("duration", default=3600.0, help="how long cached recent days stay fresh (e.g. 1h)", data=False),
     "enabled": Field("bool", default=True, help="false keeps the instance configured but unused", data=False),
+}
+
+# Optional capabilities: method name -> what a provider that has it does (for the one-line refusal).
+CAPABILITIES: dict[str, str] = {
+    "idle_scanner": "scan for idle resources",
 }
 
 
@@ -167,3 +179,22 @@ class Provider(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release clients and connections."""
+
+    # --- optional capabilities: None means "this provider cannot" --------------------------------
+
+    def idle_scanner(self) -> IdleScanner | None:
+        """The idle scan of this instance (``costctl.idle.scanner.IdleScanner``), or None.
+
+        Return None when the instance cannot be scanned (the default: a provider type without
+        resource APIs). Importing the scanner's heavy parts belongs in its ``scan``, so asking
+        which instances can be scanned stays cheap.
+        """
+        return None
+
+    def missing_capability(self, capability: str) -> str:
+        """The one line shown when a command needs ``capability`` and this provider lacks it.
+
+        Override to say why, where the reason is more useful than the generic sentence.
+        """
+        kind = self.settings.get("type") or self.type_name or self.name
+        return f"{kind}: this provider type does not {CAPABILITIES.get(capability, capability)}"

@@ -1,6 +1,6 @@
 """Export deliveries in object storage (S3, Blob) -> one SQL source for the columnar loader.
 
-Where it sits: the cloud readers (``aws_cur``, ``azure_exports``) decide which objects make up the
+Where it sits: the cloud readers (``clouds/aws/cur.py``, ``clouds/azure/exports.py``) decide which objects make up the
 newest delivery of each billing period; this module copies each of those objects in chunks to a
 private temp file, scans it with the ingest engine like a local export (``formats.engine.scan``)
 and joins the scans in SQL. Rows outside their delivery's billing period or the asked range are

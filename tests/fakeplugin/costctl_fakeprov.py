@@ -3,6 +3,10 @@
 It is installed into a temporary ``*.dist-info`` on sys.path by the ``fake_plugin`` fixture, so
 the tests exercise the same entry-point discovery a real plugin package uses. Every fetch is
 appended to a JSON-lines log so tests can assert exactly which ranges were asked upstream.
+
+It is also the minimal third-party idle scanner docs/providers.md shows: an instance configured
+with ``idle_disks`` offers the ``idle_scanner()`` capability, and ``costctl idle`` reports each of
+those disks as unattached, priced from the cost records or at ``idle_disk_cost`` a month.
 """
 
 from __future__ import annotations
@@ -14,8 +18,28 @@ from datetime import date, timedelta
 from typing import ClassVar
 
 from costctl.errors import ProviderError
+from costctl.idle.findings import Finding
+from costctl.idle.scanner import ScanRequest
 from costctl.providers.base import AuthResult, Provider
 from costctl.schema import Field
+
+
+class FakeIdleScanner:
+    """The fake cloud's idle scan: every disk named in ``idle_disks`` is unattached."""
+
+    checks = frozenset({"disk_unattached"})
+
+    def scan(self, request: ScanRequest) -> list[Finding]:
+        from costctl.idle import savings
+
+        cost = float(request.settings.get("idle_disk_cost", 20.0))
+        found = [Finding(request.name, "111", "eu-1", disk, "fake:disk", "disk_unattached",
+                         "unattached fake disk", "snapshot if needed, then delete", action="delete",
+                         price_hints={"kind": "monthly", "amount": cost})
+                 for disk in request.settings.get("idle_disks") or []]
+        request.reporter.start(request.name, 1)
+        request.reporter.advance(request.name, "eu-1")
+        return savings.price(found, request.costs, None)
 
 
 class FakeProvider(Provider):
@@ -33,7 +57,13 @@ class FakeProvider(Provider):
         # A cloud answering a NaN amount: "mapper" lets normalize reject it, "frame" returns it unvalidated.
         "bad_amount": Field("str", default=None, choices=("mapper", "frame")),
         "bad_amount_if": Field("str", default=None, help="only while this file exists (same settings, same cache)"),
+        # The idle capability, offered only by instances that list disks (the others stay unscannable).
+        "idle_disks": Field("list", default=list, items="str", help="unattached disks the idle scan reports"),
+        "idle_disk_cost": Field("float", default=20.0, help="list price a month of each idle disk"),
     }
+
+    def idle_scanner(self) -> FakeIdleScanner | None:
+        return FakeIdleScanner() if self.settings.get("idle_disks") else None
 
     def fetch(self, start: date, end: date, granularity: str = "daily"):
         if self.settings["uninterruptible"]:

@@ -1,0 +1,117 @@
+"""The AWS idle scan: every selected check in every region of one ``aws`` provider instance.
+
+Regions run in a bounded thread pool; inside a region the checks run one after another. A check
+that lacks a permission is skipped with one warning naming the IAM action; any other failure of
+one check in one region is a warning too, so one broken region never hides the others. Only a
+failure to learn who we are (credentials) fails the whole provider instance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+from costctl.clouds.aws import retry as aws_retry
+from costctl.clouds.aws.idle import ec2 as aws_ec2
+from costctl.clouds.aws.idle import network as aws_network
+from costctl.clouds.aws.idle import rds as aws_rds
+from costctl.clouds.aws.idle import storage as aws_storage
+from costctl.clouds.aws.idle.api import Api, Denied, RegionSession
+from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer
+from costctl.clouds.aws.session import AwsSession
+from costctl.errors import ProviderError
+from costctl.idle import savings
+from costctl.idle.findings import Finding
+from costctl.idle.report import Reporter
+from costctl.idle.scope import Scope
+from costctl.idle.thresholds import Thresholds
+
+CheckFn = Callable[[Api, Scope, set[str]], Iterable[Finding]]
+
+# (checks served, function): checks sharing one listing share one function.
+RUNNERS: list[tuple[tuple[str, ...], CheckFn]] = [
+    (("vm_idle", "vm_oversized"), aws_ec2.cpu_checks),
+    (("vm_stopped",), lambda api, scope, _w: aws_ec2.stopped(api, scope)),
+    (("disk_unattached", "disk_gp2"), aws_storage.volumes),
+    (("snapshot_orphaned",), lambda api, scope, _w: aws_storage.snapshots(api, scope)),
+    (("ip_unassociated",), lambda api, scope, _w: aws_network.addresses(api, scope)),
+    (("db_idle",), lambda api, scope, _w: aws_rds.databases(api, scope)),
+    (("lb_idle",), lambda api, scope, _w: aws_network.load_balancers(api, scope)),
+    (("nat_idle",), lambda api, scope, _w: aws_network.nat_gateways(api, scope)),
+]
+
+
+class Requests:
+    """Counts API requests of the scan (shown with -v)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def counter(self) -> aws_retry.Counter:
+        def on_request(_service: str) -> None:
+            self.count += 1
+        return aws_retry.Counter(on_request, lambda: None)
+
+
+def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
+         costs: dict[str, tuple[float, str]], store: MutableMapping[str, Any] | None, reporter: Reporter,
+         regions: list[str] | None = None) -> list[Finding]:
+    """Findings of one ``aws`` provider instance, priced (see ``savings``)."""
+    requests = Requests()
+    base = AwsSession(settings, requests.counter())
+    try:
+        base.session()
+        account = base.call("sts", "GetCallerIdentity")["Account"]
+        chosen = regions or limits.regions or enabled_regions(Api(base))
+        reporter.start(name, len(chosen))
+
+        def one(region: str) -> list[Finding]:
+            found = scan_region(Api(RegionSession(base, region)), Scope(name, account, region, now, limits),
+                                wanted, reporter)
+            reporter.advance(name, region)
+            return found
+
+        with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(chosen)))) as pool:
+            findings = [f for batch in pool.map(one, chosen) for f in batch]
+        pricing = RegionSession(base, PRICING_REGION, limits.pricing_endpoint_url)
+        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl)
+        try:
+            return savings.price(findings, costs, pricer)
+        finally:
+            pricing.close()
+    finally:
+        base.close()
+
+
+def enabled_regions(api: Api) -> list[str]:
+    """Regions enabled for the account (opt-in regions only when opted in)."""
+    try:
+        answer = api.call("ec2", "DescribeRegions")
+    except Denied as exc:
+        raise ProviderError(f"cannot list regions ({exc}); or list them under idle.regions in the config") from None
+    return sorted(r["RegionName"] for r in answer.get("Regions", [])
+                  if r.get("OptInStatus") in (None, "opt-in-not-required", "opted-in"))
+
+
+def scan_region(api: Api, scope: Scope, wanted: set[str], reporter: Reporter) -> list[Finding]:
+    """Every wanted check in one region; a failing check becomes a warning."""
+    found: list[Finding] = []
+    try:
+        for checks, run in RUNNERS:
+            selected = wanted.intersection(checks)
+            if not selected:
+                continue
+            try:
+                found.extend(run(api, scope, selected))
+            except Denied as exc:
+                reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} skipped in {scope.region}: "
+                              f"grant {exc.permission}")
+            except ProviderError as exc:
+                reporter.warn(f"{scope.provider}: {'/'.join(sorted(selected))} failed in {scope.region}: {exc}")
+    finally:
+        api.session.close()
+    return found
+
+
