@@ -167,7 +167,13 @@ def _enforced(seconds: float | None) -> Iterator[None]:
     watchdog.start()
     try:
         with deadline.watch():
-            yield
+            try:
+                yield
+            except Exception as exc:  # the deadline's alarm, swallowed by a DuckDB query
+                late = deadline.swallowed(exc)
+                if late is None:
+                    raise
+                raise late from None
     finally:
         stop.set()
         deadline.start(None)
@@ -250,6 +256,14 @@ def _unexpected(exc: Exception, hint: str = "") -> str:
     return f"internal error: {type(exc).__name__}: {exc}{hint}"
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """DuckDB's "Query interrupted" that reached the top: a deadline it swallowed is translated
+    inside the command (``_enforced``), so what is left is the user's Ctrl-C."""
+    from costctl import deadline
+
+    return deadline.is_interruption(exc)
+
+
 def _main_check(args: list[str], debug: bool) -> None:
     """Run ``check`` as a monitoring plugin: whatever goes wrong answers ``COSTCTL UNKNOWN - reason``, exit 3.
 
@@ -279,6 +293,8 @@ def _main_check(args: list[str], debug: bool) -> None:
             raise
         unknown(" ".join(str(exc).split()))
     except Exception as exc:
+        if _interrupted(exc):  # Ctrl-C while DuckDB ran a query
+            unknown("interrupted")
         if debug:
             raise
         unknown(_unexpected(exc))
@@ -332,6 +348,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(ExitStatus.ERROR)
     except Exception as exc:
+        if _interrupted(exc):  # Ctrl-C while DuckDB ran a query
+            print("costctl: error: interrupted", file=sys.stderr)
+            sys.exit(130)
         if debug:
             raise
         _error(_unexpected(exc, " (run with --debug for a traceback)"))

@@ -33,6 +33,7 @@ DEFAULT = 300.0  # seconds, for every command but ``check`` (whose default is ch
 _seconds: float | None = None  # the limit as given, for messages
 _expires: float | None = None  # time.monotonic() when it runs out; None: no deadline
 _watches: list[_Watch] = []
+_fired: BaseException | None = None  # what the alarm last raised (engines may swallow it: ``swallowed``)
 
 
 class DeadlineExceeded(BaseException):  # noqa: N818 - reads as what happened
@@ -54,7 +55,8 @@ class _Watch:
 
 def start(seconds: float | None) -> None:
     """Set the deadline ``seconds`` from now (None or 0: none) and re-arm any active watch."""
-    global _seconds, _expires
+    global _seconds, _expires, _fired
+    _fired = None
     _seconds = seconds if seconds and seconds > 0 else None
     _expires = time.monotonic() + _seconds if _seconds is not None else None
     if _watches:
@@ -153,5 +155,26 @@ def _on_alarm(signum: int, frame: object) -> None:
     if late:
         # The innermost watch whose time is up raises: the code is inside it, and it knows what
         # was cut short. The ones around it fire when it has been left (see ``watch``).
-        raise late[-1].error()
+        global _fired
+        _fired = late[-1].error()
+        raise _fired
     _arm()
+
+
+def is_interruption(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB's "Query interrupted": what it raises in place of any exception
+    a signal handler raised while a query ran (the deadline's alarm, or Ctrl-C's KeyboardInterrupt)."""
+    return isinstance(exc, RuntimeError) and (type(exc).__name__ == "InterruptException"
+                                              or str(exc).strip() == "Query interrupted")
+
+
+def swallowed(exc: BaseException) -> BaseException | None:
+    """The deadline error that ``exc`` stands for, when an engine swallowed it; else None.
+
+    DuckDB checks for signals while a query runs and, when the handler raises, cancels the query
+    and raises ``RuntimeError('Query interrupted')`` without the original: the deadline then read
+    as an internal error. Callers that catch ``Exception`` around work that may run a query ask
+    this first and raise the returned error instead."""
+    if _fired is None or not is_interruption(exc):
+        return None
+    return _fired

@@ -109,6 +109,8 @@ def _fetch(env: Env, provider: Provider, start: date, end: date) -> tuple[str, i
     except CostctlError:
         raise
     except Exception as exc:  # an SDK error a provider did not translate: still one line
+        if deadline.swallowed(exc) is not None:  # the fetch's deadline, swallowed by a DuckDB query
+            raise ProviderError(f"{provider.name}: {deadline.swallowed(exc)}") from None
         raise ProviderError(f"{provider.name}: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") \
             from exc
     return f"(SELECT * REPLACE ({literal(provider.name)} AS x_Source) FROM {source})", rows
@@ -138,6 +140,8 @@ def _store(cache: Any, name: str, fp: str, lo: date, hi: date, source: str, whol
     except CostctlError:
         raise
     except Exception as exc:
+        if deadline.swallowed(exc) is not None:  # the store's deadline, swallowed by a DuckDB query
+            raise ProviderError(f"{name}: {deadline.swallowed(exc)}") from None
         error = translate(exc)
         if error is None:
             raise

@@ -100,3 +100,68 @@ def test_deadline_exceeded_is_not_swallowed_by_except_exception() -> None:
             wait_long()
         except Exception:  # what provider code does around SDK calls
             pytest.fail("swallowed")
+
+
+
+def query_interrupted() -> None:
+    """What DuckDB does when a signal handler raises while its query runs: it cancels the query and
+    raises ``RuntimeError('Query interrupted')`` in place of the handler's exception (seen from
+    ``export-prometheus -t 2`` on a loaded host). Simulated: whether DuckDB polls for signals in a
+    given instant depends on where its executor is, which no test can pin."""
+    try:
+        wait_long()
+    except DeadlineExceeded:
+        raise RuntimeError("Query interrupted") from None
+
+
+def test_a_deadline_a_duckdb_query_swallowed_still_ends_the_command_with_the_deadline_message() -> None:
+    from costctl.cli import _enforced
+
+    with pytest.raises(DeadlineExceeded, match=r"^no complete answer within the 0.3 s deadline"), _enforced(0.3):
+        query_interrupted()
+
+
+def test_a_fetch_cut_short_inside_a_duckdb_query_is_that_providers_deadline_error() -> None:
+    from costctl.errors import ProviderError
+    from costctl.loader import _fetch
+
+    class Env:
+        def setup_logging(self) -> None:
+            pass
+
+    class SlowSql:
+        name = "prod"
+
+        def fetch_sql(self, start: object, end: object) -> str:
+            query_interrupted()  # e.g. reading a huge export
+            return "(SELECT 1)"
+
+    deadline.start(0.3)
+    with deadline.watch(), pytest.raises(ProviderError, match=r"^prod: no complete answer within the 0.3 s"):
+        _fetch(Env(), SlowSql(), None, None)
+
+
+def test_only_duckdbs_interruption_is_read_as_a_swallowed_deadline() -> None:
+    deadline.start(0.05)
+    with pytest.raises(DeadlineExceeded), deadline.watch():
+        wait_long()
+    assert deadline.swallowed(RuntimeError("Query interrupted")) is not None
+    assert deadline.swallowed(RuntimeError("something else")) is None
+    assert deadline.swallowed(ValueError("Query interrupted")) is None
+    deadline.start(10)  # a new deadline forgets the alarm of the last one
+    assert deadline.swallowed(RuntimeError("Query interrupted")) is None
+
+
+def test_ctrl_c_during_a_query_is_interrupted_not_an_internal_error(monkeypatch, capsys) -> None:
+    from costctl import cli
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("Query interrupted")  # DuckDB's stand-in for the KeyboardInterrupt
+
+    monkeypatch.setattr(cli.cli, "main", interrupted)
+    with pytest.raises(SystemExit) as done:
+        cli.main(["costs"])
+    assert done.value.code == 130 and capsys.readouterr().err == "costctl: error: interrupted\n"
+    with pytest.raises(SystemExit) as done:
+        cli.main(["check"])
+    assert done.value.code == 3 and capsys.readouterr().out.startswith("COSTCTL UNKNOWN - interrupted")
