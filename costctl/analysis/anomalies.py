@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from costctl.analysis import anomaly_methods as methods
 from costctl.analysis.anomaly_codes import fleet_series
 from costctl.analysis.anomaly_fleet import NEW_MIN_QUIET_DAYS, fleet_flags  # noqa: F401  (documented constant)
+from costctl.analysis.anomaly_rollup import ancestor_keys, ancestors
 from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
 from costctl.analysis.anomaly_series import NONE, long_frame, reported_through
 from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
@@ -81,6 +82,7 @@ class Anomaly:
     method: str
     contributors: list[Contributor] = field(default_factory=list)
     acknowledged: bool = False
+    rollup: dict[str, str | None] = field(default_factory=dict)  # ancestors: output name -> value
 
     @property
     def pct(self) -> float | None:
@@ -88,11 +90,12 @@ class Anomaly:
         return self.impact / self.expected * 100.0 if self.expected else None
 
     def record(self) -> dict[str, Any]:
-        """The JSON contract of one anomaly (docs/anomalies.md)."""
-        return {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
-                "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
-                "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
-                "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
+        """The JSON contract of one anomaly (docs/anomalies.md); ``rollup`` only below the top levels."""
+        record = {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
+                  "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
+                  "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
+                  "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
+        return record | {"rollup": dict(self.rollup)} if self.rollup else record
 
 
 def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) -> str:
@@ -106,7 +109,7 @@ def frame_columns(keys: list[str], filters: Filters | None = None) -> tuple[list
     drill into, and the columns of the row filters applied to its frame."""
     from costctl.query import columns_for
 
-    columns, tag_keys = columns_for([*keys, *drill_keys(keys)])
+    columns, tag_keys = columns_for([*keys, *drill_keys(keys), *ancestor_keys(keys)])
     if filters:
         columns += ["SubAccountId", "SubAccountName", "ServiceName", "RegionId"]
         tag_keys += [k for k, _v in filters.tags]
@@ -124,7 +127,7 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     import numpy as np
 
     threshold, window = settings.resolved_threshold(), settings.resolved_window()
-    drill = drill_keys(settings.keys)
+    drill, above = drill_keys(settings.keys), ancestor_keys(settings.keys)
     fleet = fleet_series(frame, settings.keys, settings.metric, history_start, end,
                          reported_through(frame) if reported is None else reported)
     matrix = fleet.matrix
@@ -139,7 +142,7 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     flags = flags.select(material)
     # Explanations only for the flagged points, from the rows of their groups alone.
     picked = np.flatnonzero(np.isin(fleet.row_group, np.unique(flags.row)))
-    data = long_frame(frame.iloc[picked], settings.keys, drill, settings.metric)
+    data = long_frame(frame.iloc[picked], settings.keys, drill + above, settings.metric)
     by_group = data.groupby(settings.keys + ["currency"], sort=False) if len(data) else None
     found: list[Anomaly] = []
     for g, i, kind, expected, score in zip(flags.row.tolist(), flags.index.tolist(), flags.kind, flags.expected,
@@ -147,9 +150,11 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
         group, day, cost = matrix.groups[g], matrix.days[i], float(matrix.values[i, g])
         flag = methods.Flag(i, str(kind), float(expected), float(score))
         rows = by_group.get_group(group) if by_group is not None else data.iloc[0:0]
-        found.append(_anomaly(settings, group, day, flag, cost, cost - flag.expected,
-                              contributors(rows, drill, day, flag.expected, cost - flag.expected,
-                                           settings.top_contributors)))
+        anomaly = _anomaly(settings, group, day, flag, cost, cost - flag.expected,
+                           contributors(rows, drill, day, flag.expected, cost - flag.expected,
+                                        settings.top_contributors))
+        anomaly.rollup = ancestors(rows, above, day)
+        found.append(anomaly)
     found.sort(key=lambda a: (a.date, -abs(a.impact)))
     return found
 
