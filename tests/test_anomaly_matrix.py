@@ -1,8 +1,10 @@
 """The vectorised methods flag exactly what the per-series methods before issue #25 flagged.
 
 ``anomaly_reference`` is a frozen copy of those per-series methods; every series of a varied,
-seeded fleet (weekly patterns, spikes, drops, level shifts, late starts, monthly fees, zeros,
-count-like amounts) is run through both, one series at a time against all at once.
+seeded fleet (weekly patterns, spikes, drops, level shifts, late starts, monthly fees, zeros) is
+run through both, one series at a time against all at once. Count-like series (small whole
+amounts) are the exception by design: ``robust`` gives them a noise floor the old method lacked
+(test_anomaly_noise); the classic methods still agree on them.
 """
 
 from __future__ import annotations
@@ -12,9 +14,14 @@ import pytest
 
 import anomaly_reference as ref
 from costctl.analysis import anomaly_methods as m
+from costctl.analysis.anomaly_noise import unit
 from costctl.analysis.anomaly_rolling import masked_median, trailing_median
 
 HISTORY, WINDOW = 90, 14
+
+
+def count_like(series: np.ndarray, start: int) -> bool:
+    return bool(unit(series[None, :], np.array([0]), start)[0] > 0)
 
 
 def fleet(n: int = 120, days: int = HISTORY + WINDOW, seed: int = 3) -> np.ndarray:
@@ -57,6 +64,8 @@ def test_all_series_at_once_flag_what_each_series_alone_flagged(method: str, sen
     flags = m.MATRIX_METHODS[method](values, weekdays, HISTORY, threshold, window)
     compared = 0
     for r, series in enumerate(values):
+        if method == "robust" and count_like(series, HISTORY):
+            continue
         old = [(f.index, f.kind, f.expected, f.score) for f in ref.METHODS[method](series, weekdays, HISTORY,
                                                                                    threshold, window)]
         new = [(f.index, f.kind, f.expected, f.score) for f in flags.for_row(r)]
@@ -72,6 +81,8 @@ def test_a_longer_window_and_a_short_history_agree_too(window: int) -> None:
     for method in ("robust", "zscore", "iqr"):
         flags = m.MATRIX_METHODS[method](values, weekdays, 40, 3.0, window)
         for r, series in enumerate(values):
+            if method == "robust" and count_like(series, 40):
+                continue
             old = [(f.index, f.kind, f.expected, f.score) for f in ref.METHODS[method](series, weekdays, 40, 3.0,
                                                                                        window)]
             assert [(f.index, f.kind, f.expected, f.score) for f in flags.for_row(r)] == old, (method, r)

@@ -41,11 +41,20 @@ def fleet_flags(values: np.ndarray, known: np.ndarray, weekdays: np.ndarray, sta
 
 def series_flags(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int,
                  method: methods.MatrixMethod, data_first: int, min_impact: float) -> Flags:
-    """Method flags plus new spend of ``values[series, day]``; the method does not judge a series'
-    first ``window`` days (nor its first ``MIN_DAYS`` when it started after the data did)."""
+    """Method flags plus new spend of ``values[series, day]``.
+
+    ``robust`` judges a series from its 15th day (``MIN_DAYS``): two weeks show every weekday
+    twice, so the median of what there is (its window is cut at the series' start) is a level
+    one odd day cannot move; waiting for the whole 28-day window left a new resource unwatched
+    for four weeks. The classic rules need their whole window (and two weeks when the series
+    started after the data did).
+    """
     first = first_nonzero(values)
     flags = method(values, weekdays, start, threshold, window)
-    wait = np.where(first > data_first, max(window, methods.MIN_DAYS), window)
+    if method is methods.MATRIX_METHODS["robust"]:
+        wait = np.full(len(first), methods.MIN_DAYS)
+    else:
+        wait = np.where(first > data_first, max(window, methods.MIN_DAYS), window)
     flags = flags.select((first[flags.row] < values.shape[1]) & (flags.index >= first[flags.row] + wait[flags.row]))
     new = new_spend(values, first, data_first, start, min_impact)
     if len(new):

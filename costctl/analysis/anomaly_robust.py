@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from costctl.analysis.anomaly_flags import Flag, Flags
+from costctl.analysis.anomaly_noise import spread, unit
 from costctl.analysis.anomaly_rolling import EPS, first_nonzero, masked_median, trailing_median
 
 MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
@@ -103,17 +104,18 @@ def _dense(values: np.ndarray, weekdays: np.ndarray, first: np.ndarray, start: i
     seasonal = factors[:, weekdays]
     deseasoned = values / seasonal
     scale = _relative_scale(values, deseasoned, seasonal, first, start, window)
+    units = unit(values, learn_from(first, start), start)
     level = trailing_median(deseasoned, first, window, start, days)
     cols = np.arange(days)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = level * seasonal
-        score = (values - expected) / (expected * scale[:, None])
+        score = (values - expected) / (expected * spread(scale[:, None], units[:, None], expected))
         candidate = (cols >= np.maximum(start, first + MIN_DAYS)[:, None]) & (expected > 0) & (
             np.abs(score) >= threshold)
     found: list[Flags] = []
     for r in np.flatnonzero(candidate.any(axis=1)):  # only series with something to explain
-        flags = _walk(values[r], deseasoned[r], factors[r], weekdays, int(first[r]), start, float(scale[r]),
-                      threshold, window)
+        flags = _walk(values[r], deseasoned[r], factors[r], weekdays, int(first[r]), start,
+                      (float(scale[r]), float(units[r])), threshold, window)
         if flags:
             found.append(Flags.of(np.full(len(flags), r), [f.index for f in flags], [f.expected for f in flags],
                                   [f.score for f in flags], [f.kind for f in flags]))
@@ -136,13 +138,42 @@ def _relative_scale(values: np.ndarray, deseasoned: np.ndarray, seasonal: np.nda
     return np.where(count > 0, np.maximum(MAD_TO_SIGMA * mad, MIN_REL_SCALE), MIN_REL_SCALE)
 
 
+def alarm_rates(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> np.ndarray:
+    """Per series, the expected false-alarm rate of ``robust`` per judged day: the share of its
+    learned history days (``learn_from``) that the noise model would have scored at or beyond
+    ``threshold``. History holds anomalies too, so this is an upper bound; NaN where nothing
+    was learned (too short, or intermittent)."""
+    rows, days = values.shape
+    first = first_nonzero(values)
+    rates = np.full(rows, np.nan)
+    dense = np.flatnonzero(first < min(start, days))
+    if not len(dense):
+        return rates
+    v, f = values[dense], first[dense]
+    seasonal = weekday_factor_matrix(v, weekdays, f, start, window)[:, weekdays]
+    deseasoned = v / seasonal
+    scale = _relative_scale(v, deseasoned, seasonal, f, start, window)
+    since = learn_from(f, start)
+    units = unit(v, since, start)
+    level = trailing_median(deseasoned, f, window, int(since.min()), start)
+    cols = np.arange(days)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = level * seasonal
+        ok = (cols >= since[:, None]) & (cols < start) & (expected > 0)
+        score = np.abs(v - expected) / (expected * spread(scale[:, None], units[:, None], expected))
+        rates[dense] = np.where(ok.sum(axis=1) > 0, (ok & (score >= threshold)).sum(axis=1) / ok.sum(axis=1),
+                                np.nan)
+    return rates
+
+
 def _level(deseasoned: np.ndarray, lo: int, hi: int) -> float:
     return float(np.median(deseasoned[lo:hi])) if hi > lo else 0.0
 
 
 def _walk(values: np.ndarray, deseasoned: np.ndarray, factors: np.ndarray, weekdays: np.ndarray, first: int,
-          start: int, scale: float, threshold: float, window: int) -> list[Flag]:
-    """One series day by day from ``start``: level shifts restart the baseline."""
+          start: int, noise: tuple[float, float], threshold: float, window: int) -> list[Flag]:
+    """One series day by day from ``start``: level shifts restart the baseline. ``noise`` is the
+    series' relative scale and its unit (0 unless count-like, ``anomaly_noise``)."""
     flags: list[Flag] = []
     restart = first
     for i in range(max(start, first + MIN_DAYS), len(values)):
@@ -150,18 +181,18 @@ def _walk(values: np.ndarray, deseasoned: np.ndarray, factors: np.ndarray, weekd
         exp = level * factors[int(weekdays[i])]
         if exp <= 0:
             continue
-        score = (float(values[i]) - exp) / (exp * scale)
+        score = (float(values[i]) - exp) / (exp * _spread(noise, exp))
         if abs(score) < threshold:
             continue
         kind = "spike" if score > 0 else "drop"
-        if _is_level_shift(values, factors, weekdays, i, level, scale, float(np.sign(score)), threshold):
+        if _is_level_shift(values, factors, weekdays, i, level, noise, float(np.sign(score)), threshold):
             kind, restart = "level_shift", i
         flags.append(Flag(i, kind, float(exp), float(score)))
     return flags
 
 
 def _is_level_shift(values: np.ndarray, factors: np.ndarray, weekdays: np.ndarray, i: int, level: float,
-                    scale: float, sign: float, threshold: float) -> bool:
+                    noise: tuple[float, float], sign: float, threshold: float) -> bool:
     """True when the days after ``i`` stay on the new side: a new level, not a one-off."""
     following = range(i + 1, min(len(values), i + 1 + SHIFT_LOOKAHEAD))
     if len(following) < SHIFT_MIN_FOLLOWING:
@@ -169,9 +200,15 @@ def _is_level_shift(values: np.ndarray, factors: np.ndarray, weekdays: np.ndarra
     agree = 0
     for k in following:
         exp = level * factors[int(weekdays[k])]
-        if exp > 0 and sign * (float(values[k]) - exp) / (exp * scale) >= threshold / 2:
+        if exp > 0 and sign * (float(values[k]) - exp) / (exp * _spread(noise, exp)) >= threshold / 2:
             agree += 1
     return agree >= SHIFT_AGREEMENT * len(following)
+
+
+def _spread(noise: tuple[float, float], expected: float) -> float:
+    """``anomaly_noise.spread`` of one point; exactly the scale when the series is not count-like."""
+    scale, unit_size = noise
+    return scale if unit_size == 0 else float(spread(scale, unit_size, expected))
 
 
 def _sparse(values: np.ndarray, weekdays: np.ndarray, first: np.ndarray, start: int, threshold: float,
