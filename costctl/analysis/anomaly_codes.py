@@ -82,12 +82,21 @@ def fleet_series(frame: pd.DataFrame, keys: list[str], metric: str, start: date,
         values = np.zeros(len(present) * n)
         values[sums.index.to_numpy()] = sums.to_numpy()
     groups = _tuples(present, uniques, frame, keys, code)
-    row_group = np.full(len(frame), -1, dtype=np.int64)
-    at = np.searchsorted(present, code)
-    found = (at < len(present)) & (present[np.minimum(at, len(present) - 1)] == code)
-    row_group[found] = at[found]
+    row_group = _positions(present, code)
     matrix = SeriesMatrix(days, groups, values.reshape(len(present), n).T.copy())
     return FleetSeries(matrix, row_group, _known(frame, row_group, len(present), reported, start, n))
+
+
+def _positions(present: np.ndarray, code: np.ndarray) -> np.ndarray:
+    """Each row's group column: the position of its code in ``present`` (-1 when absent)."""
+    if len(present) == 0:
+        return np.full(len(code), -1, dtype=np.int64)
+    if code.max() < 50_000_000:  # a lookup table beats a binary search per row
+        table = np.full(int(max(code.max(), present.max())) + 1, -1, dtype=np.int64)
+        table[present] = np.arange(len(present))
+        return table[code]
+    at = np.minimum(np.searchsorted(present, code), len(present) - 1)
+    return np.where(present[at] == code, at, -1)
 
 
 def _dense_ranks(code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +134,10 @@ def _known(frame: pd.DataFrame, row_group: np.ndarray, groups: int, reported: di
 
     codes, sources = pd.factorize(frame["x_Source"].astype("string").fillna(NONE))
     days = np.array([(reported[s] - start).days + 1 if s in reported else n for s in sources] or [n], dtype=np.int64)
-    keep = row_group >= 0
     known = np.full(groups, n, dtype=np.int64)
-    np.minimum.at(known, row_group[keep], np.minimum(days[codes[keep]], n))  # the least advanced source
+    for source, reach in enumerate(days.tolist()):  # few sources: the least advanced one a group has rows from
+        if reach < n:
+            rows = row_group[(codes == source) & (row_group >= 0)]
+            has = np.bincount(rows, minlength=groups) > 0
+            known[has] = np.minimum(known[has], reach)
     return np.clip(known, 0, n).tolist()

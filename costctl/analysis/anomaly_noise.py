@@ -36,7 +36,10 @@ def unit(values: np.ndarray, since: np.ndarray, end: int) -> np.ndarray:
         return out
     q = np.full(rows, np.nan)
     q[has] = np.nanmin(steps[has], axis=1)
-    median = np.nanmedian(np.where(seen, values, np.nan)[has], axis=1)
+    count = seen.sum(axis=1)[has]  # ``ranked`` holds the seen amounts first, sorted: read the median off it
+    lo = np.take_along_axis(ranked[has], np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    hi = np.take_along_axis(ranked[has], np.maximum(count // 2, 0)[:, None], axis=1)[:, 0]
+    median = (lo + hi) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = values / q[:, None]
         on_grid = np.where(seen, np.abs(ratio - np.round(ratio)) <= ON_GRID * np.maximum(np.abs(ratio), 1.0), True)
