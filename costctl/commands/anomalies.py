@@ -96,7 +96,7 @@ def anomalies(ctx: click.Context, **opts: Any) -> None:
       costctl --demo anomalies
       costctl --demo anomalies --days 45 --format json
       costctl anomalies --by service --method zscore --sensitivity high
-      costctl --demo anomalies --by resource --rollup service   # resources, by service
+      costctl --demo anomalies --by resource --rollup service
       costctl -q anomalies --notify ops-slack --fail-on high   # from cron
       costctl anomalies ack 3f2a9c1b7d4e --until 2026-12-31 --note "planned migration"
 
