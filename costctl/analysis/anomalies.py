@@ -16,21 +16,22 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from costctl.analysis import anomaly_methods as methods
+from costctl.analysis.anomaly_codes import fleet_series
+from costctl.analysis.anomaly_fleet import NEW_MIN_QUIET_DAYS, fleet_flags  # noqa: F401  (documented constant)
+from costctl.analysis.anomaly_rollup import ancestor_keys, ancestors
 from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
-from costctl.analysis.anomaly_series import NONE, build_matrix, long_frame, reported_days, reported_through
+from costctl.analysis.anomaly_series import NONE, long_frame, reported_through
 from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
 from costctl.analysis.costs import output_name
 from costctl.errors import UsageError
 
 if TYPE_CHECKING:
-    import numpy as np
     import pandas as pd
 
     from costctl.filters import Filters
 
 KINDS = ("spike", "drop", "level_shift", "new")
 SENSITIVITIES = ("low", "medium", "high")
-NEW_MIN_QUIET_DAYS = 7  # a group is new only if the data shows at least a week without it
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Anomaly:
     method: str
     contributors: list[Contributor] = field(default_factory=list)
     acknowledged: bool = False
+    rollup: dict[str, str | None] = field(default_factory=dict)  # ancestors: output name -> value
 
     @property
     def pct(self) -> float | None:
@@ -88,11 +90,12 @@ class Anomaly:
         return self.impact / self.expected * 100.0 if self.expected else None
 
     def record(self) -> dict[str, Any]:
-        """The JSON contract of one anomaly (docs/anomalies.md)."""
-        return {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
-                "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
-                "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
-                "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
+        """The JSON contract of one anomaly (docs/anomalies.md); ``rollup`` only below the top levels."""
+        record = {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
+                  "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
+                  "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
+                  "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
+        return record | {"rollup": dict(self.rollup)} if self.rollup else record
 
 
 def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) -> str:
@@ -106,7 +109,7 @@ def frame_columns(keys: list[str], filters: Filters | None = None) -> tuple[list
     drill into, and the columns of the row filters applied to its frame."""
     from costctl.query import columns_for
 
-    columns, tag_keys = columns_for([*keys, *drill_keys(keys)])
+    columns, tag_keys = columns_for([*keys, *drill_keys(keys), *ancestor_keys(keys)])
     if filters:
         columns += ["SubAccountId", "SubAccountName", "ServiceName", "RegionId"]
         tag_keys += [k for k, _v in filters.tags]
@@ -124,34 +127,34 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     import numpy as np
 
     threshold, window = settings.resolved_threshold(), settings.resolved_window()
-    method = methods.METHODS[settings.method]
-    drill = drill_keys(settings.keys)
-    data = long_frame(frame, settings.keys, drill, settings.metric)
-    matrix = build_matrix(data, settings.keys, history_start, end)
-    known = reported_days(data, settings.keys, matrix.groups, reported_through(frame) if reported is None else reported,
-                          history_start, len(matrix.days))
-    weekdays = np.array([d.weekday() for d in matrix.days])
-    first_report = (start - history_start).days
-    active = np.flatnonzero(np.abs(matrix.values).sum(axis=1) > 1e-9)
-    data_first = int(active[0]) if len(active) else 0
+    drill, above = drill_keys(settings.keys), ancestor_keys(settings.keys)
+    fleet = fleet_series(frame, settings.keys, settings.metric, history_start, end,
+                         reported_through(frame) if reported is None else reported)
+    matrix = fleet.matrix
+    weekdays = np.array([d.weekday() for d in matrix.days], dtype=np.int64)
+    flags = fleet_flags(matrix.values, np.array(fleet.known, dtype=np.int64), weekdays,
+                        (start - history_start).days, threshold, window, methods.MATRIX_METHODS[settings.method],
+                        settings.min_impact)
+    impact = matrix.values[flags.index, flags.row] - flags.expected
+    with np.errstate(invalid="ignore", divide="ignore"):
+        material = (np.abs(impact) >= settings.min_impact) & (
+            (flags.expected <= 0) | (np.abs(impact) / flags.expected * 100.0 >= settings.min_pct))
+    flags = flags.select(material)
+    # Explanations only for the flagged points, from the rows of their groups alone.
+    picked = np.flatnonzero(np.isin(fleet.row_group, np.unique(flags.row)))
+    data = long_frame(frame.iloc[picked], settings.keys, drill + above, settings.metric)
     by_group = data.groupby(settings.keys + ["currency"], sort=False) if len(data) else None
-
     found: list[Anomaly] = []
-    for g, group in enumerate(matrix.groups):
-        if known[g] <= first_report:
-            continue  # its sources have not reported a day of the window yet
-        values = matrix.values[:known[g], g]  # cut after the last day its sources reported
-        flags = _flags(values, weekdays[:known[g]], first_report, threshold, window, method, data_first,
-                       settings.min_impact)
-        for flag in flags:
-            cost = float(values[flag.index])
-            impact = cost - flag.expected
-            if not _material(impact, flag.expected, settings):
-                continue
-            day = matrix.days[flag.index]
-            rows = by_group.get_group(group) if by_group is not None else data.iloc[0:0]
-            found.append(_anomaly(settings, group, day, flag, cost, impact,
-                                  contributors(rows, drill, day, flag.expected, impact, settings.top_contributors)))
+    for g, i, kind, expected, score in zip(flags.row.tolist(), flags.index.tolist(), flags.kind, flags.expected,
+                                           flags.score, strict=True):
+        group, day, cost = matrix.groups[g], matrix.days[i], float(matrix.values[i, g])
+        flag = methods.Flag(i, str(kind), float(expected), float(score))
+        rows = by_group.get_group(group) if by_group is not None else data.iloc[0:0]
+        anomaly = _anomaly(settings, group, day, flag, cost, cost - flag.expected,
+                           contributors(rows, drill, day, flag.expected, cost - flag.expected,
+                                        settings.top_contributors))
+        anomaly.rollup = ancestors(rows, above, day)
+        found.append(anomaly)
     found.sort(key=lambda a: (a.date, -abs(a.impact)))
     return found
 
@@ -174,40 +177,6 @@ def lagging(reported: dict[str, date], start: date, end: date) -> list[str]:
             by_day.setdefault(day, []).append(source or "data")
     return [f"{', '.join(names)}: no data after {day} yet; {max(day + timedelta(days=1), start)}.."
             f"{end - timedelta(days=1)} not judged" for day, names in sorted(by_day.items())]
-
-
-def _flags(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int,
-           method: methods.Method, data_first: int, min_impact: float) -> list[methods.Flag]:
-    """Method flags plus new spend; the method does not judge a new group's first ``window`` days."""
-    import numpy as np
-
-    nonzero = np.flatnonzero(np.abs(values) > 1e-9)
-    if len(nonzero) == 0:
-        return []
-    first = int(nonzero[0])
-    flags = [f for f in method(values, weekdays, start, threshold, window)
-             if f.index >= first + max(window, methods.MIN_DAYS if first > data_first else 0)]
-    new = new_spend(values, first, data_first, start, min_impact)
-    if new is not None:
-        flags = [f for f in flags if f.index != new.index] + [new]
-    return flags
-
-
-def new_spend(values: np.ndarray, first: int, data_first: int, start: int, min_impact: float) -> methods.Flag | None:
-    """The first day a group absent from the baseline costs at least ``min_impact``, if in the window."""
-    if first - data_first < NEW_MIN_QUIET_DAYS:
-        return None
-    for i in range(first, len(values)):
-        if float(values[i]) >= min_impact:
-            return methods.Flag(i, "new", 0.0, float("inf")) if i >= start else None
-    return None
-
-
-def _material(impact: float, expected: float, settings: Settings) -> bool:
-    """Drop noise: too little money, or too small a change for the series."""
-    if abs(impact) < settings.min_impact:
-        return False
-    return expected <= 0 or abs(impact) / expected * 100.0 >= settings.min_pct
 
 
 def _anomaly(settings: Settings, group: tuple[str, ...], day: date, flag: methods.Flag, cost: float, impact: float,

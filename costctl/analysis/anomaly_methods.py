@@ -1,198 +1,124 @@
-"""Detection methods: one small function each, over one group's daily series.
+"""Detection methods, each over a whole ``series x days`` matrix of daily costs.
 
-Every method has the same shape: ``method(values, weekdays, start, threshold, window) -> [Flag]``
-where ``values`` holds the history followed by the report window, ``start`` is the index of the
-first report day and ``weekdays`` the day of week of every value (0 = Monday). A method only
-says *which days look wrong and what it expected*; money filters, severity and root cause are
-applied by the caller, the same way for every method, so methods stay comparable.
+A matrix method has the shape ``method(values, weekdays, start, threshold, window) -> Flags``:
+``values[series, day]`` holds the history followed by the report window, ``start`` is the index
+of the first report day and ``weekdays`` the day of week of every day (0 = Monday). A method
+only says *which days look wrong and what it expected*; money filters, severity and root cause
+are applied by the caller, the same way for every method, so methods stay comparable.
+``METHODS`` holds the same methods for one series (a 1-D array, answering ``[Flag]``).
 
-``robust`` is the default because the classic rules (``zscore``, ``pct``, ``iqr``) read a
-weekly pattern as anomalies every Monday and are blinded by an old spike in their window.
+``robust`` (``anomaly_robust``) is the default because the classic rules (``zscore``, ``pct``,
+``iqr``) read a weekly pattern as anomalies every Monday and are blinded by an old spike in
+their window. The classic rules only look at the report days, each through its trailing window.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
-MAD_TO_SIGMA = 1.4826  # MAD of a normal distribution times this is its standard deviation
-MIN_REL_SCALE = 0.02  # no cost repeats to the cent: noise below 2 % of the level is treated as 2 %
-MIN_SPARSE_SCALE = 0.10  # intermittent charges (monthly fees) vary more between occurrences
-SPARSE_DENSITY = 0.5  # a series with cost on fewer than half of its days is intermittent
-MIN_DAYS = 14  # robust needs two weeks of a series before it judges it
-SEASON_WEEKS = 3  # weekday factors need at least this many weeks of history
-SHIFT_LOOKAHEAD = 7  # days after a deviation that decide "new level" vs "spike"
-SHIFT_MIN_FOLLOWING = 3  # fewer following days: too early to call it a level shift
-SHIFT_AGREEMENT = 0.8  # share of following days that must stay on the new side
+from costctl.analysis.anomaly_flags import Flag, Flags
+from costctl.analysis.anomaly_robust import (  # noqa: F401  (re-exported: the method's tunables)
+    MAD_TO_SIGMA,
+    MIN_DAYS,
+    MIN_REL_SCALE,
+    MIN_SPARSE_SCALE,
+    SEASON_WEEKS,
+    SPARSE_DENSITY,
+    robust_matrix,
+    weekday_factors,
+)
 
-
-@dataclass(frozen=True)
-class Flag:
-    """One day a method finds unusual."""
-
-    index: int
-    kind: str  # spike | drop | level_shift
-    expected: float
-    score: float
+__all__ = ["Flag", "Flags", "METHODS", "MATRIX_METHODS", "THRESHOLDS", "WINDOWS", "weekday_factors"]
 
 
-def _kind(score: float) -> str:
-    return "spike" if score > 0 else "drop"
+def _windows(values: np.ndarray, lo: int, window: int) -> np.ndarray:
+    """``out[s, k]`` = the ``window`` days before day ``lo + k`` (a contiguous copy, so each window's
+    sum runs in the same order as ``numpy`` would sum that window alone)."""
+    return np.ascontiguousarray(sliding_window_view(values[:, lo - window:values.shape[1] - 1], window, axis=1))
 
 
-def zscore(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> list[Flag]:
+def zscore_matrix(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> Flags:
     """Classic rule: distance from the trailing mean in trailing standard deviations."""
-    flags = []
-    for i in range(max(start, window), len(values)):
-        past = values[i - window:i]
-        mean, sd = float(past.mean()), float(past.std(ddof=1)) if window > 1 else 0.0
-        diff = float(values[i]) - mean
-        score = diff / sd if sd > 0 else (0.0 if abs(diff) < 1e-9 else float(np.sign(diff)) * np.inf)
-        if abs(score) >= threshold:
-            flags.append(Flag(i, _kind(score), mean, score))
-    return flags
+    lo = max(start, window)
+    if lo >= values.shape[1]:
+        return Flags.empty()
+    past = _windows(values, lo, window)
+    mean = past.mean(axis=-1)
+    sd = past.std(axis=-1, ddof=1) if window > 1 else np.zeros_like(mean)
+    diff = values[:, lo:] - mean
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(sd > 0, diff / sd, np.where(np.abs(diff) < 1e-9, 0.0, np.sign(diff) * np.inf))
+    row, k = np.nonzero(np.abs(score) >= threshold)
+    return Flags.of(row, k + lo, mean[row, k], score[row, k])
 
 
-def pct(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> list[Flag]:
+def pct_matrix(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> Flags:
     """Classic "cost spike" rule: day-over-day change in percent (the day before must have cost)."""
-    flags = []
-    for i in range(max(start, 1), len(values)):
-        prev = float(values[i - 1])
-        if prev <= 0:
-            continue
-        change = (float(values[i]) - prev) / prev * 100.0
-        if abs(change) >= threshold:
-            flags.append(Flag(i, _kind(change), prev, change))
-    return flags
+    lo = max(start, 1)
+    prev, cur = values[:, lo - 1:-1], values[:, lo:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = (cur - prev) / prev * 100.0
+    row, k = np.nonzero((prev > 0) & (np.abs(change) >= threshold))
+    return Flags.of(row, k + lo, prev[row, k], change[row, k])
 
 
-def iqr(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> list[Flag]:
-    """Tukey fences: outside ``[Q1 - k*IQR, Q3 + k*IQR]`` of the trailing window, k = threshold."""
-    flags = []
-    for i in range(max(start, window), len(values)):
-        q1, median, q3 = np.percentile(values[i - window:i], [25, 50, 75])
-        spread = float(q3 - q1)
-        v = float(values[i])
-        if v > q3 + threshold * spread:
-            score = (v - q3) / spread if spread > 0 else np.inf
-        elif v < q1 - threshold * spread:
-            score = (v - q1) / spread if spread > 0 else -np.inf
-        else:
-            continue
-        if spread == 0 and abs(v - q3) < 1e-9:
-            continue
-        flags.append(Flag(i, _kind(score), float(median), float(score)))
-    return flags
+def iqr_matrix(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> Flags:
+    """Tukey fences: outside ``[Q1 - k*IQR, Q3 + k*IQR]`` of the trailing window, k = threshold.
 
-
-def weekday_factors(values: np.ndarray, weekdays: np.ndarray, first: int, end: int, window: int) -> np.ndarray:
-    """How each weekday compares with the trailing median level, from ``[first, end)``.
-
-    Medians of ratios, so one odd week does not bend the profile. All ones when there are fewer
-    than ``SEASON_WEEKS`` weeks to learn from (no seasonality is better than a made-up one).
+    The batched percentiles can differ from one window's in the last bit, so they only pick
+    candidates (with a margin); each candidate is then judged from its own window exactly.
     """
-    ratios: list[list[float]] = [[] for _ in range(7)]
-    for j in range(first + 7, end):
-        level = float(np.median(values[max(first, j - window):j]))
-        if level > 0:
-            ratios[int(weekdays[j])].append(float(values[j]) / level)
-    if min(len(r) for r in ratios) < SEASON_WEEKS:
-        return np.ones(7)
-    factors = np.array([np.median(r) for r in ratios])
-    if factors.mean() <= 0:
-        return np.ones(7)
-    return np.maximum(factors / factors.mean(), 0.05)
+    lo = max(start, window)
+    if lo >= values.shape[1]:
+        return Flags.empty()
+    windows = _windows(values, lo, window)
+    q1, q3 = np.percentile(windows, [25, 75], axis=-1)
+    spread, v = q3 - q1, values[:, lo:]
+    margin = 1e-9 * (np.abs(q1) + np.abs(q3) + np.abs(v) + 1.0)
+    near = (v > q3 + threshold * spread - margin) | (v < q1 - threshold * spread + margin)
+    found = [(r, k + lo, *point) for r, k in zip(*np.nonzero(near), strict=True)
+             if (point := _iqr_point(windows[r, k], float(v[r, k]), threshold)) is not None]
+    if not found:
+        return Flags.empty()
+    row, index, expected, score = (np.array(c) for c in zip(*found, strict=True))
+    return Flags.of(row, index, expected, score)
 
 
-def _level(deseasoned: np.ndarray, lo: int, hi: int) -> float:
-    return float(np.median(deseasoned[lo:hi])) if hi > lo else 0.0
+def _iqr_point(past: np.ndarray, v: float, threshold: float) -> tuple[float, float] | None:
+    """(median, score) of a day outside the fences of its window ``past``; None inside."""
+    q1, median, q3 = np.percentile(past, [25, 50, 75])
+    spread = float(q3 - q1)
+    if v > q3 + threshold * spread:
+        score = (v - q3) / spread if spread > 0 else np.inf
+    elif v < q1 - threshold * spread:
+        score = (v - q1) / spread if spread > 0 else -np.inf
+    else:
+        return None
+    if spread == 0 and abs(v - q3) < 1e-9:
+        return None
+    return float(median), float(score)
 
 
-def _relative_scale(values: np.ndarray, expected: np.ndarray) -> float:
-    """Robust relative noise: MAD of ``(value - expected) / expected`` as a standard deviation."""
-    ok = expected > 0
-    if not ok.any():
-        return MIN_REL_SCALE
-    rel = (values[ok] - expected[ok]) / expected[ok]
-    return max(MAD_TO_SIGMA * float(np.median(np.abs(rel))), MIN_REL_SCALE)
-
-
-def _is_level_shift(values: np.ndarray, factors: np.ndarray, weekdays: np.ndarray, i: int, level: float,
-                    scale: float, sign: float, threshold: float) -> bool:
-    """True when the days after ``i`` stay on the new side: a new level, not a one-off."""
-    following = range(i + 1, min(len(values), i + 1 + SHIFT_LOOKAHEAD))
-    if len(following) < SHIFT_MIN_FOLLOWING:
-        return False
-    agree = 0
-    for k in following:
-        exp = level * factors[int(weekdays[k])]
-        if exp > 0 and sign * (float(values[k]) - exp) / (exp * scale) >= threshold / 2:
-            agree += 1
-    return agree >= SHIFT_AGREEMENT * len(following)
-
-
-def robust(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> list[Flag]:
-    """Rolling median with weekday seasonality, scaled by the MAD of past residuals.
-
-    Expected = median of the deseasoned trailing ``window`` days times the day's weekday factor.
-    Medians ignore an old spike in the baseline; the residual scale is relative, so weekend lows
-    are judged against weekend noise. A deviation whose following days stay on the new side is
-    one ``level_shift`` on its first day, and the baseline restarts there (no alert every day
-    after). Intermittent series (monthly fees) go to ``_robust_sparse``.
-    """
-    nonzero = np.flatnonzero(np.abs(values) > 1e-9)
-    if len(nonzero) == 0:
-        return []
-    first = int(nonzero[0])
-    span = max(start - first, 1)
-    if np.count_nonzero(np.abs(values[first:start]) > 1e-9) / span < SPARSE_DENSITY:
-        return _robust_sparse(values, start, threshold)
-    factors = weekday_factors(values, weekdays, first, start, window)
-    deseasoned = values / factors[weekdays]
-    expected = np.zeros(len(values))
-    for j in range(first + 7, start):
-        expected[j] = _level(deseasoned, max(first, j - window), j) * factors[int(weekdays[j])]
-    past = slice(first + 7, start)
-    scale = _relative_scale(values[past], expected[past])
-    flags: list[Flag] = []
-    restart = first
-    for i in range(max(start, first + MIN_DAYS), len(values)):
-        level = _level(deseasoned, max(restart, i - window), i)
-        exp = level * factors[int(weekdays[i])]
-        if exp <= 0:
-            continue
-        score = (float(values[i]) - exp) / (exp * scale)
-        if abs(score) < threshold:
-            continue
-        kind = _kind(score)
-        if _is_level_shift(values, factors, weekdays, i, level, scale, float(np.sign(score)), threshold):
-            kind, restart = "level_shift", i
-        flags.append(Flag(i, kind, exp, score))
-    return flags
-
-
-def _robust_sparse(values: np.ndarray, start: int, threshold: float) -> list[Flag]:
-    """Intermittent charges: compare a charge with the median of its earlier occurrences."""
-    flags = []
-    for i in range(start, len(values)):
-        v = float(values[i])
-        prior = values[:i][np.abs(values[:i]) > 1e-9]
-        if v <= 0 or len(prior) < 2:
-            continue
-        exp = float(np.median(prior))
-        if exp <= 0:
-            continue
-        scale = max(MAD_TO_SIGMA * float(np.median(np.abs(prior / exp - 1))), MIN_SPARSE_SCALE)
-        score = (v - exp) / (exp * scale)
-        if score >= threshold:
-            flags.append(Flag(i, "spike", exp, score))
-    return flags
-
-
+MatrixMethod = Callable[[np.ndarray, np.ndarray, int, float, int], Flags]
 Method = Callable[[np.ndarray, np.ndarray, int, float, int], list[Flag]]
 
+MATRIX_METHODS: dict[str, MatrixMethod] = {"robust": robust_matrix, "zscore": zscore_matrix, "pct": pct_matrix,
+                                           "iqr": iqr_matrix}
+
+
+def _one_series(method: MatrixMethod) -> Method:
+    def run(values: np.ndarray, weekdays: np.ndarray, start: int, threshold: float, window: int) -> list[Flag]:
+        matrix = np.asarray(values, dtype=np.float64)[None, :]
+        return method(matrix, np.asarray(weekdays), start, threshold, window).for_row(0)
+
+    run.__doc__ = f"{method.__name__} of one series: ``[Flag]`` by day."
+    return run
+
+
+robust, zscore, pct, iqr = (_one_series(MATRIX_METHODS[n]) for n in ("robust", "zscore", "pct", "iqr"))
 METHODS: dict[str, Method] = {"robust": robust, "zscore": zscore, "pct": pct, "iqr": iqr}
 
 # Thresholds per --sensitivity (documented in docs/anomalies.md), and the default trailing window.

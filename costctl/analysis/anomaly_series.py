@@ -8,8 +8,9 @@ index days by position and a missing day really means "cost nothing".
 That holds only up to the newest day a source (provider instance, ``x_Source``) has reported:
 exports and Cost Explorer lag a day or two, and a day not reported yet is unknown, not free.
 ``reported_through`` finds that day per source, from the data before filters (a filter that
-selects nothing on a reported day means 0); ``reported_days`` cuts each group's series after the
-newest day of the least advanced source it has rows from, so no method ever judges such a day.
+selects nothing on a reported day means 0); each group's series is cut after the
+newest day of the least advanced source it has rows from (``anomaly_codes``), so no method ever
+judges such a day.
 A group that has no rows after an earlier day while its source reports later days did stop: its
 zeros are real and its drop is reported.
 """
@@ -17,7 +18,7 @@ zeros are real and its drop is reported.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING
 
 from costctl.analysis.costs import group_series
@@ -63,21 +64,6 @@ def long_frame(frame: pd.DataFrame, keys: list[str], extra: list[str], metric: s
     return data
 
 
-def build_matrix(data: pd.DataFrame, keys: list[str], start: date, end: date) -> SeriesMatrix:
-    """Pivot a long frame into one zero-filled column per group over ``[start, end)``."""
-    import numpy as np
-
-    days = [start + timedelta(days=i) for i in range((end - start).days)]
-    cols = keys + ["currency"]
-    inside = data[(data["day"] >= start) & (data["day"] < end)]
-    if inside.empty:
-        return SeriesMatrix(days, [], np.zeros((len(days), 0)))
-    table = inside.pivot_table(index="day", columns=cols, values="cost", aggfunc="sum", fill_value=0.0)
-    table = table.reindex(days, fill_value=0.0)
-    groups = [tuple(g) if isinstance(g, tuple) else (g,) for g in table.columns]
-    return SeriesMatrix(days, groups, table.to_numpy(dtype="float64"))
-
-
 def _sources(frame: pd.DataFrame) -> pd.Series:
     return frame["x_Source"].astype("string").fillna(NONE).astype(object)
 
@@ -93,20 +79,3 @@ def reported_through(frame: pd.DataFrame) -> dict[str, date]:
         return {}
     newest = frame["ChargePeriodStart"].groupby(_sources(frame)).max()
     return {str(source): pd.Timestamp(ts).tz_convert("UTC").date() for source, ts in newest.items() if not pd.isna(ts)}
-
-
-def reported_days(data: pd.DataFrame, keys: list[str], groups: list[tuple[str, ...]], reported: dict[str, date],
-                  start: date, n: int) -> list[int]:
-    """For each group, how many days of ``[start, start + n)`` all of its sources have reported.
-
-    A group is known through the newest day of the least advanced source it has rows from (in
-    ``data``, a ``long_frame``); a source missing from ``reported`` does not cut.
-    """
-    limit: dict[tuple[str, ...], date] = {}
-    if groups and len(data):
-        for *group, source in data[keys + ["currency", "source"]].drop_duplicates().itertuples(index=False, name=None):
-            newest = reported.get(source)
-            g = tuple(group)
-            if newest is not None and (g not in limit or newest < limit[g]):
-                limit[g] = newest
-    return [n if g not in limit else max(0, min(n, (limit[g] - start).days + 1)) for g in groups]

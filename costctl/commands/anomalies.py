@@ -78,6 +78,9 @@ def _window(env: Env, loaded_end: date | None, days: int | None, month: str | No
 @click.option("--kind", "kinds", type=KIND_CHOICE, multiple=True, help="Only these kinds (repeatable).")
 @click.option("--contributors", type=click.IntRange(min=1), default=None,
               help=f"Root-cause items listed per key (default {documented_default('anomalies.contributors')}).")
+@click.option("--rollup", "rollup", default=None, metavar="KEYS",
+              help="Fold the anomalies into these levels above --by (provider, account, service): one row per "
+                   "day and group with the members that drive it.")
 @click.option("--all", "show_all", is_flag=True, help="Include acknowledged anomalies.")
 @click.option("--fail-on", type=SEVERITY_CHOICE, default=None,
               help=f"Exit {FOUND_EXIT} when an unacknowledged anomaly at least this severe is found.")
@@ -93,6 +96,7 @@ def anomalies(ctx: click.Context, **opts: Any) -> None:
       costctl --demo anomalies
       costctl --demo anomalies --days 45 --format json
       costctl anomalies --by service --method zscore --sensitivity high
+      costctl --demo anomalies --by resource --rollup service
       costctl -q anomalies --notify ops-slack --fail-on high   # from cron
       costctl anomalies ack 3f2a9c1b7d4e --until 2026-12-31 --note "planned migration"
 
@@ -109,8 +113,8 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
         regions: tuple[str, ...], tags: tuple[str, ...], by: str | None, history: int | None, metric: str | None,
         method: str | None, sensitivity: str | None, threshold: float | None, window: int | None,
         min_impact: float | None, min_pct: float | None, min_severity: str, kinds: tuple[str, ...],
-        contributors: int | None, show_all: bool, fail_on: str | None, notify: tuple[str, ...], fmt: str,
-        output: str | None) -> None:
+        contributors: int | None, rollup: str | None, show_all: bool, fail_on: str | None,
+        notify: tuple[str, ...], fmt: str, output: str | None) -> None:
     from costctl.analysis import anomalies as core
     from costctl.analysis.anomaly_severity import at_least
     from costctl.analysis.anomaly_store import AnomalyStore
@@ -134,6 +138,7 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
                              top_contributors=contributors if contributors is not None else cfg["contributors"],
                              cutoffs=cfg["severity"] or core.DEFAULT_CUTOFFS)
     settings.resolved_threshold()
+    level = _rollup_level(rollup, keys)
     filters = Filters.from_options(accounts, services, regions, tags)
     if notify:  # a bad channel name or a damaged state file fails before anything is printed
         from costctl.notify.dispatch import check_names
@@ -170,7 +175,10 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     store.remember(found, env.real_today())
     shown = [a for a in found if (show_all or not a.acknowledged) and at_least(a.severity, min_severity)
              and (not kinds or a.kind in kinds)]
-    _render(env, shown, settings, lo, hi, fmt, output)
+    if level:
+        _render_rollups(env, shown, level, settings, lo, hi, fmt, output)
+    else:
+        _render(env, shown, settings, lo, hi, fmt, output)
 
     if notify:
         from costctl.notify.alerts import anomaly_source
@@ -191,14 +199,23 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
 
 
 def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: str, output: str | None) -> None:
+    from costctl.analysis.anomaly_rollup import ancestor_keys
     from costctl.analysis.anomaly_rootcause import main_cause
     from costctl.analysis.costs import output_name
     from costctl.output.render import OutputColumn, render
 
     names = [output_name(k) for k in settings.keys]
+    above = [output_name(k) for k in ancestor_keys(settings.keys)]
+    shown_above = [k for k in above if k != "provider"]  # an account says which provider
     rows = []
     for a in found:
         row = a.record()
+        if fmt == "table":  # the table names a resource by its last segment; JSON and CSV keep the full id
+            row.update({k: v for k, v in a.rollup.items() if k in shown_above})
+            if "resource" in row:
+                row["resource"] = _short(row["resource"])
+        else:
+            row.update({f"rollup_{k}": v for k, v in a.rollup.items()})
         cause = main_cause(a.contributors)
         if cause is not None:
             (key, value), = cause.keys.items()
@@ -206,6 +223,8 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
         rows.append(row)
     columns = [OutputColumn("date", drop=0), OutputColumn("kind", drop=1), OutputColumn("severity", drop=0)]
     columns += [OutputColumn(n, k, drop=0) for n, k in zip(names, settings.keys, strict=True)]
+    if fmt == "table":  # where a resource bills: given up first when the screen is narrow
+        columns += [OutputColumn(k, k, drop=3) for k in reversed(shown_above)]
     columns += [OutputColumn("cost", "Cost", "money"), OutputColumn("expected", "Expected", "money"),
                 OutputColumn("impact", "Impact", "money")]
     if fmt == "table":
@@ -218,6 +237,10 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
         columns = [c for i, c in enumerate(columns) if c.key not in {x.key for x in columns[:i]}]
         if fmt == "json":
             columns.append(OutputColumn("contributors"))
+            if above:
+                columns.append(OutputColumn("rollup"))
+        else:
+            columns += [OutputColumn(f"rollup_{k}") for k in above]
     from costctl.ranges import describe
 
     title = (f"Anomalies {describe(lo, hi)} ({settings.method}, {settings.sensitivity}, "
@@ -225,6 +248,50 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
     caption = None if found else "no anomalies"
     with output_stream(env, output) as stream:
         render(rows, columns, fmt, stream, title=title, caption=caption)
+
+
+def _rollup_level(rollup: str | None, keys: list[str]) -> list[str]:
+    """``--rollup`` as output names; each must be a level above the ``--by`` keys (or one of them)."""
+    from costctl.analysis.anomaly_rollup import ROLLUP_LEVELS, ancestor_keys
+    from costctl.analysis.costs import output_name
+
+    if not rollup:
+        return []
+    level = [k.strip() for k in rollup.split(",") if k.strip()]
+    allowed = [*ancestor_keys(keys), *[k for k in keys if k in ROLLUP_LEVELS]]
+    bad = [k for k in level if k not in allowed]
+    if bad or not level:
+        named = ", ".join(bad) or repr(rollup)
+        raise UsageError(f"--rollup: {named} is not a level above --by "
+                         f"{','.join(keys)} (choose from: {', '.join(allowed) or 'none'})")
+    return [output_name(k) for k in level]
+
+
+def _render_rollups(env: Env, found: list[Any], level: list[str], settings: Any, lo: date, hi: date, fmt: str,
+                    output: str | None) -> None:
+    """One row per day and ancestor: how many members moved, together, and the ones that drive it."""
+    from costctl.analysis.anomaly_rollup import rollups
+    from costctl.output.render import OutputColumn, render
+    from costctl.ranges import describe
+
+    rows = []
+    for r in rollups(found, level, settings.top_contributors):
+        row = r.record()
+        row["kinds"] = ", ".join(r.kinds) if fmt != "json" else r.kinds
+        if fmt != "json":
+            row["members"] = "; ".join(f"{_short(next(iter(m.values()), None))} {m['impact']:+,.2f}"
+                                       for m in r.members)
+        rows.append(row)
+    # Narrow screens give up the kinds, then cost and expected, before the members that drive it.
+    columns = [OutputColumn("date", drop=0), *[OutputColumn(k, drop=0) for k in level],
+               OutputColumn("anomalies", "N", "int"), OutputColumn("kinds", drop=3), OutputColumn("severity", drop=0),
+               OutputColumn("cost", "Cost", "money", drop=2), OutputColumn("expected", "Expected", "money", drop=2),
+               OutputColumn("impact", "Impact", "money"), OutputColumn("currency", "Cur", drop=0),
+               OutputColumn("members", "Driven by", drop=0)]
+    title = (f"Anomalies {describe(lo, hi)} by {', '.join(level)} ({settings.method}, {settings.sensitivity}, "
+             f"{settings.metric}; detected per {', '.join(settings.keys)})")
+    with output_stream(env, output) as stream:
+        render(rows, columns, fmt, stream, title=title, caption=None if rows else "no anomalies")
 
 
 def _short(value: str | None) -> str:
