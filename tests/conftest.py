@@ -219,3 +219,11 @@ def _link_day_files(src: str, dst: str) -> None:
         os.link(src, dst)
     else:
         shutil.copy2(src, dst)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker more than the cores this process may use (at most 4, the
+    ``--maxprocesses``). A good part of the suite waits rather than computes (servers starting,
+    deadlines running out, subprocesses importing), so a worker per core left cores idle."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores + 1
