@@ -289,10 +289,13 @@ def load(env: Env, names: list[str], start: date, end: date,
     return Dataset.union(parts), statuses
 
 
-def open_files(paths: list[str] | tuple[str, ...]) -> Dataset:
+def open_files(paths: list[str] | tuple[str, ...], providers: tuple[str, ...] = ()) -> Dataset:
     """Records of export files given with ``--file`` (no config, no cache), read lazily: the
     ingest engine streams the files once per query the command makes. The ``files`` provider comes
-    from the registry like any other, so this cross-cloud module names no provider's module."""
+    from the registry like any other, so this cross-cloud module names no provider's module.
+    ``providers`` are the command's ``--provider`` values: files replace them, so any is a usage error."""
+    if providers:
+        raise UsageError("--file and --provider cannot be combined")
     from costctl.duck import literal
     from costctl.providers import registry
 
@@ -302,11 +305,11 @@ def open_files(paths: list[str] | tuple[str, ...]) -> Dataset:
 
 
 def load_files(paths: list[str] | tuple[str, ...], start: date | None = None,
-               end: date | None = None) -> tuple[Dataset, date | None, date | None]:
+               end: date | None = None, providers: tuple[str, ...] = ()) -> tuple[Dataset, date | None, date | None]:
     """Records of export files given with ``--file``, restricted to ``[start, end)`` when given,
     and the span of the data (first day, day after the last) so callers can default to "the
     whole file"."""
-    data = open_files(paths)
+    data = open_files(paths, providers)
     span = data.span()
     if span is None:
         return Dataset.empty(), None, None

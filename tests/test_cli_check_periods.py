@@ -20,6 +20,8 @@ from test_cli_anomalies import lagging_export
 from test_cli_idle import CHECKS as IDLE_CHECKS
 from test_cli_idle import landscape, write_config
 
+from conftest import SHARED_DATA
+
 pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
 
 pricing, aws = idle_tests.pricing, idle_tests.aws  # the fixtures of the idle tests, shared (moto: conftest)
@@ -302,3 +304,16 @@ def test_a_lagging_export_reports_the_service_that_stopped_and_not_the_days_afte
                             "worst level_shift Storage -6")
     assert rest[0].startswith("2024-02-23 MEDIUM new level AWS / 111 / Storage: 0.00 USD (expected 61.00")
     assert rest[1:] == ["files: no data after 2024-02-27 yet; 2024-02-28..2024-02-29 not judged"]
+
+
+@pytest.mark.parametrize("args", [
+    ("costs",), ("check",), ("check", "--period", "anomalies"), ("check", "--period", "usage",
+                                                                               "--unit", "Hrs"),
+    ("check", "--period", "commitments"), ("check", "--period", "mtd"), ("export-prometheus",),
+])
+def test_file_beside_provider_is_one_usage_error_everywhere(run, args) -> None:
+    # One rule (loader.open_files) for every command and period that reads --file exports.
+    sample = str(SHARED_DATA / "focus" / "focus_1.0_sample_1000.csv")
+    result = run(*args, "--file", sample, "--provider", "prod")
+    assert "--file and --provider cannot be combined" in result.stdout + result.stderr, result.stdout + result.stderr
+    assert result.exit_code == (3 if args[0] == "check" else 2)

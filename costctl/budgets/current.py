@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from costctl.budgets.spec import BudgetSpec
 from costctl.budgets.status import BudgetStatus, evaluate_all, load_window
-from costctl.errors import UsageError
 
 if TYPE_CHECKING:
     from costctl.context import Env
@@ -37,9 +36,7 @@ def current_statuses(env: Env, specs: list[BudgetSpec], providers: tuple[str, ..
     start, end = load_window(specs, today)
     failed: list[str] = []
     if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data = loader.load_files(files, start, end)[0]
+        data = loader.load_files(files, start, end, providers=providers)[0]
     else:
         data, statuses = loader.load(env, loader.select_sources(env, providers), start, end, tolerate_errors=True)
         failed = [s.error or f"{s.name}: refresh failed" for s in statuses if not s.ok]  # errors name the source

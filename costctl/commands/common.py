@@ -150,9 +150,7 @@ def load_dataset(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...]
     from costctl import loader
 
     if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        base = loader.open_files(files)
+        base = loader.open_files(files, providers)
         data = base.between(start, end) if start is not None and end is not None else base
         return Loaded(data.filtered(filters), start, end, [], base=base, fallback=env.today(), unfiltered=data)
     if start is None or end is None:

@@ -75,9 +75,7 @@ def _load(env: Env, req: AnomalyRequest, history: int, days: int, keys: list[str
     from costctl.ranges import resolve
 
     if req.files:
-        if req.providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data, _first, last = loader.load_files(req.files)
+        data, _first, last = loader.load_files(req.files, providers=req.providers)
         if last is None:
             return None
         lo, hi = resolve(env.as_of or last, days=days)

@@ -150,9 +150,7 @@ def commitment_outcome(env: Env, thresholds: Thresholds, expiry: Expiry, policy:
     if days < 1:
         raise UsageError(f"--days: expected 1 or more, got {days}")
     if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data, _first, last = loader.load_files(files)
+        data, _first, last = loader.load_files(files, providers=providers)
         if last is None:
             return Outcome(policy.stale_state, "commitments: no cost rows in the file(s)")
         end = env.as_of if env.as_of else last

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from costctl.errors import ConfigError, ProviderError, UsageError
+from costctl.errors import ConfigError, ProviderError
 from costctl.filters import Filters
 from costctl.monitoring.evaluate import Policy, Result, evaluate, format_age
 from costctl.monitoring.ledger import Ledger
@@ -68,9 +68,7 @@ def _describe(status: SourceStatus, now: float) -> str:
 def _from_files(env: Env, req: CheckRequest) -> Outcome:
     from costctl import loader
 
-    if req.providers:
-        raise UsageError("--file and --provider cannot be combined")
-    data, _first, last = loader.load_files(req.files)
+    data, _first, last = loader.load_files(req.files, providers=req.providers)
     if last is None:
         return summarize(f"{req.period}", [Result(FILE_LABEL, req.policy.stale_state, "no cost rows in the file(s)")])
     day = env.as_of - timedelta(days=1) if env.as_of else last - timedelta(days=1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from costctl.errors import ConfigError, ProviderError, UsageError
+from costctl.errors import ConfigError, ProviderError
 from costctl.filters import Filters
 from costctl.monitoring import forecast as fc
 from costctl.monitoring.findings import FindingFigures
@@ -126,9 +126,7 @@ def take_snapshot(env: Env, *, providers: tuple[str, ...] = (), files: tuple[str
     filters = filters or Filters()
     started = time.time()
     if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data, _first, last = loader.load_files(files)
+        data, _first, last = loader.load_files(files, providers=providers)
         day = env.as_of - timedelta(days=1) if env.as_of else (last or env.today()) - timedelta(days=1)
         from costctl.monitoring.source import ledger_of
 

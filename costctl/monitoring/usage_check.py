@@ -69,9 +69,7 @@ def usage_outcome(env: Env, thresholds: Thresholds, policy: Policy, unit: str, f
     if not unit.strip():
         raise UsageError("--period usage needs --unit UNIT (e.g. Hrs, GB-Mo; `costctl usage` lists them)")
     if files:
-        if providers:
-            raise UsageError("--file and --provider cannot be combined")
-        data, _first, last = loader.load_files(files)
+        data, _first, last = loader.load_files(files, providers=providers)
         if last is None:
             return Outcome(policy.stale_state, "usage: no cost rows in the file(s)")
         day = env.as_of - timedelta(days=1) if env.as_of else last - timedelta(days=1)
