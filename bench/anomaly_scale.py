@@ -7,11 +7,12 @@ days runs in a fresh process
 through the CLI's own code path, from a warm cache: the export is a ``files`` provider, an
 untimed run fills the cache, the measured run reads it (as the issue measured). That process reports:
 
-- ``detect``: seconds in ``analysis.anomalies.detect`` (long frame, series matrix, methods,
-  explanations): the detection step the issue's target is about;
+- ``detect``: seconds in ``analysis.anomalies.detect_data`` (DuckDB builds the series matrix
+  from the cache, methods, explanations from the flagged groups' rows): the detection step the
+  issue's target is about;
 - ``methods``: of which the vectorised methods (``anomaly_fleet.fleet_flags``);
-- ``total``: the whole command (reading the cache included), its peak RSS, and the peak RSS
-  before detection started (``load RSS``): what detection itself adds is the difference.
+- ``total``: the whole command, its peak RSS, and the peak RSS before detection started
+  (``load RSS``: the process with the cache opened, before any row is read).
 
 The comparator, timed in the same process on the same matrix: the per-series loop before
 issue #25 (``tests/anomaly_reference.py``, the default method on every series in turn), at
@@ -67,7 +68,7 @@ def child(argv: list[str], reference: bool) -> None:
     import costctl.analysis.anomalies as core
 
     timings: dict[str, float] = {}
-    detect, fleet_flags = core.detect, core.fleet_flags
+    detect, fleet_flags = core.detect_data, core.fleet_flags
 
     def timed_detect(*args, **kwargs):
         timings["load_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -92,7 +93,7 @@ def child(argv: list[str], reference: bool) -> None:
             timings["reference"] = time.perf_counter() - began
         return flags
 
-    core.detect, core.fleet_flags = timed_detect, timed_flags
+    core.detect_data, core.fleet_flags = timed_detect, timed_flags
     from costctl.cli import cli
 
     began = time.perf_counter()

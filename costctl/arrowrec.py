@@ -124,7 +124,13 @@ def _loads(text: str | None) -> dict[str, str]:
 
 
 def table_to_frame(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table with the record's columns (any subset; the rest filled) as a normalized frame."""
+    """An Arrow table with the record's columns (any subset; the rest filled) as a normalized frame.
+
+    Built for millions of rows (issue #25): text columns become pandas' Arrow-backed strings over
+    the table's own buffers (no copy when they are ``large_string``, as ``Dataset.frame`` asks
+    DuckDB for), and an absent text column is one shared block of nulls repeated, not a column
+    of its own; absent number and time columns are a single all-null array each.
+    """
     import pandas as pd
 
     from costctl.model import PANDAS_DTYPES
@@ -140,7 +146,7 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
             elif kind == FLAG:
                 data[name] = pd.Series(False, index=range(n), dtype="bool")
             elif kind == STRING:
-                data[name] = pd.Series(pd.NA, index=range(n), dtype="string")
+                data[name] = pd.Series(_absent_strings(n))
             else:
                 data[name] = pd.Series(None, index=range(n), dtype=PANDAS_DTYPES[kind])
             continue
@@ -153,12 +159,36 @@ def table_to_frame(table: pa.Table) -> pd.DataFrame:
                 series = series.dt.tz_localize("UTC")
             data[name] = series.dt.tz_convert("UTC").dt.as_unit("ns")
         elif kind == STRING:
-            data[name] = column.to_pandas().astype("string")
+            data[name] = pd.Series(_strings(column))
         elif kind == FLAG:
             data[name] = column.to_pandas().fillna(False).astype("bool")
         else:
             data[name] = column.to_pandas().astype("float64")
     return pd.DataFrame(data)
+
+
+_NULL_BLOCK = 1 << 16  # rows per shared block of an absent text column
+
+
+def _strings(column: Any) -> Any:
+    """An Arrow text column as pandas' Arrow-backed string array (``string`` dtype), over the same
+    buffers when the column is already ``large_string``."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if column.type != pa.large_string():
+        column = column.cast(pa.large_string())
+    return pd.arrays.ArrowStringArray(column)
+
+
+def _absent_strings(n: int) -> Any:
+    """``n`` missing text values in constant memory: one block of nulls, repeated (chunks share buffers)."""
+    import pyarrow as pa
+
+    block = pa.nulls(min(n, _NULL_BLOCK), pa.large_string())
+    whole, rest = divmod(n, _NULL_BLOCK)
+    chunks = [block] * whole + ([block.slice(0, rest)] if rest else [])
+    return _strings(pa.chunked_array(chunks, type=pa.large_string()))
 
 
 def table_to_block(table: pa.Table) -> Block:

@@ -144,16 +144,25 @@ class Dataset:
         where = f" WHERE {' AND '.join(f'({w})' for w in self.where)}" if self.where else ""
         return f"SELECT {select} FROM {self.source}{where}"
 
-    def arrow(self, query: str) -> pa.Table:
+    def arrow(self, query: str, large_strings: bool = False) -> pa.Table:
+        """The query's answer as Arrow. ``large_strings``: text as ``large_string`` (64-bit offsets),
+        which pandas' Arrow-backed strings wrap without a copy: for answers headed into a frame."""
         with translated():
-            return connect().sql(query).to_arrow_table()
+            if not large_strings:
+                return connect().sql(query).to_arrow_table()
+            con = connect()  # the setting is this connection's; threads query through cursors of their own
+            con.execute("SET arrow_large_buffer_size = true")
+            try:
+                return con.sql(query).to_arrow_table()
+            finally:
+                con.execute("RESET arrow_large_buffer_size")
 
     def rows(self) -> pa.Table:
         """Every row with every column (for small datasets and exports of the rows themselves)."""
         return self.arrow(self.sql())
 
     def rollup_table(self, columns: Iterable[str] = (), tag_keys: Iterable[str] = (), all_tags: bool = False,
-                     by_day: bool = True) -> pa.Table:
+                     by_day: bool = True, large_strings: bool = False) -> pa.Table:
         """Money and quantities summed per day over ``columns`` (plus ``ROLLUP_ALWAYS``).
 
         Tags: ``tag_keys`` keeps only those keys (as Tags of the result), ``all_tags`` keeps the
@@ -172,7 +181,7 @@ class Dataset:
         if all_tags:
             parts.append("Tags")
         parts += [f"{tag_value(k)} AS {quote(f'_tag_{i}')}" for i, k in enumerate(keys)]
-        table = self.arrow(f"{self.sql(', '.join(parts))} GROUP BY ALL")
+        table = self.arrow(f"{self.sql(', '.join(parts))} GROUP BY ALL", large_strings)
         if keys:
             table = _tags_from_columns(table, keys)
         self._note_span(table)
@@ -185,7 +194,8 @@ class Dataset:
         from costctl.prewarm import importing
 
         with importing("pandas"):  # loads while DuckDB runs the query
-            table = self.rows() if columns is None else self.rollup_table(columns, tag_keys, all_tags)
+            table = (self.arrow(self.sql(), large_strings=True) if columns is None
+                     else self.rollup_table(columns, tag_keys, all_tags, large_strings=True))
         return table_to_frame(table)
 
     def block(self, columns: Iterable[str] | None = None, tag_keys: Iterable[str] = (),

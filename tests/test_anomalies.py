@@ -226,3 +226,25 @@ def test_a_window_no_source_has_reported_is_named_and_judges_nothing() -> None:
     assert lagging(reported, START, END) == [f"aws: no data after {END - timedelta(days=21)} yet; "
                                              f"{START}..{END - timedelta(days=1)} not judged"]
     assert lagging({"aws": END - timedelta(days=1)}, START, END) == []
+
+
+def test_each_robust_anomaly_carries_its_series_expected_false_alarm_rate() -> None:
+    import numpy as np
+
+    from costctl.analysis.anomaly_robust import alarm_rates
+
+    rng = np.random.default_rng(5)
+    noisy = [100.0 * (1 + (0.25 if i % 9 == 0 else 0.0) + rng.uniform(-0.02, 0.02)) for i in range(104)]
+    noisy[-3] = 400.0
+    data = frame({("EC2", "i-web", "us-east-1"): noisy})
+    found = run(data, min_impact=1.0)
+    spike = next(a for a in found if a.date == END - timedelta(days=3))
+    values = np.array([noisy])
+    weekdays = np.array([(END - timedelta(days=104 - i)).weekday() for i in range(104)])
+    history_days = (START - HISTORY).days
+    window = Settings(keys=["service"]).resolved_window()
+    start = history_days - (104 - (END - HISTORY).days)
+    expected = alarm_rates(values, weekdays, start, Settings(keys=["service"]).resolved_threshold(), window)[0]
+    assert spike.false_alarm_rate == round(float(expected), 4) and spike.false_alarm_rate > 0
+    assert spike.record()["false_alarm_rate"] == spike.false_alarm_rate
+    assert all(a.false_alarm_rate is None for a in run(data, min_impact=1.0, method="zscore"))

@@ -13,7 +13,7 @@ from costctl.demo import FEATURES
 pytestmark = pytest.mark.usefixtures("warm_demo")  # the demo starts cached (conftest)
 
 SCALARS = ["date", "kind", "severity", "provider", "account", "service", "cost", "expected", "impact", "pct", "score",
-           "method", "currency", "id", "acknowledged"]
+           "method", "false_alarm_rate", "currency", "id", "acknowledged"]
 
 
 def yesterday():

@@ -20,15 +20,19 @@ from costctl.analysis.anomaly_codes import fleet_series
 from costctl.analysis.anomaly_fleet import NEW_MIN_QUIET_DAYS, fleet_flags  # noqa: F401  (documented constant)
 from costctl.analysis.anomaly_rollup import ancestor_keys, ancestors
 from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
-from costctl.analysis.anomaly_series import NONE, long_frame, reported_through
+from costctl.analysis.anomaly_series import NONE, SeriesMatrix, long_frame, reported_through
 from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
 from costctl.analysis.costs import output_name
 from costctl.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
     import pandas as pd
 
     from costctl.filters import Filters
+    from costctl.query import Dataset
 
 KINDS = ("spike", "drop", "level_shift", "new")
 SENSITIVITIES = ("low", "medium", "high")
@@ -83,6 +87,8 @@ class Anomaly:
     contributors: list[Contributor] = field(default_factory=list)
     acknowledged: bool = False
     rollup: dict[str, str | None] = field(default_factory=dict)  # ancestors: output name -> value
+    # robust only: share of the series' learned days its noise model would have flagged (upper bound)
+    false_alarm_rate: float | None = None
 
     @property
     def pct(self) -> float | None:
@@ -94,6 +100,7 @@ class Anomaly:
         record = {"id": self.id, "date": self.date.isoformat(), "kind": self.kind, **self.group,
                   "cost": self.cost, "expected": self.expected, "impact": self.impact, "pct": self.pct,
                   "score": self.score, "severity": self.severity, "method": self.method, "currency": self.currency,
+                  "false_alarm_rate": self.false_alarm_rate,
                   "acknowledged": self.acknowledged, "contributors": [c.record() for c in self.contributors]}
         return record | {"rollup": dict(self.rollup)} if self.rollup else record
 
@@ -126,13 +133,38 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     """
     import numpy as np
 
-    threshold, window = settings.resolved_threshold(), settings.resolved_window()
-    drill, above = drill_keys(settings.keys), ancestor_keys(settings.keys)
     fleet = fleet_series(frame, settings.keys, settings.metric, history_start, end,
                          reported_through(frame) if reported is None else reported)
-    matrix = fleet.matrix
+
+    def rows_of(groups: list[tuple[str, ...]]) -> pd.DataFrame:
+        position = {g: i for i, g in enumerate(fleet.matrix.groups)}
+        wanted = [position[g] for g in groups]
+        return frame.iloc[np.flatnonzero(np.isin(fleet.row_group, wanted))]
+
+    return judge(fleet.matrix, fleet.known, rows_of, settings, history_start, start)
+
+
+def detect_data(data: Dataset, settings: Settings, history_start: date, start: date, end: date,
+                reported: dict[str, date]) -> list[Anomaly]:
+    """``detect`` over a dataset: DuckDB builds the series matrix from the records (``anomaly_sql``),
+    and only the flagged groups' rows are read into pandas, for their explanations."""
+    from costctl.analysis import anomaly_sql
+
+    matrix, known = anomaly_sql.fleet(data, settings.keys, settings.metric, history_start, end, reported)
+    columns, tag_keys = frame_columns(settings.keys)
+    return judge(matrix, known, anomaly_sql.rows_reader(data, settings.keys, columns, tag_keys), settings,
+                 history_start, start)
+
+
+def judge(matrix: SeriesMatrix, known: list[int], rows_of: Callable[[list[tuple[str, ...]]], pd.DataFrame],
+          settings: Settings, history_start: date, start: date) -> list[Anomaly]:
+    """Run the method over the matrix, keep the material flags and explain each from its group's rows."""
+    import numpy as np
+
+    threshold, window = settings.resolved_threshold(), settings.resolved_window()
+    drill, above = drill_keys(settings.keys), ancestor_keys(settings.keys)
     weekdays = np.array([d.weekday() for d in matrix.days], dtype=np.int64)
-    flags = fleet_flags(matrix.values, np.array(fleet.known, dtype=np.int64), weekdays,
+    flags = fleet_flags(matrix.values, np.array(known, dtype=np.int64), weekdays,
                         (start - history_start).days, threshold, window, methods.MATRIX_METHODS[settings.method],
                         settings.min_impact)
     impact = matrix.values[flags.index, flags.row] - flags.expected
@@ -141,8 +173,13 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
             (flags.expected <= 0) | (np.abs(impact) / flags.expected * 100.0 >= settings.min_pct))
     flags = flags.select(material)
     # Explanations only for the flagged points, from the rows of their groups alone.
-    picked = np.flatnonzero(np.isin(fleet.row_group, np.unique(flags.row)))
-    data = long_frame(frame.iloc[picked], settings.keys, drill + above, settings.metric)
+    flagged_rows = np.unique(flags.row)
+    flagged = [matrix.groups[g] for g in flagged_rows.tolist()]
+    if not flagged:
+        return []
+    rates = dict(zip(flagged_rows.tolist(), false_alarm_rates(
+        matrix, flagged_rows, weekdays, (start - history_start).days, threshold, window, settings.method), strict=True))
+    data = long_frame(rows_of(flagged), settings.keys, drill + above, settings.metric)
     by_group = data.groupby(settings.keys + ["currency"], sort=False) if len(data) else None
     found: list[Anomaly] = []
     for g, i, kind, expected, score in zip(flags.row.tolist(), flags.index.tolist(), flags.kind, flags.expected,
@@ -154,6 +191,7 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
                            contributors(rows, drill, day, flag.expected, cost - flag.expected,
                                         settings.top_contributors))
         anomaly.rollup = ancestors(rows, above, day)
+        anomaly.false_alarm_rate = rates[g]
         found.append(anomaly)
     found.sort(key=lambda a: (a.date, -abs(a.impact)))
     return found
@@ -177,6 +215,20 @@ def lagging(reported: dict[str, date], start: date, end: date) -> list[str]:
             by_day.setdefault(day, []).append(source or "data")
     return [f"{', '.join(names)}: no data after {day} yet; {max(day + timedelta(days=1), start)}.."
             f"{end - timedelta(days=1)} not judged" for day, names in sorted(by_day.items())]
+
+
+def false_alarm_rates(matrix: SeriesMatrix, rows: np.ndarray, weekdays: np.ndarray, start: int, threshold: float,
+                      window: int, method: str) -> list[float | None]:
+    """Per flagged group, the expected false-alarm rate of ``robust`` on it (``alarm_rates``), rounded;
+    None for the other methods and for series with nothing learned (too short, intermittent)."""
+    if method != "robust":
+        return [None] * len(rows)
+    import numpy as np
+
+    from costctl.analysis.anomaly_robust import alarm_rates
+
+    rates = alarm_rates(np.ascontiguousarray(matrix.values[:, rows].T), weekdays, start, threshold, window)
+    return [None if r != r else round(float(r), 4) for r in rates.tolist()]
 
 
 def _anomaly(settings: Settings, group: tuple[str, ...], day: date, flag: methods.Flag, cost: float, impact: float,

@@ -116,6 +116,7 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
         contributors: int | None, rollup: str | None, show_all: bool, fail_on: str | None,
         notify: tuple[str, ...], fmt: str, output: str | None) -> None:
     from costctl.analysis import anomalies as core
+    from costctl.analysis import anomaly_sql
     from costctl.analysis.anomaly_severity import at_least
     from costctl.analysis.anomaly_store import AnomalyStore
     from costctl.analysis.costs import parse_group_by
@@ -153,13 +154,11 @@ def run(env: Env, *, providers: tuple[str, ...], files: tuple[str, ...], as_of: 
     else:
         lo, hi = _window(env, None, days, month, start, end, cfg["days"])
         loaded = load_dataset(env, providers=providers, files=(), start=lo - timedelta(days=history), end=hi)
-    columns, tag_keys = core.frame_columns(settings.keys, filters)
-    frame = loaded.data.frame(columns, tag_keys)
     # The newest day of each source, before filters: later days are not reported yet, not zero.
-    reported = core.reported_through(frame)
-    selected = filters.apply_frame(frame)
-    found = core.detect(selected, settings, lo - timedelta(days=history), lo, hi, reported)
-    if filters and selected.empty and not frame.empty:  # a filter value that matches nothing says so
+    reported = anomaly_sql.reported_through(loaded.data)
+    selected = loaded.data.filtered(filters)
+    found = core.detect_data(selected, settings, lo - timedelta(days=history), lo, hi, reported)
+    if filters and reported and not selected.count():  # a filter value that matches nothing says so
         from costctl.explain import filter_misses
 
         for line in filter_misses(loaded.data, filters):
@@ -232,8 +231,8 @@ def _render(env: Env, found: list[Any], settings: Any, lo: date, hi: date, fmt: 
                     OutputColumn("cause", "Main cause", drop=2), OutputColumn("id", "Id", drop=0)]
     else:
         columns += [OutputColumn("pct", kind="number"), OutputColumn("score", kind="number"), OutputColumn("severity"),
-                    OutputColumn("method"), OutputColumn("currency"), OutputColumn("id"),
-                    OutputColumn("acknowledged")]
+                    OutputColumn("method"), OutputColumn("false_alarm_rate", kind="number"),
+                    OutputColumn("currency"), OutputColumn("id"), OutputColumn("acknowledged")]
         columns = [c for i, c in enumerate(columns) if c.key not in {x.key for x in columns[:i]}]
         if fmt == "json":
             columns.append(OutputColumn("contributors"))

@@ -60,7 +60,7 @@ def _settings(env: Env, metric: str):  # -> costctl.analysis.anomalies.Settings
 
 @dataclass
 class _Loaded:
-    frame: object  # pandas.DataFrame, filtered
+    data: Any  # costctl.query.Dataset, filtered
     lo: date
     hi: date
     failed: list[str]  # phrases of the providers that failed
@@ -68,10 +68,10 @@ class _Loaded:
     all_failed: bool = False
 
 
-def _load(env: Env, req: AnomalyRequest, history: int, days: int, keys: list[str]) -> _Loaded | None:
+def _load(env: Env, req: AnomalyRequest, history: int, days: int) -> _Loaded | None:
     """The window and its data; None when the ``--file`` exports have no rows."""
     from costctl import loader
-    from costctl.analysis.anomaly_series import reported_through
+    from costctl.analysis.anomaly_sql import reported_through
     from costctl.ranges import resolve
 
     if req.files:
@@ -79,24 +79,13 @@ def _load(env: Env, req: AnomalyRequest, history: int, days: int, keys: list[str
         if last is None:
             return None
         lo, hi = resolve(env.as_of or last, days=days)
-        frame = _frame(data, req, keys)
-        return _Loaded(req.filters.apply_frame(frame), lo, hi, [], reported_through(frame))
+        return _Loaded(data.filtered(req.filters), lo, hi, [], reported_through(data))
     lo, hi = resolve(env.today(), days=days)
     data, statuses = loader.load(env, loader.select_sources(env, req.providers), lo - timedelta(days=history), hi,
                                  tolerate_errors=True)
     failed = [_failure(s.name, s.error) for s in statuses if not s.ok]
-    frame = _frame(data, req, keys)
-    return _Loaded(req.filters.apply_frame(frame), lo, hi, failed, reported_through(frame),
+    return _Loaded(data.filtered(req.filters), lo, hi, failed, reported_through(data),
                    bool(statuses) and len(failed) == len(statuses))
-
-
-def _frame(data: Any, req: AnomalyRequest, keys: list[str]) -> Any:
-    """The rows detection reads, summed per day over its group keys, their drill-down keys and
-    the filters' columns (filters then apply to the small frame)."""
-    from costctl.analysis.anomalies import frame_columns
-
-    columns, tag_keys = frame_columns(keys, req.filters)
-    return data.frame(columns, tag_keys)
 
 
 def _failure(name: str, error: str | None) -> str:
@@ -124,7 +113,7 @@ def anomaly_facts(env: Env, req: AnomalyRequest) -> dict[str, Any]:
     if days < 1:
         raise UsageError(f"--days: expected a positive number of days, got {days}")
     settings = _settings(env, req.metric)
-    loaded = _load(env, req, cfg["history"], days, settings.keys)
+    loaded = _load(env, req, cfg["history"], days)
     if loaded is None:  # the --file exports hold no cost rows
         return {"no_rows": True}
     lo, hi = loaded.lo, loaded.hi
@@ -132,7 +121,7 @@ def anomaly_facts(env: Env, req: AnomalyRequest) -> dict[str, Any]:
     gap = core.unreported(loaded.reported, lo, hi)
     if gap:
         return {**window, "gap": gap, "all_failed": loaded.all_failed}
-    found = core.detect(loaded.frame, settings, lo - timedelta(days=cfg["history"]), lo, hi, loaded.reported)
+    found = core.detect_data(loaded.data, settings, lo - timedelta(days=cfg["history"]), lo, hi, loaded.reported)
     store = AnomalyStore(req.state_dir)
     store.mark(found)
     store.remember(found, env.real_today())

@@ -84,11 +84,10 @@ def anomaly_figures(env: Env, state_dir: Path, providers: tuple[str, ...] = (), 
 def _detect(name: str, data: Dataset, settings: Settings, filters: Filters, lo: date, hi: date, history: int,
             store: AnomalyStore) -> FindingFigures:
     from costctl.analysis import anomalies as core
+    from costctl.analysis.anomaly_sql import reported_through
 
-    columns, tag_keys = core.frame_columns(settings.keys, filters)
-    frame = data.frame(columns, tag_keys)
-    reported = core.reported_through(frame)
-    found = core.detect(filters.apply_frame(frame), settings, lo - timedelta(days=history), lo, hi, reported)
+    found = core.detect_data(data.filtered(filters), settings, lo - timedelta(days=history), lo, hi,
+                             reported_through(data))
     store.mark(found)
     figures = FindingFigures(name, counts=dict.fromkeys(SEVERITIES, 0))
     amounts: dict[tuple[str, str], float] = defaultdict(float)

@@ -1,0 +1,124 @@
+"""The series matrix computed inside DuckDB, straight from the cached records (issue #25).
+
+``anomaly_codes.fleet_series`` builds the groups x days matrix from a pandas frame holding one
+row per group and day: at 10,000 resources over 400 days that frame is 4 million rows and most
+of the command's memory (2.8 GiB) before any method starts. Here DuckDB does the grouping: it
+numbers the distinct groups in sorted order and sums each group's day, so what crosses into
+Python is one number per cell plus the group names. Only the rows of the groups a method flags
+are read as a frame, for their explanations (``rows_of``).
+
+Same answer as the frame path: a group is the ``--by`` values (``NONE`` for a missing one)
+plus the currency, in the same sorted order (DuckDB orders text by code point, as Python does);
+a day is the UTC day of ``ChargePeriodStart``; groups with no day in the range are left out;
+each group's series stops at the newest day of the least advanced source it has rows from.
+The cell sums are compensated (``fsum``), as the frame path's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from costctl.analysis.anomaly_series import NONE, SeriesMatrix
+from costctl.duck import literal, quote
+from costctl.model import GROUP_KEYS, METRICS
+from costctl.query import translated
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from costctl.query import Dataset
+
+_names = itertools.count()
+SEPARATOR = "\x1f"  # joins a group's values into one text for the flagged-groups filter (unit separator)
+
+
+def key_sql(key: str) -> str:
+    """SQL for a group key's value per row, ``NONE`` when the row lacks it (as ``group_series``)."""
+    from costctl.query import tag_value
+
+    value = tag_value(key[4:]) if key.startswith("tag:") else f"CAST({quote(GROUP_KEYS[key])} AS VARCHAR)"
+    return f"coalesce({value}, {literal(NONE)})"
+
+
+def group_sql(keys: list[str]) -> list[str]:
+    """The SQL of a group's parts: each key, then the currency."""
+    return [key_sql(k) for k in keys] + [f"coalesce(BillingCurrency, {literal(NONE)})"]
+
+
+def reported_through(data: Dataset) -> dict[str, date]:
+    """``anomaly_series.reported_through`` over a dataset: the newest UTC day of each source."""
+    if data.source is None:
+        return {}
+    table = data.arrow(data.sql(f"coalesce(x_Source, {literal(NONE)}) AS source, "
+                                "max(CAST(ChargePeriodStart AS DATE)) AS newest") + " GROUP BY ALL")
+    return {str(s): d for s, d in zip(table.column("source").to_pylist(), table.column("newest").to_pylist(),
+                                      strict=True) if d is not None}
+
+
+def fleet(data: Dataset, keys: list[str], metric: str, start: date, end: date,
+          reported: dict[str, date]) -> tuple[SeriesMatrix, list[int]]:
+    """Daily ``metric`` per group over ``[start, end)``, zero-filled, and how far each group is reported."""
+    n = (end - start).days
+    days = [start + timedelta(days=i) for i in range(n)]
+    if data.source is None or n <= 0:
+        return SeriesMatrix(days, [], np.zeros((max(n, 0), 0))), []
+    parts = group_sql(keys)
+    names = [f"g{i}" for i in range(len(parts))]
+    listed = ", ".join(names)
+    rows = data.sql(", ".join([f"{p} AS {g}" for p, g in zip(parts, names, strict=True)]
+                              + [f"coalesce(x_Source, {literal(NONE)}) AS source",
+                                 f"date_diff('day', DATE {literal(start.isoformat())}, "
+                                 "CAST(ChargePeriodStart AS DATE)) AS day",
+                                 f"{quote(METRICS[metric])} AS cost"]))
+    from costctl.duck import connect
+
+    con = connect()
+    table = f"costctl_fleet_{next(_names)}"
+    # One pass over the records into a temp table of (group parts, source, day, cost); the three
+    # questions below read it instead of the cache files. Groups are numbered over the rows inside
+    # the range, in sorted order (the frame path's codes).
+    with translated():
+        con.execute(f"CREATE TEMP TABLE {table} AS {rows}")
+    try:
+        ranked = (f"WITH g AS (SELECT {listed}, CAST(row_number() OVER (ORDER BY {listed}) - 1 AS BIGINT) AS gid "
+                  f"FROM (SELECT DISTINCT {listed} FROM {table} WHERE day >= 0 AND day < {n}))")
+        groups_table = con.sql(f"{ranked} SELECT * FROM g ORDER BY gid").to_arrow_table()
+        count = groups_table.num_rows
+        if count == 0:
+            return SeriesMatrix(days, [], np.zeros((n, 0))), []
+        cells = con.sql(f"{ranked} SELECT gid, CAST(day AS BIGINT) AS day, fsum(cost) AS cost FROM {table} "
+                        f"JOIN g USING ({listed}) WHERE day >= 0 AND day < {n} GROUP BY gid, day").to_arrow_table()
+        sources = con.sql(f"{ranked} SELECT DISTINCT gid, source FROM {table} JOIN g USING ({listed})"
+                          ).to_arrow_table()
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    values = np.zeros((n, count))
+    values[cells.column("day").to_numpy(), cells.column("gid").to_numpy()] = \
+        cells.column("cost").to_numpy(zero_copy_only=False)
+    np.nan_to_num(values, copy=False, nan=0.0)  # a cell of NULL costs only: nothing was spent
+    columns = [groups_table.column(g).to_pylist() for g in names]
+    matrix = SeriesMatrix(days, [tuple(str(v) for v in t) for t in zip(*columns, strict=True)], values)
+    known = np.full(count, n, dtype=np.int64)
+    for g, source in zip(sources.column("gid").to_pylist(), sources.column("source").to_pylist(), strict=True):
+        reach = (reported[source] - start).days + 1 if source in reported else n
+        known[g] = min(known[g], reach)
+    return matrix, np.clip(known, 0, n).tolist()
+
+
+def rows_reader(data: Dataset, keys: list[str], columns: list[str],
+                tag_keys: list[str]) -> Callable[[list[tuple[str, ...]]], pd.DataFrame]:
+    """A reader of the daily rows of some groups (the flagged ones), as the frame path holds them."""
+    joined = " || " + literal(SEPARATOR) + " || "
+
+    def read(groups: list[tuple[str, ...]]) -> pd.DataFrame:
+        wanted = sorted({SEPARATOR.join(g) for g in groups})
+        narrowed = data.narrowed(f"({joined.join(group_sql(keys))}) IN ({', '.join(map(literal, wanted))})"
+                                 if wanted else "false")
+        return narrowed.frame(columns, tag_keys)
+
+    return read
