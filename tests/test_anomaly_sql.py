@@ -130,3 +130,31 @@ def test_rows_of_flagged_groups_are_exactly_those_groups_rows() -> None:
                       & (frame["BillingCurrency"] == "EUR"))]
     assert rows["EffectiveCost"].sum() == pytest.approx(wanted["EffectiveCost"].sum())
     assert len(read([])) == 0
+
+
+def test_a_group_silent_for_the_lookback_before_its_anomaly_is_still_placed_under_its_account() -> None:
+    """Explanations read rows from LOOKBACK_DAYS before the first flagged day; a group with none in
+    that time (a long --window still expects it) is read whole, as the frame path always did."""
+    rows = []
+    stop = START - timedelta(days=30)  # nothing in the 28 days before the window starts
+    history = START - timedelta(days=120)
+    day = history
+    while day < stop:
+        for account, cost in (("111111111111", 90.0), ("222222222222", 10.0)):
+            rows.append({"ChargePeriodStart": pd.Timestamp(day, tz="UTC"),
+                         "ChargePeriodEnd": pd.Timestamp(day + timedelta(days=1), tz="UTC"),
+                         "BilledCost": cost, "EffectiveCost": cost, "BillingCurrency": "USD",
+                         "ProviderName": "AWS", "x_Source": "aws", "SubAccountId": account, "ServiceName": "EC2",
+                         "ChargeCategory": "Usage"})
+        day += timedelta(days=1)
+    rows.append({**rows[-1], "ChargePeriodStart": pd.Timestamp(END - timedelta(days=1), tz="UTC"),
+                 "ChargePeriodEnd": pd.Timestamp(END, tz="UTC"), "ServiceName": "S3", "BilledCost": 1.0,
+                 "EffectiveCost": 1.0})  # the source reports through the window
+    frame = normalize(pd.DataFrame(rows))
+    settings = Settings(keys=["service"], window=80, min_impact=5.0)
+    reported = reported_through(frame)
+    found = detect_data(Dataset.from_frame(frame), settings, history, START, END, reported)
+    drops = [a for a in found if a.group == {"service": "EC2"}]
+    assert drops and drops[0].kind in ("drop", "level_shift") and drops[0].date == START
+    assert drops[0].rollup == {"provider": "AWS", "account": "111111111111"}
+    same(comparable(found), comparable(detect(frame, settings, history, START, END, reported)), "anomalies")

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 from costctl.analysis import anomaly_methods as methods
 from costctl.analysis.anomaly_codes import fleet_series
 from costctl.analysis.anomaly_fleet import NEW_MIN_QUIET_DAYS, fleet_flags  # noqa: F401  (documented constant)
-from costctl.analysis.anomaly_rollup import ancestor_keys, ancestors
-from costctl.analysis.anomaly_rootcause import Contributor, contributors, drill_keys
+from costctl.analysis.anomaly_rollup import ancestor_keys, ancestors, recent
+from costctl.analysis.anomaly_rootcause import LOOKBACK_DAYS, Contributor, contributors, drill_keys
 from costctl.analysis.anomaly_series import NONE, SeriesMatrix, long_frame, reported_through
 from costctl.analysis.anomaly_severity import DEFAULT_CUTOFFS, severity
 from costctl.analysis.costs import output_name
@@ -136,10 +136,13 @@ def detect(frame: pd.DataFrame, settings: Settings, history_start: date, start: 
     fleet = fleet_series(frame, settings.keys, settings.metric, history_start, end,
                          reported_through(frame) if reported is None else reported)
 
-    def rows_of(groups: list[tuple[str, ...]]) -> pd.DataFrame:
+    def rows_of(groups: list[tuple[str, ...]], since: date | None = None) -> pd.DataFrame:
         position = {g: i for i, g in enumerate(fleet.matrix.groups)}
         wanted = [position[g] for g in groups]
-        return frame.iloc[np.flatnonzero(np.isin(fleet.row_group, wanted))]
+        rows = frame.iloc[np.flatnonzero(np.isin(fleet.row_group, wanted))]
+        if since is None or rows.empty:
+            return rows
+        return rows[rows["ChargePeriodStart"].dt.tz_convert("UTC").dt.date >= since]
 
     return judge(fleet.matrix, fleet.known, rows_of, settings, history_start, start)
 
@@ -156,7 +159,8 @@ def detect_data(data: Dataset, settings: Settings, history_start: date, start: d
                  history_start, start)
 
 
-def judge(matrix: SeriesMatrix, known: list[int], rows_of: Callable[[list[tuple[str, ...]]], pd.DataFrame],
+def judge(matrix: SeriesMatrix, known: list[int],
+          rows_of: Callable[[list[tuple[str, ...]], date | None], pd.DataFrame],
           settings: Settings, history_start: date, start: date) -> list[Anomaly]:
     """Run the method over the matrix, keep the material flags and explain each from its group's rows."""
     import numpy as np
@@ -179,17 +183,26 @@ def judge(matrix: SeriesMatrix, known: list[int], rows_of: Callable[[list[tuple[
         return []
     rates = dict(zip(flagged_rows.tolist(), false_alarm_rates(
         matrix, flagged_rows, weekdays, (start - history_start).days, threshold, window, settings.method), strict=True))
-    data = long_frame(rows_of(flagged), settings.keys, drill + above, settings.metric)
+    # Explanations look back LOOKBACK_DAYS from their day: older rows are read only for a group
+    # that has none in that time (``ancestors`` then weighs all its rows).
+    since = matrix.days[int(flags.index.min())] - timedelta(days=LOOKBACK_DAYS)
+    data = long_frame(rows_of(flagged, since), settings.keys, drill + above, settings.metric)
     by_group = data.groupby(settings.keys + ["currency"], sort=False) if len(data) else None
+    members = set(by_group.groups) if by_group is not None else set()  # groups with rows since ``since``
+    whole: dict[tuple[str, ...], pd.DataFrame] = {}
     found: list[Anomaly] = []
     for g, i, kind, expected, score in zip(flags.row.tolist(), flags.index.tolist(), flags.kind, flags.expected,
                                            flags.score, strict=True):
         group, day, cost = matrix.groups[g], matrix.days[i], float(matrix.values[i, g])
         flag = methods.Flag(i, str(kind), float(expected), float(score))
-        rows = by_group.get_group(group) if by_group is not None else data.iloc[0:0]
+        rows = by_group.get_group(group) if by_group is not None and group in members else data.iloc[0:0]
         anomaly = _anomaly(settings, group, day, flag, cost, cost - flag.expected,
                            contributors(rows, drill, day, flag.expected, cost - flag.expected,
                                         settings.top_contributors))
+        if above and recent(rows, day).empty:
+            if group not in whole:
+                whole[group] = long_frame(rows_of([group], None), settings.keys, drill + above, settings.metric)
+            rows = whole[group]
         anomaly.rollup = ancestors(rows, above, day)
         anomaly.false_alarm_rate = rates[g]
         found.append(anomaly)

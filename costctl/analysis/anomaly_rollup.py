@@ -36,6 +36,11 @@ def ancestor_keys(keys: list[str]) -> list[str]:
     return [k for k in ROLLUP_LEVELS if DEPTH.index(k) < deepest and k not in keys]
 
 
+def recent(rows: pd.DataFrame, day: date) -> pd.DataFrame:
+    """The rows of the ``LOOKBACK_DAYS`` up to ``day``: what ``ancestors`` weighs when there are any."""
+    return rows[(rows["day"] >= day - timedelta(days=LOOKBACK_DAYS)) & (rows["day"] <= day)]
+
+
 def ancestors(rows: pd.DataFrame, keys: list[str], day: date) -> dict[str, str | None]:
     """Output name -> the value of each of ``keys`` that carries most of the group's cost up to ``day``.
 
@@ -44,14 +49,14 @@ def ancestors(rows: pd.DataFrame, keys: list[str], day: date) -> dict[str, str |
     """
     if not keys:
         return {}
-    recent = rows[(rows["day"] >= day - timedelta(days=LOOKBACK_DAYS)) & (rows["day"] <= day)]
-    recent = recent if len(recent) else rows
+    near = recent(rows, day)
+    recent_rows = near if len(near) else rows
     found: dict[str, str | None] = {}
     for key in keys:
-        if not len(recent):
+        if not len(recent_rows):
             found[output_name(key)] = None
             continue
-        weight = recent["cost"].abs().groupby(recent[key], sort=True).sum()
+        weight = recent_rows["cost"].abs().groupby(recent_rows[key], sort=True).sum()
         top = str(weight.idxmax())
         found[output_name(key)] = None if top == NONE else top
     return found

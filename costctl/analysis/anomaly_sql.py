@@ -111,14 +111,18 @@ def fleet(data: Dataset, keys: list[str], metric: str, start: date, end: date,
 
 
 def rows_reader(data: Dataset, keys: list[str], columns: list[str],
-                tag_keys: list[str]) -> Callable[[list[tuple[str, ...]]], pd.DataFrame]:
-    """A reader of the daily rows of some groups (the flagged ones), as the frame path holds them."""
+                tag_keys: list[str]) -> Callable[[list[tuple[str, ...]], date | None], pd.DataFrame]:
+    """A reader of the daily rows of some groups (the flagged ones), as the frame path holds them;
+    from day ``since`` on when given (the cache's day files before it are not read)."""
     joined = " || " + literal(SEPARATOR) + " || "
 
-    def read(groups: list[tuple[str, ...]]) -> pd.DataFrame:
+    def read(groups: list[tuple[str, ...]], since: date | None = None) -> pd.DataFrame:
         wanted = sorted({SEPARATOR.join(g) for g in groups})
         narrowed = data.narrowed(f"({joined.join(group_sql(keys))}) IN ({', '.join(map(literal, wanted))})"
                                  if wanted else "false")
+        if since is not None:
+            narrowed = narrowed.narrowed("ChargePeriodStart >= TIMESTAMPTZ "
+                                         f"{literal(since.isoformat() + ' 00:00:00+00')}")
         return narrowed.frame(columns, tag_keys)
 
     return read
