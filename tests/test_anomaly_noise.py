@@ -62,3 +62,44 @@ def test_the_expected_false_alarm_rate_is_zero_on_steady_counts_and_counts_the_o
     noisy[[40, 55, 70, 85]] = 300.0  # four wild days in the learned history
     rates = alarm_rates(np.vstack([quiet, noisy]), WEEKDAYS, START, 4.0, 28)
     assert rates[0] == 0.0 and rates[1] == pytest.approx(4 / (START - 7))  # learned: from the 8th day on
+
+
+def _regime(history_noise: float, window_noise: float, bump_day: int | None, bump: float) -> np.ndarray:
+    """1,000 a day with ``history_noise`` relative noise for 90 days, then ``window_noise`` for 90."""
+    rng = np.random.default_rng(11)
+    noise = np.r_[rng.normal(0, history_noise, 90), rng.normal(0, window_noise, 90)]
+    values = 1000 * (1 + noise)
+    if bump_day is not None:
+        values[bump_day] *= 1 + bump
+    return np.round(values, 2)
+
+
+def test_over_a_long_window_the_noise_is_learned_again_and_a_calm_months_bump_stands_out() -> None:
+    from costctl.analysis.anomaly_robust import RELEARN_DAYS
+
+    robust = m.MATRIX_METHODS["robust"]
+    weekdays = np.arange(180) % 7
+    calm = _regime(0.10, 0.005, 170, 0.12)  # noisy history, calm window: +12 % late in the window is 24 sigma now
+    flags = robust(calm[None, :], weekdays, 90, 4.0, 28)
+    assert flags.index.tolist() == [170]  # judged with the start's scale (7.5 %), nothing was flagged
+    assert flags.score[0] > 4.0 * 1.4
+    # Calm history, noisy window: every ordinary day of the noisy months is an alarm until the noise
+    # is learned from mostly noisy days (from day 146 on). Judged with the start's scale throughout,
+    # days 146-173 raised 8 alarms; relearned, 2.
+    noisy = _regime(0.005, 0.10, None, 0.0)
+    alarms = robust(noisy[None, :], weekdays, 90, 4.0, 28).index
+    late = int(((alarms >= 90 + 2 * RELEARN_DAYS) & (alarms < 90 + 3 * RELEARN_DAYS)).sum())
+    early = int((alarms < 90 + RELEARN_DAYS).sum())
+    assert early >= 8 and late <= 2
+
+
+def test_a_window_of_four_weeks_or_less_is_judged_with_what_was_learned_before_it() -> None:
+    from costctl.analysis.anomaly_robust import RELEARN_DAYS, regimes
+
+    values = _regime(0.10, 0.005, None, 0.0)[None, :]
+    weekdays = np.arange(180) % 7
+    assert [p.begin for p in regimes(values, weekdays, np.array([0]), 180 - RELEARN_DAYS, 28)] == [180 - RELEARN_DAYS]
+    periods = regimes(values, weekdays, np.array([0]), 90, 28)
+    assert [p.begin for p in periods] == [90, 118, 146, 174]
+    scales = [float(p.scale[0]) for p in periods]
+    assert scales[0] > 0.05 and scales[-1] == 0.02  # noisy spring learned, then the calm summer (at its floor)

@@ -15,6 +15,8 @@ scale computed for all, so its result is the per-series method's exactly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from costctl.analysis.anomaly_flags import Flag, Flags
@@ -28,6 +30,7 @@ SPARSE_DENSITY = 0.5  # a series with cost on fewer than half of its days is int
 MIN_DAYS = 14  # robust needs two weeks of a series before it judges it
 SEASON_WEEKS = 3  # weekday factors need at least this many weeks of history
 LEARN_DAYS = 84  # weekday factors and noise come from at most the 12 weeks before the window
+RELEARN_DAYS = 28  # in a longer report window the noise is learned again every four weeks
 SHIFT_LOOKAHEAD = 7  # days after a deviation that decide "new level" vs "spike"
 SHIFT_MIN_FOLLOWING = 3  # fewer following days: too early to call it a level shift
 SHIFT_AGREEMENT = 0.8  # share of following days that must stay on the new side
@@ -97,25 +100,56 @@ def robust_matrix(values: np.ndarray, weekdays: np.ndarray, start: int, threshol
     return Flags.concat(parts)
 
 
+@dataclass
+class Regime:
+    """What the days from ``begin`` on (to the next regime) are judged with, per series: weekday
+    factors and relative noise learned from the ``LEARN_DAYS`` before ``begin``."""
+
+    begin: int
+    factors: np.ndarray  # series x 7
+    deseasoned: np.ndarray  # series x days: values / that day's factor
+    scale: np.ndarray  # per series
+
+
+def regimes(values: np.ndarray, weekdays: np.ndarray, first: np.ndarray, start: int, window: int) -> list[Regime]:
+    """The window's regimes: one learned before ``start``, then one every ``RELEARN_DAYS``.
+
+    A report window of four weeks or less (the default is 14 days) is judged with what was learned
+    before it, as always. Over a long one (``--days 90``) a series that became noisier, calmer or
+    changed its weekly pattern is judged by what it is like now, not by how it was three months
+    ago: fixed at the window's start, the noise of a noisy spring hides a jump in a calm summer,
+    and a calm spring flags every ordinary day of a noisy summer.
+    """
+    days = values.shape[1]
+    found = []
+    for begin in [start, *range(start + RELEARN_DAYS, days, RELEARN_DAYS)]:
+        factors = weekday_factor_matrix(values, weekdays, first, begin, window)
+        seasonal = factors[:, weekdays]
+        deseasoned = values / seasonal
+        found.append(Regime(begin, factors, deseasoned,
+                            _relative_scale(values, deseasoned, seasonal, first, begin, window)))
+    return found
+
+
 def _dense(values: np.ndarray, weekdays: np.ndarray, first: np.ndarray, start: int, threshold: float,
            window: int) -> Flags:
     rows, days = values.shape
-    factors = weekday_factor_matrix(values, weekdays, first, start, window)
-    seasonal = factors[:, weekdays]
-    deseasoned = values / seasonal
-    scale = _relative_scale(values, deseasoned, seasonal, first, start, window)
+    periods = regimes(values, weekdays, first, start, window)
     units = unit(values, learn_from(first, start), start)
-    level = trailing_median(deseasoned, first, window, start, days)
     cols = np.arange(days)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        expected = level * seasonal
-        score = (values - expected) / (expected * spread(scale[:, None], units[:, None], expected))
-        candidate = (cols >= np.maximum(start, first + MIN_DAYS)[:, None]) & (expected > 0) & (
-            np.abs(score) >= threshold)
+    candidate = np.zeros((rows, days), dtype=bool)
+    for k, regime in enumerate(periods):
+        end = periods[k + 1].begin if k + 1 < len(periods) else days
+        level = trailing_median(regime.deseasoned, first, window, regime.begin, end)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = level * regime.factors[:, weekdays]
+            score = (values - expected) / (expected * spread(regime.scale[:, None], units[:, None], expected))
+            candidate |= (cols >= np.maximum(regime.begin, first + MIN_DAYS)[:, None]) & (cols < end) & (
+                expected > 0) & (np.abs(score) >= threshold)
     found: list[Flags] = []
     for r in np.flatnonzero(candidate.any(axis=1)):  # only series with something to explain
-        flags = _walk(values[r], deseasoned[r], factors[r], weekdays, int(first[r]), start,
-                      (float(scale[r]), float(units[r])), threshold, window)
+        flags = _walk(values[r], [(p.begin, p.deseasoned[r], p.factors[r], float(p.scale[r])) for p in periods],
+                      weekdays, int(first[r]), start, float(units[r]), threshold, window)
         if flags:
             found.append(Flags.of(np.full(len(flags), r), [f.index for f in flags], [f.expected for f in flags],
                                   [f.score for f in flags], [f.kind for f in flags]))
@@ -170,13 +204,19 @@ def _level(deseasoned: np.ndarray, lo: int, hi: int) -> float:
     return float(np.median(deseasoned[lo:hi])) if hi > lo else 0.0
 
 
-def _walk(values: np.ndarray, deseasoned: np.ndarray, factors: np.ndarray, weekdays: np.ndarray, first: int,
-          start: int, noise: tuple[float, float], threshold: float, window: int) -> list[Flag]:
-    """One series day by day from ``start``: level shifts restart the baseline. ``noise`` is the
-    series' relative scale and its unit (0 unless count-like, ``anomaly_noise``)."""
+def _walk(values: np.ndarray, periods: list[tuple[int, np.ndarray, np.ndarray, float]], weekdays: np.ndarray,
+          first: int, start: int, unit_size: float, threshold: float, window: int) -> list[Flag]:
+    """One series day by day from ``start``: level shifts restart the baseline. ``periods`` are
+    its regimes (begin, deseasoned values, weekday factors, relative scale); ``unit_size`` its unit
+    (0 unless count-like, ``anomaly_noise``)."""
     flags: list[Flag] = []
     restart = first
+    k = 0
     for i in range(max(start, first + MIN_DAYS), len(values)):
+        while k + 1 < len(periods) and i >= periods[k + 1][0]:
+            k += 1
+        _begin, deseasoned, factors, scale = periods[k]
+        noise = (scale, unit_size)
         level = _level(deseasoned, max(restart, i - window), i)
         exp = level * factors[int(weekdays[i])]
         if exp <= 0:
