@@ -98,12 +98,12 @@ def costs(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as_of: s
                                   start=(first - timedelta(days=report.INVOICE_MARGIN_DAYS)).isoformat(),
                                   end=(after + timedelta(days=report.INVOICE_MARGIN_DAYS - 1)).isoformat(),
                                   filters=filters)
-        frame = _rollup(loaded, keys)
+        frame = _rollup(loaded, keys, granularity)
         frame = frame.loc[(report.invoice_months(frame) == month).to_numpy()].reset_index(drop=True)
     else:
         loaded = load_for_options(env, providers=providers, files=files, days=days, month=month, start=start,
                                   end=end, filters=filters)
-        frame = _rollup(loaded, keys)
+        frame = _rollup(loaded, keys, granularity)
     result = report.build(frame, group_by=keys, granularity=granularity,
                           metric=metric or env.config.defaults["metric"], top=top, month_basis=basis)
 
@@ -204,9 +204,10 @@ def _mark_partial(rows: list[dict[str, Any]], start: Any, end: Any, *, label: bo
             row["month"] = f"{month} ({part})"
 
 
-def _rollup(loaded: Any, keys: list[str]) -> Any:
-    """Daily sums over the report's group keys (and the invoice month), as a small frame."""
+def _rollup(loaded: Any, keys: list[str], granularity: str = "daily") -> Any:
+    """Sums over the report's group keys (and the invoice month), as a small frame: per day for a
+    daily report, per month otherwise (a month row carries its month's first day)."""
     from costctl.query import columns_for
 
     columns, tag_keys = columns_for(keys)
-    return loaded.data.frame([*columns, "BillingPeriodStart"], tag_keys)
+    return loaded.data.frame([*columns, "BillingPeriodStart"], tag_keys, by_month=granularity != "daily")
