@@ -84,7 +84,7 @@ class ApiRecommendation:
     term: str | None
     payment: str | None
     upfront: float
-    monthly_cost: float  # the recurring monthly payment (without the upfront)
+    monthly_cost: float | None  # the recurring monthly payment (without the upfront); None: not stated
     monthly_savings: float  # the cloud's estimate, net of the upfront's monthly share
     break_even_months: float | None
     currency: str

@@ -205,7 +205,8 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
             api, failed = api_rows(env, from_api, show, lo, hi, keys, filters)
             rows += api
             columns += [OutputColumn("source", "Source", drop=0), OutputColumn("type", "Type", drop=3),
-                        OutputColumn("what", "What to buy", drop=0), OutputColumn("term", "Term", drop=2),
+                        OutputColumn("what", "What to buy", drop=0), OutputColumn("account", "Account", drop=4),
+                        OutputColumn("term", "Term", drop=2),
                         OutputColumn("payment", "Payment", drop=2), OutputColumn("upfront", "Upfront", "money"),
                         OutputColumn("monthly_cost", "Monthly cost", "money"),
                         OutputColumn("monthly_savings", "Savings/mo", "money"),
