@@ -13,7 +13,8 @@ It also answers the commitment operations (``GetReservationUtilization``,
 ``commitment_pages``: operation -> list of answer pages, chained by the token the operation uses
 (``NextPageToken``, or ``NextToken`` for the Savings Plans details and coverage), so a test sees
 real pagination. ``throttle[op] = n`` answers the next n requests of ``op`` with
-``ThrottlingException``; ``raw[op]`` is a body sent as is with status 200 (a malformed answer).
+``ThrottlingException``; ``raw[op]`` is a body sent as is with status 200 (a malformed answer);
+an operation in ``deny`` answers ``AccessDeniedException``.
 
 ``Drip`` answers any request with a JSON body dripped the same way, except the managed-identity
 token endpoint of ``fake_costmanagement`` (so the real Azure credential gets its token and the
@@ -119,6 +120,11 @@ class _CeHandler(_Dripping):
     def _commitment(self, operation: str, request: dict[str, Any]) -> None:
         fake = self.fake
         fake.bodies.append((operation, request))
+        if operation in fake.deny:
+            self._send(400, {"__type": "AccessDeniedException",
+                             "Message": f"User: arn:aws:iam::111122223333:user/ci is not authorized to perform: "
+                                        f"ce:{operation}"})
+            return
         if fake.throttle.get(operation, 0) > 0:
             fake.throttle[operation] -= 1
             self._send(400, {"__type": "ThrottlingException", "Message": "Rate exceeded"})
@@ -154,6 +160,7 @@ class CostExplorer(_DripServer):
         self.commitment_pages: dict[str, list[dict[str, Any]]] = {}
         self.throttle: dict[str, int] = {}
         self.raw: dict[str, bytes] = {}
+        self.deny: set[str] = set()  # operations answered with AccessDeniedException
         self.bodies: list[tuple[str, dict[str, Any]]] = []  # (operation, request) of each commitment call
         super().__init__(_CeHandler, interval, limit)
 

@@ -305,3 +305,42 @@ def test_source_billing_asks_no_commitment_api_and_both_marks_each_row(
     header = next(line for line in both.stdout.splitlines() if "Source" in line)
     assert "Provider" in header and "Term" in header
     assert sum(" api " in line for line in both.stdout.splitlines()) == 2 and len(ce.bodies) == 4
+
+
+def test_a_denied_operation_names_the_permission_in_one_line(run: Any, ce: CostExplorer, tmp_path: Path) -> None:
+    ce.commitment_pages.update(recommendation_pages())
+    ce.deny.add("GetReservationPurchaseRecommendation")
+    result = run("--config", config(tmp_path, ce.url), "commitments", "--source", "api", "--show",
+                 "recommendations", "--format", "json")
+    assert result.exit_code == 1 and json.loads(result.stdout) == []
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("costctl: error: prod: AWS denied GetReservationPurchaseRecommendation: grant "
+                           "ce:GetReservationPurchaseRecommendation to the caller")
+
+
+def test_a_named_provider_without_the_api_is_refused_by_its_own_line(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"cache:\n  path: {tmp_path / 'cache'}\n"
+                    f"providers:\n  exports:\n    type: files\n    paths: [{data_path('aws')}]\n")
+    result = run("--config", str(path), "commitments", "--provider", "exports", "--source", "api")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "costctl: error: files: this provider type does not read commitments from its cloud's APIs "
+        "(only billing-data figures)"]
+    # without --source the same instance is read for its billing figures only, with no Source column
+    billing = run("--config", str(path), "commitments", "--provider", "exports", "--days", "400", "--format", "json")
+    assert billing.exit_code == 0, billing.stderr
+    assert billing.stdout.strip() and all("source" not in r for r in json.loads(billing.stdout))
+
+
+@pytest.mark.parametrize(("days", "expected"), [(1, 7), (7, 7), (8, 30), (30, 30), (45, 60), (400, 60)])
+def test_the_recommendation_lookback_is_the_shortest_covering_the_range(days: int, expected: int) -> None:
+    from costctl.analysis.commitment_api import lookback
+
+    assert lookback(days) == expected
+
+
+def test_break_even_counts_the_upfront_against_the_cash_saved_each_month() -> None:
+    assert break_even(0.0, 50.0, 12) == 0.0
+    assert break_even(1200.0, 0.0, 12) == 12.0  # saves nothing beyond its own upfront share: the whole term
+    assert break_even(1200.0, -200.0, 12) is None  # never pays back
