@@ -99,17 +99,24 @@ def test_throttling_waits_for_retry_after_then_answers(run: Any, fake: FakeCostM
     assert len(json.loads(result.stdout)) == 1 and len(fake.benefit_requests()) == 2
 
 
+@pytest.mark.parametrize(("body", "problem"), [
+    (b'{"values": []}', "no value list"),
+    (b"<html>gateway</html>", "a body that is not JSON"),
+    (json.dumps({"value": [{"kind": "SavingsPlan", "properties": {
+        "benefitId": "x", "usageDate": "2026-07-01T00:00:00Z", "avgUtilizationPercentage": "NaN"}}]}).encode(),
+     "value[0].properties.avgUtilizationPercentage = 'NaN', not a finite amount"),
+])
 def test_a_malformed_answer_is_one_line_and_nothing_is_cached(
-        run: Any, fake: FakeCostManagement, tmp_path: Path) -> None:
+        run: Any, fake: FakeCostManagement, tmp_path: Path, body: bytes, problem: str) -> None:
     items, first, last = daily_summaries()
     fake.benefits["benefitUtilizationSummaries"] = [items]
-    fake.script.append(Canned(200, {}, b'{"values": []}'))
+    fake.script.append(Canned(200, {}, body))
     cfg = config(tmp_path, fake)
     window = ("--start", first, "--end", last, "--format", "json")
     bad = run("--config", cfg, "commitments", "--source", "api", *window)
     assert bad.exit_code == 1
     assert bad.stderr.strip().splitlines() == [
-        "costctl: error: az: Azure benefitUtilizationSummaries answered with no value list; nothing was cached, "
+        f"costctl: error: az: Azure benefitUtilizationSummaries answered with {problem}; nothing was cached, "
         "run again later (if it persists, the endpoint or a proxy in between is broken)"]
     good = run("--config", cfg, "commitments", "--source", "api", *window)
     assert good.exit_code == 0 and len(json.loads(good.stdout)) == 1

@@ -226,7 +226,7 @@ class QueryRunner:
         out: list[Any] = []
         link: str | None = url
         for _ in range(10000):
-            payload = self._retrying(functools.partial(self._get, link))
+            payload = self._retrying(functools.partial(self._get, link, what))
             values = payload.get("value") if isinstance(payload, dict) else None
             if not isinstance(values, list):
                 raise bad(what, "no value list")
@@ -238,9 +238,16 @@ class QueryRunner:
                 return out
         raise ProviderError(f"{self.where}: {what} kept sending nextLink pages; stopped after 10000")
 
-    def _get(self, link: str) -> Any:
-        from azure.core.exceptions import ClientAuthenticationError, ServiceRequestError, ServiceResponseError
+    def _get(self, link: str, what: str) -> Any:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
         from azure.core.rest import HttpRequest
+
+        from costctl.providers.answers import bad
 
         self.stats.requests += 1
         try:
@@ -248,14 +255,16 @@ class QueryRunner:
             text = response.text()
         except ClientAuthenticationError as exc:
             raise credential_error(self.where, exc) from None
+        except DecodeError:  # a JSON content type whose body is not JSON
+            raise bad(what, "a body that is not JSON") from None
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise _Retryable(f"cannot reach Cost Management: {_one_line(str(exc))}") from None
         if response.status_code != 200:
             self._raise_for_status(response.status_code, response.headers, text)
         try:
             return json.loads(text)
-        except ValueError as exc:
-            raise self._malformed(exc) from None
+        except ValueError:
+            raise bad(what, "a body that is not JSON") from None
 
     def _malformed(self, exc: Exception) -> ProviderError:
         return ProviderError(f"{self.where}: the Query API answered with a malformed body ({_one_line(str(exc), 80)})"
