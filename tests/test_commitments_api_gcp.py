@@ -102,6 +102,9 @@ def test_a_rate_limit_is_retried(run: Any, gcp: FakeGcp, tmp_path: Path) -> None
     (403, b'{"error": {"code": 403, "message": "Permission denied"}}',
      "GCP Recommender denied the list (403: Permission denied); grant "
      f"recommender.usageCommitmentRecommendations.list on project {PROJECT} (roles/recommender.computeViewer)"),
+    (200, b"<html>proxy error</html>",
+     "GCP Recommender UsageCommitmentRecommender answered with a body that is not JSON; nothing was cached, run "
+     "again later (if it persists, the endpoint or a proxy in between is broken)"),
     (200, b'{"recommendations": {"oops": 1}}',
      "GCP Recommender UsageCommitmentRecommender answered with recommendations not being a list; nothing was "
      "cached, run again later (if it persists, the endpoint or a proxy in between is broken)"),
