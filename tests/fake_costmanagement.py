@@ -10,6 +10,10 @@ Columns come back in a shuffled order so a parser that reads by position fails.
 
 Tests script failures (a 429 with retry-after headers, a 401, a malformed body) by pushing
 canned answers onto ``script``; they are served before the normal answer, one per request.
+
+The benefit APIs (``GET /{scope}/providers/Microsoft.CostManagement/benefitUtilizationSummaries``
+and ``.../benefitRecommendations``) answer from ``benefits``: API name -> list of pages, each a
+list of items, served as ``{"value": [...], "nextLink": ...}`` with ``$skiptoken`` paging.
 """
 
 from __future__ import annotations
@@ -89,7 +93,11 @@ class FakeCostManagement(LocalHttp):
         self.seen: list[Seen] = []
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
+        self.benefits: dict[str, list[list[dict[str, Any]]]] = {}
         self._serve(_Handler)
+
+    def benefit_requests(self) -> list[Seen]:
+        return [s for s in self.seen if "/providers/Microsoft.CostManagement/benefit" in s.path]
 
     def queries(self) -> list[Seen]:
         """The query requests received (first pages and nextLink pages), token requests left out."""
@@ -167,6 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(parts.query)
         with self.fake.lock:
             self.fake.seen.append(Seen("GET", parts.path, query, dict(self.headers), None))
+        api = parts.path.rsplit("/", 1)[-1]
+        if "/providers/Microsoft.CostManagement/" in parts.path and api in self.fake.benefits:
+            self._benefit(parts.path, api, query)
+            return
         if parts.path != "/msi/token":
             self._error(404, "NotFound", f"no route {parts.path}")
             return
@@ -179,6 +191,25 @@ class _Handler(BaseHTTPRequestHandler):
             "resource": query.get("resource", [""])[0],
             "token_type": "Bearer",
         }
+        self._send(200, json.dumps(answer).encode())
+
+    def _benefit(self, path: str, api: str, query: dict[str, list[str]]) -> None:
+        with self.fake.lock:
+            canned = self.fake.script.pop(0) if self.fake.script else None
+        if canned is not None:
+            self._send(canned.status, canned.body, canned.headers)
+            return
+        if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            self._error(401, "AuthenticationFailed", "missing or invalid bearer token")
+            return
+        if "api-version" not in query:
+            self._error(400, "BadRequest", "api-version is required")
+            return
+        pages = self.fake.benefits[api]
+        index = int(query.get("$skiptoken", ["0"])[0])
+        answer: dict[str, Any] = {"value": pages[index]}
+        if index + 1 < len(pages):
+            answer["nextLink"] = f"{self.fake.url}{path}?api-version={query['api-version'][0]}&$skiptoken={index + 1}"
         self._send(200, json.dumps(answer).encode())
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming

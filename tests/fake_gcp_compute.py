@@ -8,6 +8,10 @@ REST transport) against these servers, which speak each API's wire format:
   ``{"kind", "items": {"zones/Z" | "regions/R": {"<kind>": [...]} | {"warning": ...}}, "nextPageToken"}``
   with ``page_size`` resources a page, timestamps in RFC 3339 with a -08:00 offset as Google sends
   them, 64-bit integers as strings; a denied listing answers 403 with Google's error body.
+* ``GET /v1/projects/{project}/locations/{region}/recommenders/{recommender}/recommendations``
+  (the Recommender REST API): ``{"recommendations": [...], "nextPageToken"}`` from
+  ``recommendations[(project, region)]`` (a list of pages), ``{}`` where there are none;
+  ``recommender_script`` holds (status, body) answers served first, one per request.
 * ``google.monitoring.v3.MetricService/ListTimeSeries`` over gRPC (protobuf): one ``TimeSeries``
   per instance with the daily points inside the request's interval, ``series_page_size`` series a
   page with ``next_page_token``; the request must ask for daily ``ALIGN_MEAN`` of CPU utilization.
@@ -89,6 +93,11 @@ class FakeGcp:
     deny: set[str] = field(default_factory=set)  # "disks", "instances", "addresses", "metrics"
     seen: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)  # (path, query) of REST calls
     metric_requests: list[Any] = field(default_factory=list)  # ListTimeSeriesRequest messages
+    recommendations: dict[tuple[str, str], list[list[dict[str, Any]]]] = field(default_factory=dict)
+    recommender_script: list[tuple[int, bytes]] = field(default_factory=list)
+
+    def recommender_requests(self) -> list[tuple[str, dict[str, list[str]]]]:
+        return [(p, q) for p, q in self.seen if p.endswith("/recommendations")]
 
     def __post_init__(self) -> None:
         self.http = ThreadingHTTPServer(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": self}))
@@ -195,6 +204,9 @@ class _Handler(JsonHandler):
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         self.fake.seen.append((parts.path, query))
+        if parts.path.startswith("/v1/projects/") and parts.path.endswith("/recommendations"):
+            self._recommendations(parts.path, query)
+            return
         bits = parts.path.split("/")  # '', compute, v1, projects, P, aggregated, KIND
         if len(bits) != 7 or bits[1:4] != ["compute", "v1", "projects"] or bits[5] != "aggregated" \
                 or bits[6] not in KINDS:
@@ -208,3 +220,23 @@ class _Handler(JsonHandler):
                                        "errors": [{"message": message, "domain": "global", "reason": "forbidden"}]}})
             return
         self._send(200, self.fake.page(kind, project, query.get("pageToken", [None])[0]))
+
+    def _recommendations(self, path: str, query: dict[str, list[str]]) -> None:
+        if self.fake.recommender_script:
+            status, body = self.fake.recommender_script.pop(0)
+            self.send_response(status)
+            self.send_header("Content-Type", self.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        bits = path.split("/")  # '', v1, projects, P, locations, R, recommenders, ID, recommendations
+        pages = self.fake.recommendations.get((bits[3], bits[5]))
+        if not pages:
+            self._send(200, {})
+            return
+        index = int(query.get("pageToken", ["0"])[0])
+        answer: dict[str, Any] = {"recommendations": pages[index]}
+        if index + 1 < len(pages):
+            answer["nextPageToken"] = str(index + 1)
+        self._send(200, answer)

@@ -8,6 +8,14 @@ AWSInsightsIndexService.GetCostAndUsage``): in mode ``ok`` it answers every day 
 one byte every ``interval`` seconds. Organizations calls (account names) answer
 ``AWSOrganizationsNotInUseException``, so ids are shown.
 
+It also answers the commitment operations (``GetReservationUtilization``,
+``GetSavingsPlansUtilizationDetails``, the coverage and purchase-recommendation ones) from
+``commitment_pages``: operation -> list of answer pages, chained by the token the operation uses
+(``NextPageToken``, or ``NextToken`` for the Savings Plans details and coverage), so a test sees
+real pagination. ``throttle[op] = n`` answers the next n requests of ``op`` with
+``ThrottlingException``; ``raw[op]`` is a body sent as is with status 200 (a malformed answer);
+an operation in ``deny`` answers ``AccessDeniedException``.
+
 ``Drip`` answers any request with a JSON body dripped the same way, except the managed-identity
 token endpoint of ``fake_costmanagement`` (so the real Azure credential gets its token and the
 Cost Management query is the call that drips). ``dripping_bigquery`` serves the BigQuery fake
@@ -88,6 +96,10 @@ class _CeHandler(_Dripping):
             self._send(400, {"__type": "AWSOrganizationsNotInUseException",
                              "Message": "Your account is not a member of an organization."})
             return
+        operation = target.removeprefix("AWSInsightsIndexService.")
+        if operation in self.fake.commitment_pages or operation in self.fake.raw:
+            self._commitment(operation, json.loads(raw or b"{}"))
+            return
         if target != "AWSInsightsIndexService.GetCostAndUsage":
             self._send(400, {"__type": "UnknownOperationException", "Message": target})
             return
@@ -105,12 +117,51 @@ class _CeHandler(_Dripping):
         self.wfile.write(answer)
 
 
+    def _commitment(self, operation: str, request: dict[str, Any]) -> None:
+        fake = self.fake
+        fake.bodies.append((operation, request))
+        if operation in fake.deny:
+            self._send(400, {"__type": "AccessDeniedException",
+                             "Message": f"User: arn:aws:iam::111122223333:user/ci is not authorized to perform: "
+                                        f"ce:{operation}"})
+            return
+        if fake.throttle.get(operation, 0) > 0:
+            fake.throttle[operation] -= 1
+            self._send(400, {"__type": "ThrottlingException", "Message": "Rate exceeded"})
+            return
+        if operation in fake.raw:
+            body = fake.raw[operation]
+            self.send_response(200)
+            self.send_header("Content-Type", self.content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        key = "NextToken" if operation in TOKEN_NEXT else "NextPageToken"
+        token = request.get(key)
+        index = int(token.removeprefix("page-")) if token else 0
+        pages = fake.commitment_pages[operation]
+        answer = dict(pages[index])
+        if index + 1 < len(pages):
+            answer[key] = f"page-{index + 1}"
+        self._send(200, answer)
+
+
+# Commitment operations whose paging token is ``NextToken``, not ``NextPageToken`` (botocore's ce model).
+TOKEN_NEXT = frozenset({"GetSavingsPlansUtilizationDetails", "GetSavingsPlansCoverage"})
+
+
 class CostExplorer(_DripServer):
     """A Cost Explorer whose ``mode`` (ok, throttle, drip) tests switch between runs."""
 
     def __init__(self, cost: float = 10.0, interval: float = 0.5, limit: int = 120) -> None:
         self.mode = "ok"
         self.cost = cost
+        self.commitment_pages: dict[str, list[dict[str, Any]]] = {}
+        self.throttle: dict[str, int] = {}
+        self.raw: dict[str, bytes] = {}
+        self.deny: set[str] = set()  # operations answered with AccessDeniedException
+        self.bodies: list[tuple[str, dict[str, Any]]] = []  # (operation, request) of each commitment call
         super().__init__(_CeHandler, interval, limit)
 
     def answer(self, request: dict[str, Any]) -> dict[str, Any]:

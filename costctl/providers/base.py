@@ -6,7 +6,8 @@ providers as packages that register a ``Provider`` subclass under the ``costctl.
 entry-point group; the built-in ones are registered the same way (see pyproject.toml).
 
 Beyond ``fetch`` (required), a provider object offers optional capabilities, each a method that
-returns an object or None: ``idle_scanner()`` (``costctl idle``; later ``commitments()``). The
+returns an object or None: ``idle_scanner()`` (``costctl idle``) and ``commitment_source()`` (the cloud-API figures of
+``costctl commitments``). The
 commands ask for a capability through ``registry.capability``, never by cloud name, and a provider
 without it gets one line saying so (``missing_capability``). See docs/providers.md.
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from costctl.analysis.commitment_api import CommitmentSource
     from costctl.idle.scanner import IdleScanner
 
 # Keys every provider instance accepts, whatever its type.
@@ -48,6 +50,7 @@ COMMON_FIELDS: dict[str, Field] = {
 # Optional capabilities: method name -> what a provider that has it does (for the one-line refusal).
 CAPABILITIES: dict[str, str] = {
     "idle_scanner": "scan for idle resources",
+    "commitment_source": "read commitments from its cloud's APIs (only billing-data figures)",
 }
 
 
@@ -188,6 +191,15 @@ class Provider(ABC):
         Return None when the instance cannot be scanned (the default: a provider type without
         resource APIs). Importing the scanner's heavy parts belongs in its ``scan``, so asking
         which instances can be scanned stays cheap.
+        """
+        return None
+
+    def commitment_source(self) -> CommitmentSource | None:
+        """The cloud's own commitment figures (``analysis.commitment_api.CommitmentSource``), or None.
+
+        Utilization, coverage and purchase recommendations as the cloud's APIs state them, beside
+        what ``costctl commitments`` computes from billing data. Must stay cheap (no SDK import, no
+        network): commands call it on every instance to learn which can answer.
         """
         return None
 

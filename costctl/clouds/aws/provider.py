@@ -26,6 +26,7 @@ from costctl.schema import Field
 if TYPE_CHECKING:
     import pandas as pd
 
+    from costctl.analysis.commitment_api import CommitmentSource
     from costctl.idle.scanner import IdleScanner
 
 ACCOUNT_NAMES_TTL = 86400.0  # account names rarely change; one ListAccounts walk a day is plenty
@@ -86,6 +87,12 @@ class AwsProvider(Provider):
         # check every 5 minutes, 4h makes 6 refreshes (12-14 requests) a day instead of 46 with 1h.
         "ttl": Field("duration", default=4 * 3600.0, data=False,
                      help="how long cached recent days stay fresh (Cost Explorer refreshes a few times a day)"),
+        "recommendation_term": Field("str", default="1y", choices=("1y", "3y"),
+                                     help="term of the Cost Explorer purchase recommendations (commitments --show "
+                                          "recommendations)"),
+        "recommendation_payment": Field("str", default="no_upfront",
+                                        choices=("no_upfront", "partial_upfront", "all_upfront"),
+                                        help="payment option of the Cost Explorer purchase recommendations"),
         "lookback_months": Field(
             "int", default=14, help="months Cost Explorer keeps (14, or 38 with multi-year data enabled)"
         ),
@@ -253,6 +260,14 @@ class AwsProvider(Provider):
         from costctl.clouds.aws.idle import Scanner
 
         return Scanner()
+
+    def commitment_source(self) -> CommitmentSource:
+        """Capability: Cost Explorer's RI / Savings Plans utilization, coverage and recommendations
+        (``clouds.aws.commitments_api``), whatever this instance reads its costs from."""
+        from costctl.clouds.aws.commitments_api import AwsCommitments
+
+        return AwsCommitments(self.aws.call, term=self.settings.get("recommendation_term") or "1y",
+                              payment=self.settings.get("recommendation_payment") or "no_upfront")
 
     def test_auth(self) -> AuthResult:
         try:

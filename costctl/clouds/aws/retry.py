@@ -40,6 +40,12 @@ PERMISSIONS = {
     "GetQueryResults": "athena:GetQueryResults",
     "StopQueryExecution": "athena:StopQueryExecution",
     "GetWorkGroup": "athena:GetWorkGroup",
+    "GetReservationUtilization": "ce:GetReservationUtilization",
+    "GetSavingsPlansUtilizationDetails": "ce:GetSavingsPlansUtilizationDetails",
+    "GetReservationCoverage": "ce:GetReservationCoverage",
+    "GetSavingsPlansCoverage": "ce:GetSavingsPlansCoverage",
+    "GetReservationPurchaseRecommendation": "ce:GetReservationPurchaseRecommendation",
+    "GetSavingsPlansPurchaseRecommendation": "ce:GetSavingsPlansPurchaseRecommendation",
 }
 
 # Names for messages ("throttled by Cost Explorer"), by botocore service name.

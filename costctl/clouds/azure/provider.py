@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from costctl.analysis.commitment_api import CommitmentSource
     from costctl.idle.scanner import IdleScanner
 
 ARM_ENDPOINT = "https://management.azure.com"
@@ -98,6 +99,12 @@ class AzureProvider(Provider):
         "max_retry_time": Field("duration", default=300.0, help="longest total wait on throttling (429) per query",
                                 data=False),
         "endpoint": Field("str", default=None, help="Resource Manager URL for other clouds (default public Azure)"),
+        "benefit_scope": Field("str", help="billing account, billing profile or savings plan order whose benefit "
+                                           "utilization `commitments --source api` reads (default: scope, when it "
+                                           "is a billing scope)"),
+        "recommendation_term": Field("str", default="1y", choices=("1y", "3y"),
+                                     help="term of the savings plan recommendations (commitments --show "
+                                          "recommendations)"),
     }
 
     def __init__(self, name: str, settings: Any, store: Any = None) -> None:
@@ -145,7 +152,7 @@ class AzureProvider(Provider):
 
     # --- clients -------------------------------------------------------------------------------
 
-    def query_runner(self) -> Any:
+    def query_runner(self, scope: str | None = None) -> Any:
         from azure.mgmt.costmanagement import CostManagementClient
 
         from costctl.clouds.azure.query import QueryRunner
@@ -154,7 +161,7 @@ class AzureProvider(Provider):
         client = CostManagementClient(self.credential(), base_url=self.endpoint, retry_total=0,
                                       credential_scopes=[f"{self.endpoint}/.default"], **transport_timeouts())
         self._clients.append(client)
-        return QueryRunner(client=client, scope=self.settings["scope"], stats=self.stats, where=self.where,
+        return QueryRunner(client=client, scope=scope or self.settings["scope"], stats=self.stats, where=self.where,
                            max_retry_time=float(self.settings.get("max_retry_time") or 300.0),
                            enforce_https=not self.endpoint.startswith("http://"), log=self.log)
 
@@ -219,6 +226,20 @@ class AzureProvider(Provider):
 
         return Scanner()
 
+    def commitment_source(self) -> CommitmentSource:
+        """Capability: savings plan utilization and recommendations from Cost Management's benefit
+        APIs (``clouds.azure.commitments_api``), through this instance's credential and endpoint."""
+        from costctl.clouds.azure.commitments_api import AzureCommitments, benefit_scope
+
+        try:
+            utilization_scope, scope_error = benefit_scope(self.settings), None
+        except ProviderError as exc:
+            utilization_scope, scope_error = None, str(exc)
+        recommendation_scope = (self.settings.get("scope") or utilization_scope or "").strip("/")
+        return AzureCommitments(lambda: self.query_runner(recommendation_scope or "-"), self.endpoint,
+                                utilization_scope, scope_error, recommendation_scope,
+                                self.settings.get("recommendation_term") or "1y")
+
     def test_auth(self) -> AuthResult:
         """Get a token (says which credential worked), then read one day from the scope or the container."""
         from costctl.clouds.azure.auth import credential_name, token_identity
@@ -275,3 +296,4 @@ class AzureProvider(Provider):
             except Exception:  # noqa: BLE001
                 self.log.debug("closing the credential failed", exc_info=True)
             self._credential = None
+

@@ -140,6 +140,7 @@ class QueryRunner:
     enforce_https: bool = True
     sleep: Callable[[float], None] = time.sleep
     log: logging.Logger = logging.getLogger(__name__)
+    reader_role: str = "the Cost Management Reader role"  # what a 403 tells the operator to grant
 
     def rows(self, body: dict[str, Any]) -> list[dict[str, Any]]:
         """Every row of every page of the answer to ``body``, as column-name -> value dicts."""
@@ -214,6 +215,57 @@ class QueryRunner:
         except ValueError as exc:
             raise self._malformed(exc) from None
 
+    def get_values(self, url: str, what: str) -> list[Any]:
+        """Every item of ``value`` across the ``nextLink`` pages of a GET list API (the benefit
+        utilization and recommendation APIs), with the same retries and messages as queries.
+
+        ``what`` names the API in a malformed-answer error; a page without a ``value`` list is one.
+        """
+        from costctl.providers.answers import bad
+
+        out: list[Any] = []
+        link: str | None = url
+        for _ in range(10000):
+            payload = self._retrying(functools.partial(self._get, link, what))
+            values = payload.get("value") if isinstance(payload, dict) else None
+            if not isinstance(values, list):
+                raise bad(what, "no value list")
+            out.extend(values)
+            link = payload.get("nextLink") or None
+            if link is not None and not isinstance(link, str):
+                raise bad(what, "a nextLink that is not a string")
+            if not link:
+                return out
+        raise ProviderError(f"{self.where}: {what} kept sending nextLink pages; stopped after 10000")
+
+    def _get(self, link: str, what: str) -> Any:
+        from azure.core.exceptions import (
+            ClientAuthenticationError,
+            DecodeError,
+            ServiceRequestError,
+            ServiceResponseError,
+        )
+        from azure.core.rest import HttpRequest
+
+        from costctl.providers.answers import bad
+
+        self.stats.requests += 1
+        try:
+            response = self.client.send_request(HttpRequest("GET", link), enforce_https=self.enforce_https)
+            text = response.text()
+        except ClientAuthenticationError as exc:
+            raise credential_error(self.where, exc) from None
+        except DecodeError:  # a JSON content type whose body is not JSON
+            raise bad(what, "a body that is not JSON") from None
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise _Retryable(f"cannot reach Cost Management: {_one_line(str(exc))}") from None
+        if response.status_code != 200:
+            self._raise_for_status(response.status_code, response.headers, text)
+        try:
+            return json.loads(text)
+        except ValueError:
+            raise bad(what, "a body that is not JSON") from None
+
     def _malformed(self, exc: Exception) -> ProviderError:
         return ProviderError(f"{self.where}: the Query API answered with a malformed body ({_one_line(str(exc), 80)})"
                              "; try again later")
@@ -229,7 +281,7 @@ class QueryRunner:
                                 "check tenant_id/client_id/client_secret or run `az login`")
         if status == 403:
             raise ProviderError(f"{self.where}: no read access to {self.scope} (403: {detail}); "
-                                "grant the Cost Management Reader role at that scope")
+                                f"grant {self.reader_role} at that scope")
         if status == 404:
             raise ProviderError(f"{self.where}: scope {self.scope} not found (404: {detail}); check its scope setting")
         raise ProviderError(f"{self.where}: the Query API refused the request ({status}: {detail})")

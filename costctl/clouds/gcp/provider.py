@@ -22,6 +22,7 @@ from costctl.schema import Field, at_least
 if TYPE_CHECKING:
     import pandas as pd
 
+    from costctl.analysis.commitment_api import CommitmentSource
     from costctl.idle.scanner import IdleScanner
 
 GIB = 1 << 30
@@ -62,6 +63,14 @@ class GcpProvider(Provider):
                            validator=at_least(1), data=False),
         "max_retry_time": Field("duration", default=120.0, data=False,
                                 help="give up retrying rate limits and server errors after this long"),
+        "commitment_projects": Field("list", default=list, items="str",
+                                     help="projects whose CUD recommendations `commitments --source api` reads "
+                                          "(default: the export table's project)"),
+        "commitment_regions": Field("list", default=list, items="str",
+                                    help="regions the Recommender is asked for CUD recommendations (it answers "
+                                         "per region)"),
+        "recommender_endpoint": Field("str", help="Recommender API endpoint override (private endpoint, local "
+                                                  "test server)"),
     }
 
     @property
@@ -202,6 +211,16 @@ class GcpProvider(Provider):
         from costctl.clouds.gcp.idle import Scanner
 
         return Scanner()
+
+    def commitment_source(self) -> CommitmentSource:
+        """Capability: CUD purchase recommendations from the Recommender (``clouds.gcp.commitments_api``),
+        with this instance's credentials; the session is built on the first request."""
+        from costctl.clouds.gcp.commitments_api import ENDPOINT, GcpCommitments, session_factory
+
+        projects = list(self.settings.get("commitment_projects") or []) or [self.table.split(".")[0]]
+        return GcpCommitments(session_factory(self.settings), self.settings.get("recommender_endpoint") or ENDPOINT,
+                              projects, list(self.settings.get("commitment_regions") or []),
+                              float(self.settings.get("max_retry_time") or 120.0), self._count_job, self._count_retry)
 
     def test_auth(self) -> AuthResult:
         """Dry-run yesterday's fetch query: proves credentials, job rights and table access, scans nothing."""
