@@ -53,6 +53,18 @@ def columns_for(keys: Iterable[str]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(columns)), list(dict.fromkeys(tags))
 
 
+# A rollup's day and month are integer keys (the UTC day number of ChargePeriodStart, and its
+# month through a calendar table), turned back into timestamps once per group: date_trunc on a
+# TIMESTAMPTZ goes through the ICU calendar for every row, 60 % of a rollup over 20M cached rows.
+_US_PER_DAY = 86_400_000_000
+DAY_NUMBER = (f"((epoch_us(ChargePeriodStart) - ((epoch_us(ChargePeriodStart) % {_US_PER_DAY}) + {_US_PER_DAY}) "
+              f"% {_US_PER_DAY}) // {_US_PER_DAY})")  # floor division, also before 1970
+CALENDAR = ("(SELECT range AS d, CAST(year(t) * 12 + month(t) - 1 AS BIGINT) AS k FROM "
+            "(SELECT range, CAST(to_timestamp(range * 86400) AS TIMESTAMP) AS t FROM range(-36525, 109575)))")
+# Days outside the calendar (before 1870, after 2269) take the exact, slower path.
+MONTH_KEY = ("CASE WHEN cal.k IS NULL THEN CAST(year(CAST(r.ChargePeriodStart AS TIMESTAMP)) * 12 "
+             "+ month(CAST(r.ChargePeriodStart AS TIMESTAMP)) - 1 AS BIGINT) ELSE cal.k END")
+
 LEDGER_COLUMNS = ("SubAccountId", "SubAccountName", "ServiceName")  # what a check's Ledger sums by
 
 
@@ -173,16 +185,29 @@ class Dataset:
                 if c in COLUMN_KINDS and COLUMN_KINDS[c] not in (MONEY, NUMBER, TAGS, FLAG, TIMESTAMP)]
         keep += [c for c in columns if c == "BillingPeriodStart"]
         keys = list(dict.fromkeys(tag_keys))
-        bucket = "month" if by_month else "day"
-        parts = [f"date_trunc('{bucket}', ChargePeriodStart) AS ChargePeriodStart" if by_day or by_month else
-                 "min(ChargePeriodStart) AS ChargePeriodStart", "max(ChargePeriodEnd) AS ChargePeriodEnd"]
+        if by_month:
+            parts = [f"{MONTH_KEY} AS _month"]
+        elif by_day:
+            parts = ["_day"]
+        else:
+            parts = ["min(ChargePeriodStart) AS ChargePeriodStart"]
+        parts.append("max(ChargePeriodEnd) AS ChargePeriodEnd")
         parts += [quote(c) for c in keep]
         parts += [f"fsum({quote(c)}) AS {quote(c)}" for c in SUMMED]  # compensated: order-independent
         parts.append("bool_or(x_Estimated) AS x_Estimated")
         if all_tags:
             parts.append("Tags")
         parts += [f"{tag_value(k)} AS {quote(f'_tag_{i}')}" for i, k in enumerate(keys)]
-        table = self.arrow(f"{self.sql(', '.join(parts))} GROUP BY ALL", large_strings)
+        if by_month:
+            rows = f"({self.sql(f'*, {DAY_NUMBER} AS _day')}) r LEFT JOIN {CALENDAR} cal ON cal.d = r._day"
+            query = (f"SELECT make_timestamptz(_month // 12, _month % 12 + 1, 1, 0, 0, 0.0, 'UTC') AS "
+                     f"ChargePeriodStart, * EXCLUDE (_month) FROM (SELECT {', '.join(parts)} FROM {rows} GROUP BY ALL)")
+        elif by_day:
+            query = (f"SELECT to_timestamp(_day * 86400) AS ChargePeriodStart, * EXCLUDE (_day) FROM "
+                     f"(SELECT {', '.join(parts)} FROM ({self.sql(f'*, {DAY_NUMBER} AS _day')}) GROUP BY ALL)")
+        else:
+            query = f"{self.sql(', '.join(parts))} GROUP BY ALL"
+        table = self.arrow(query, large_strings)
         if keys:
             table = _tags_from_columns(table, keys)
         self._note_span(table)
