@@ -67,9 +67,10 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
     else:
         chosen = _cloud_sources(env, names, reporter)
         costs, _, tags = _records(env, chosen, reporter)
+        run_state: dict[str, Any] = {}
         for name in chosen:
             try:
-                result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter))
+                result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter, run_state))
                 result.scanned.append(name)
             except CostctlError as exc:
                 text = " ".join(str(exc).split())
@@ -164,7 +165,7 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
 
 
 def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],
-          regions: list[str], reporter: Reporter) -> list[Finding]:
+          regions: list[str], reporter: Reporter, run_state: dict[str, Any]) -> list[Finding]:
     from costctl.idle.scanner import ScanRequest
     from costctl.providers import registry
 
@@ -176,4 +177,4 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         return []
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
     return scanner.scan(ScanRequest(name, settings, limits, mine, env.clock(), costs, store, reporter,
-                                    regions or None))
+                                    regions or None, run_state))

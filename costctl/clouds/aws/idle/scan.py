@@ -19,7 +19,7 @@ from costctl.clouds.aws.idle import network as aws_network
 from costctl.clouds.aws.idle import rds as aws_rds
 from costctl.clouds.aws.idle import storage as aws_storage
 from costctl.clouds.aws.idle.api import Api, Denied, RegionSession
-from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer
+from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer, PricingSession
 from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ProviderError
 from costctl.idle import savings
@@ -57,8 +57,9 @@ class Requests:
 
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
          costs: dict[str, tuple[float, str]], store: MutableMapping[str, Any] | None, reporter: Reporter,
-         regions: list[str] | None = None) -> list[Finding]:
-    """Findings of one ``aws`` provider instance, priced (see ``savings``)."""
+         regions: list[str] | None = None, run_state: dict[str, Any] | None = None) -> list[Finding]:
+    """Findings of one ``aws`` provider instance, priced (see ``savings``); ``run_state`` is shared
+    by the scans of one run (a Pricing API that failed is not asked again)."""
     requests = Requests()
     base = AwsSession(settings, requests.counter())
     try:
@@ -75,8 +76,10 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(chosen)))) as pool:
             findings = [f for batch in pool.map(one, chosen) for f in batch]
-        pricing = RegionSession(base, PRICING_REGION, limits.pricing_endpoint_url)
-        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl)
+        pricing = PricingSession(base, PRICING_REGION, limits.pricing_endpoint_url)
+        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl, run_state,
+                        lambda message: reporter.warn(f"{name}: {message}"),
+                        limits.pricing_endpoint_url or settings.get("endpoint_url") or "")
         try:
             return savings.price(findings, costs, pricer)
         finally:
