@@ -34,6 +34,9 @@ class ScanRequest:
     # Shared by the scans of one run: what one scan learnt that the next must not pay for again
     # (a price API that failed is not asked again in the same run).
     run_state: dict[str, Any] = field(default_factory=dict)
+    # ``--account``: only these accounts (AWS account, Azure subscription, GCP project); a scanner
+    # that can, skips the others before asking anything (``idle.run`` filters the findings anyway).
+    accounts: list[str] | None = None
 
 
 class IdleScanner(Protocol):
