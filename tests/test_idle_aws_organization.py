@@ -153,3 +153,16 @@ def test_without_organization_an_account_filter_naming_another_account_scans_not
     found = idle_aws.scan("solo", {"type": "aws", "endpoint_url": aws, "max_retry_time": 1.0}, Thresholds.defaults(),
                           {"disk_unattached"}, NOW, {}, None, reporter, ["us-east-1"], accounts=[MANAGEMENT])
     assert [f.account for f in found] == [MANAGEMENT]
+
+
+def test_idle_check_takes_account_too(run: Any, organization: dict[str, Any], tmp_path: Path) -> None:
+    members = organization["members"]
+    config = idle_tests.write_config(tmp_path, organization["endpoint"])
+    config.write_text(config.read_text().replace("    max_retry_time: 1s\n",
+                                                 "    max_retry_time: 1s\n    organization: true\n"))
+    result = run("--config", str(config), "check", "--period", "idle", "--checks", "disk_unattached",
+                 "--account", members["prod"], "-w", "5", "-t", "30")
+    first = result.stdout.splitlines()[0]
+    assert result.exit_code == 1, result.stdout
+    assert first.startswith("COSTCTL WARNING - idle: 1 finding(s), savings 10.00 USD a month"), first
+    assert not any("not scanned" in line for line in result.stdout.splitlines())  # locked member not asked
