@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from costctl.clouds.aws import retry as aws_retry
 from costctl.clouds.aws.idle.api import Api, Denied
 from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ProviderError
@@ -36,17 +37,32 @@ class Target:
 class MemberSession(AwsSession):
     """A session in a member account: the parent's credentials assume the member's role.
 
-    Reuses ``AwsSession``'s AssumeRole (``role_arn``/``external_id``/``session_name``); only the
-    credentials it starts from differ: the parent's (which may themselves be an assumed role).
+    AssumeRole goes through the parent's STS client, built before the members are reached in
+    parallel: boto3 clients are thread-safe, building clients from one boto3 session in several
+    threads at once is not. The member's own boto3 session then holds the role's credentials.
     """
 
     def __init__(self, parent: AwsSession, role_arn: str, external_id: str | None) -> None:
-        settings = {**parent.settings, "role_arn": role_arn, "external_id": external_id}
-        super().__init__(settings, parent.counter)
+        super().__init__(parent.settings, parent.counter)
         self.parent = parent
+        self.role_arn = role_arn
+        self.external_id = external_id
 
-    def _base_session(self) -> Any:
-        return self.parent.session()
+    def session(self) -> Any:
+        if self._session is not None:
+            return self._session
+        import boto3
+
+        params: dict[str, Any] = {"RoleArn": self.role_arn,
+                                  "RoleSessionName": self.settings.get("session_name") or "costctl"}
+        if self.external_id:
+            params["ExternalId"] = self.external_id
+        creds = aws_retry.call(self.counter, self.parent.client("sts"), "AssumeRole", self.max_time,
+                               **params)["Credentials"]
+        self._session = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                                      aws_secret_access_key=creds["SecretAccessKey"],
+                                      aws_session_token=creds["SessionToken"])
+        return self._session
 
 
 def member_role_arn(settings: dict[str, Any], account: str) -> str:

@@ -68,6 +68,7 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
     reached: list[organization.Target] = []
     try:
         base.session()
+        # Also builds the STS client member accounts are assumed through (organization), before any pool.
         account = base.call("sts", "GetCallerIdentity")["Account"]
 
         def regions_of(session: AwsSession) -> list[str]:
