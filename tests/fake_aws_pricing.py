@@ -15,7 +15,8 @@ from typing import Any
 
 from local_http import JsonHandler, LocalHttp
 
-# (attributes, USD per unit): us-east-1 public prices of the EBS products the idle scan asks for.
+# (attributes, USD per unit): us-east-1 public prices of the EBS products the idle scan asks for,
+# in the units the real Price List uses (gp3 throughput per GiBps-month: 40.96 = 0.04 per MiB/s).
 EBS_US_EAST_1: list[tuple[dict[str, str], float]] = [
     *[({"productFamily": "Storage", "volumeApiName": t}, usd)
       for t, usd in (("gp2", 0.10), ("gp3", 0.08), ("io1", 0.125), ("io2", 0.125))],
@@ -24,8 +25,9 @@ EBS_US_EAST_1: list[tuple[dict[str, str], float]] = [
     ({"productFamily": "System Operation", "group": "EBS IOPS", "volumeApiName": "io2"}, 0.0455),
     ({"productFamily": "System Operation", "group": "EBS IOPS", "volumeApiName": "io2"}, 0.03185),
     ({"productFamily": "System Operation", "group": "EBS IOPS", "volumeApiName": "gp3"}, 0.005),
-    ({"productFamily": "Provisioned Throughput", "group": "EBS Throughput", "volumeApiName": "gp3"}, 0.04),
+    ({"productFamily": "Provisioned Throughput", "group": "EBS Throughput", "volumeApiName": "gp3"}, 40.96),
 ]
+UNITS = {"Storage": "GB-Mo", "System Operation": "IOPS-Mo", "Provisioned Throughput": "GiBps-mo"}
 
 
 class _Handler(JsonHandler):
@@ -46,7 +48,8 @@ class _Handler(JsonHandler):
         filters = {f["Field"]: f["Value"] for f in body["Filters"]}
         self._send(200, {"FormatVersion": "aws_v1", "PriceList": [
             json.dumps({"product": {"attributes": attributes}, "terms": {"OnDemand": {"T": {"priceDimensions": {
-                "D": {"unit": "Mo", "pricePerUnit": {"USD": f"{usd:.10f}"}}}}}}})
+                "D": {"unit": UNITS.get(attributes.get("productFamily", ""), "Hrs"),
+                      "pricePerUnit": {"USD": f"{usd:.10f}"}}}}}}})
             for attributes, usd in self.fake.products
             if all({**attributes, "regionCode": self.fake.region}.get(k) == v for k, v in filters.items())]})
 

@@ -160,8 +160,14 @@ class Pricer:
                   f"of the run ({reason})")
 
 
+# Units the Price List quotes in a multiple of the unit costctl prices by: gp3 throughput is listed
+# per GiBps-month (40.96 in us-east-1), i.e. 1,024 times the price per MiB/s-month (0.04).
+_UNIT_SCALE = {"gibps-mo": 1 / 1024}
+
+
 def on_demand_prices(price_list: list[Any]) -> list[float]:
-    """The distinct non-zero on-demand USD prices among the products (each a JSON string), ascending."""
+    """The distinct non-zero on-demand USD prices among the products (each a JSON string), ascending,
+    per the unit costctl prices by (``_UNIT_SCALE``)."""
     prices = set()
     for item in price_list:
         product = json.loads(item) if isinstance(item, str) else item
@@ -169,7 +175,7 @@ def on_demand_prices(price_list: list[Any]) -> list[float]:
             for dim in (term.get("priceDimensions") or {}).values():
                 usd = float(dim.get("pricePerUnit", {}).get("USD", 0) or 0)
                 if usd > 0:
-                    prices.add(usd)
+                    prices.add(usd * _UNIT_SCALE.get(str(dim.get("unit", "")).lower(), 1.0))
     return sorted(prices)
 
 
