@@ -43,11 +43,15 @@ def arm_id(sub: str, rg: str, kind: str, name: str) -> str:
 
 
 def disk(sub: str, rg: str, name: str, gib: int, sku: str, state: str, *, created: datetime,
-         owner_changed: datetime | None = None, managed_by: str | None = None, location: str = "westeurope"
-         ) -> dict[str, Any]:
-    """A managed disk as ``Disks - List`` returns it."""
+         owner_changed: datetime | None = None, managed_by: str | None = None, location: str = "westeurope",
+         iops: int | None = None, mbps: int | None = None) -> dict[str, Any]:
+    """A managed disk as ``Disks - List`` returns it (with provisioned IOPS/MB/s when given)."""
     props: dict[str, Any] = {"diskSizeGB": gib, "diskState": state, "timeCreated": created.strftime(ISO),
                              "provisioningState": "Succeeded"}
+    if iops is not None:
+        props["diskIOPSReadWrite"] = iops
+    if mbps is not None:
+        props["diskMBpsReadWrite"] = mbps
     if owner_changed:
         props["LastOwnershipUpdateTime"] = owner_changed.strftime(ISO)  # sic: the spec capitalizes this one
     out = {"id": arm_id(sub, rg, "Microsoft.Compute/disks", name), "name": name, "location": location,

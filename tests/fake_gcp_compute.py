@@ -41,7 +41,8 @@ def stamp(when: datetime) -> str:
 
 
 def gce_disk(project: str, zone: str, name: str, gb: int, disk_type: str, *, created: datetime,
-             users: list[str] | None = None, detached: datetime | None = None) -> dict[str, Any]:
+             users: list[str] | None = None, detached: datetime | None = None, iops: int | None = None,
+             throughput: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "kind": "compute#disk", "id": str(abs(hash((project, zone, name))) % 10**18), "name": name,
         "sizeGb": str(gb), "zone": f"{BASE}/projects/{project}/zones/{zone}", "status": "READY",
@@ -53,6 +54,10 @@ def gce_disk(project: str, zone: str, name: str, gb: int, disk_type: str, *, cre
         out["users"] = users
     if detached:
         out["lastDetachTimestamp"] = stamp(detached)
+    if iops is not None:
+        out["provisionedIops"] = str(iops)  # int64: a string on the wire
+    if throughput is not None:
+        out["provisionedThroughput"] = str(throughput)
     return out
 
 

@@ -97,6 +97,34 @@ def test_only_disks_unattached_longer_than_the_limit_are_reported_across_pages(a
     assert len(pages) == 3 and [p.query.get("$skiptoken") for p in pages] == [None, ["2"], ["4"]]
 
 
+def test_premium_v2_and_ultra_disks_cost_their_provisioned_iops_and_throughput(arm: FakeArm) -> None:
+    v2 = disk(SUB, "rg1", "v2-fast", 200, "PremiumV2_LRS", "Unattached", created=days_ago(99), iops=6000, mbps=250)
+    v2_base = disk(SUB, "rg1", "v2-base", 100, "PremiumV2_LRS", "Unattached", created=days_ago(99), iops=3000,
+                   mbps=125)
+    ultra = disk(SUB, "rg1", "ultra", 100, "UltraSSD_LRS", "Unattached", created=days_ago(99), iops=10000, mbps=500)
+    os_disk = disk(SUB, "rg1", "vm-u_os", 128, "Premium_LRS", "Reserved", created=days_ago(300),
+                   owner_changed=days_ago(30))
+    held = disk(SUB, "rg1", "vm-u_data", 2000, "UltraSSD_LRS", "Reserved", created=days_ago(300),
+                owner_changed=days_ago(30), iops=2000, mbps=100)
+    arm.disks = [v2, v2_base, ultra, os_disk, held]
+    arm.virtual_machines = [vm(SUB, "rg1", "vm-u", "Standard_E4s_v5", "deallocated", [os_disk, held],
+                               operated=days_ago(30))]
+    found, reporter = scan(arm, {"disk_unattached", "vm_stopped"})
+    assert reporter.warnings == []
+    rows = by_check(found, "disk_unattached")
+    # 200 GiB x 0.0812 + (6000 - 3000 free) IOPS x 0.00497 + (250 - 125 free) MB/s x 0.0397
+    assert round(rows[v2["id"]].monthly_cost, 2) == 36.11
+    assert rows[v2["id"]].detail == "unattached 99 d, 200 GiB PremiumV2_LRS, 6000 IOPS, 250 MB/s"
+    assert round(rows[v2_base["id"]].monthly_cost, 2) == 8.12  # within the baseline: capacity only
+    # billed as 128 GiB x 0.11972 + every IOPS x 0.04964 + every MB/s x 0.34967
+    assert round(rows[ultra["id"]].monthly_cost, 2) == 686.56
+    assert {rows[d["id"]].cost_source for d in (v2, v2_base, ultra)} == {"list"}
+    [stopped] = by_check(found, "vm_stopped").values()
+    # the P10 OS disk and a 2000 GiB Ultra Disk billed as 2 TiB with 2,000 IOPS and 100 MB/s
+    assert round(stopped.monthly_cost, 2) == round(19.71 + round(2048 * 0.11972 + 2000 * 0.04964 + 100 * 0.34967, 2),
+                                                   2) == 399.14
+
+
 def test_deallocated_vm_with_disks_is_reported_after_the_limit_priced_by_its_disks(arm: FakeArm) -> None:
     os_old, data_old = (disk(SUB, "rg1", "vm-old_os", 128, "Premium_LRS", "Reserved", created=days_ago(300),
                              owner_changed=days_ago(30)),

@@ -79,6 +79,33 @@ def test_only_disks_unattached_longer_than_the_limit_are_reported_across_pages(g
     assert [q.get("pageToken") for q in gcp.requests("disks")] == [None, ["2"], ["4"]]
 
 
+def test_extreme_and_hyperdisk_disks_cost_their_provisioned_iops_and_throughput(gcp: FakeGcp) -> None:
+    made = {
+        "extreme": gce_disk(PROJECT, ZONE, "extreme", 500, "pd-extreme", created=days_ago(100), iops=10000),
+        "hd-extreme": gce_disk(PROJECT, ZONE, "hd-extreme", 100, "hyperdisk-extreme", created=days_ago(100),
+                               iops=20000),
+        "balanced": gce_disk(PROJECT, ZONE, "balanced", 200, "hyperdisk-balanced", created=days_ago(100),
+                             iops=10000, throughput=400),
+        "balanced-base": gce_disk(PROJECT, ZONE, "balanced-base", 200, "hyperdisk-balanced", created=days_ago(100),
+                                  iops=3000, throughput=140),
+        "throughput": gce_disk(PROJECT, ZONE, "throughput", 2048, "hyperdisk-throughput", created=days_ago(100),
+                               throughput=200),
+    }
+    gcp.disks = list(made.values())
+    found, reporter = scan(gcp, {"disk_unattached"})
+    assert reporter.warnings == []
+    rows = {p.rsplit("/", 1)[-1]: f for p, f in by_check(found, "disk_unattached").items()}
+    assert {name: round(f.monthly_cost, 2) for name, f in rows.items()} == {
+        "extreme": 62.50 + 650.00,  # 500 GB x 0.125 + every IOPS x 0.065
+        "hd-extreme": 12.50 + 1300.00,
+        "balanced": 12.00 + 35.00 + 10.40,  # 200 GB x 0.06 + 7,000 IOPS x 0.005 + 260 MiB/s x 0.04 above the free
+        "balanced-base": 12.00,
+        "throughput": 10.24 + 50.00,  # 2048 GB x 0.005 + every MiB/s x 0.25
+    }
+    assert rows["balanced"].detail == "unattached 100 d, 200 GB hyperdisk-balanced, 10000 IOPS, 400 MiB/s"
+    assert rows["throughput"].detail == "unattached 100 d, 2048 GB hyperdisk-throughput, 200 MiB/s"
+
+
 def test_stopped_instance_with_disks_is_reported_after_the_limit_priced_by_its_disks(gcp: FakeGcp) -> None:
     boot, data = (gce_disk(PROJECT, ZONE, "batch-1", 50, "pd-balanced", created=days_ago(200), users=["x"]),
                   gce_disk(PROJECT, ZONE, "batch-1-data", 1000, "pd-standard", created=days_ago(200), users=["x"]))

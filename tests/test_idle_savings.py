@@ -56,7 +56,8 @@ def test_downsize_saves_the_vcpu_share_when_prices_are_unknown_and_gp3_saves_20_
     costs = {"i-1": (100.0, "USD")}
     [down] = savings.price([down], costs, None)
     assert down.estimated_monthly_savings == pytest.approx(50.0)
-    gp2 = finding("vol-1", "modify", kind="ebs_volumes", volumes=[("gp2", 100)], target="gp3")
+    gp2 = finding("vol-1", "modify", kind="ebs_volumes", target="gp3",
+                  volumes=[{"type": "gp2", "gb": 100, "iops": 300, "throughput": 0}])
     [gp2] = savings.price([gp2], {}, None)
     assert (gp2.monthly_cost, gp2.cost_source) == (pytest.approx(10.0), "list")
     assert gp2.estimated_monthly_savings == pytest.approx(2.0)
@@ -110,3 +111,16 @@ def test_idle_section_fills_defaults_and_rejects_unknown_checks() -> None:
         build({"idle": {"checks": ["vm_idle", "vm_bogus"]}})
     with pytest.raises(ConfigError, match=r"idle.stopped_days: expected a number above 0"):
         build({"idle": {"stopped_days": 0}})
+
+
+def test_without_a_pricer_provisioned_volumes_cost_their_listed_iops_and_throughput_tiers() -> None:
+    def listed(**volume: object) -> float:
+        [f] = savings.price([finding("vol-1", kind="ebs_volumes", volumes=[volume])], {}, None)
+        assert f.cost_source == "list"
+        return round(f.monthly_cost, 2)
+
+    assert listed(type="io1", gb=100, iops=5000, throughput=0) == 337.50
+    assert listed(type="io2", gb=10, iops=64001, throughput=0) == round(1.25 + 32000 * 0.065 + 32000 * 0.0455
+                                                                        + 0.03185, 2)
+    assert listed(type="gp3", gb=100, iops=16000, throughput=1000) == 108.00
+    assert listed(type="gp3", gb=100, iops=2000, throughput=100) == 8.00  # below the baseline: nothing extra

@@ -177,8 +177,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
         raise UsageError("--unit needs --period usage")
     if period == "usage" and not (unit or "").strip():
         raise UsageError("--period usage needs --unit UNIT (e.g. Hrs, GB-Mo; `costctl usage` lists the units)")
-    if period == "idle" and (files or accounts or services or tags):
-        raise UsageError("--period idle asks the clouds' APIs: --file, --account, --service and --tag do not apply")
+    if period == "idle" and (files or services or tags):
+        raise UsageError("--period idle asks the clouds' APIs: --file, --service and --tag do not apply")
     defaults = (env.config.section("thresholds") or {}).get(period, {})
     limits = (warning if warning is not None else defaults.get("warning"),
               critical if critical is not None else defaults.get("critical"))
@@ -252,7 +252,7 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
                                             days)
         progress.current = "scanning for idle resources"
         return stored_periods.idle(env, thresholds, idle_metric or "savings", providers, idle_checks, regions,
-                                   policy.error_state)
+                                   policy.error_state, accounts)
 
     def give_up() -> None:
         # Last resort when the alarm could not interrupt the work: answer and end the process now.

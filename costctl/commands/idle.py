@@ -26,6 +26,9 @@ if TYPE_CHECKING:
                    "snapshot_orphaned, ip_unassociated, db_idle, lb_idle, nat_idle (default: idle.checks).")
 @click.option("--region", "regions", multiple=True, metavar="REGION",
               help="AWS region to scan (repeatable; default: idle.regions, else every enabled region).")
+@click.option("--account", "accounts", multiple=True, metavar="ID",
+              help="Only this account (AWS account id, Azure subscription, GCP project; repeatable). An aws "
+                   "provider with organization: true assumes roles in these member accounts only.")
 @click.option("--min-savings", type=click.FloatRange(min=0), default=None, metavar="AMOUNT",
               help=f"Hide findings saving less than AMOUNT a month (default {documented_default('idle.min_savings')}).")
 @click.option("--notify", "notify", multiple=True, metavar="NAME",
@@ -34,7 +37,8 @@ if TYPE_CHECKING:
 @output_options()
 @click.pass_context
 def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
-         min_savings: float | None, notify: tuple[str, ...], fmt: str, output: str | None) -> None:
+         accounts: tuple[str, ...], min_savings: float | None, notify: tuple[str, ...], fmt: str,
+         output: str | None) -> None:
     """Idle, orphaned and oversized resources, with estimated monthly savings.
 
     Asks the clouds' own APIs (EC2, CloudWatch, RDS, ELB; Azure Compute/Network/Monitor; GCE and
@@ -71,7 +75,8 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
         NotifiedState(state_dir(env)).check()
     with _reporter(env) as reporter:
         wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
-        result = idle_run.run(env, providers, wanted, list(regions), min_savings, reporter)
+        result = idle_run.run(env, providers, wanted, list(regions), min_savings, reporter,
+                              [a.strip() for a in accounts if a.strip()] or None)
     store.remember([*result.findings, *result.silenced], env.real_today())
     rows = [f.row() for f in result.findings]
     if fmt == "table":

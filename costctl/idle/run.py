@@ -51,7 +51,7 @@ def parse_checks(text: str | None, limits: Thresholds) -> set[str]:
 
 
 def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], min_savings: float | None,
-        reporter: Reporter) -> Result:
+        reporter: Reporter, accounts: list[str] | None = None) -> Result:
     limits = limits_of(env)
     result = Result()
     if env.demo:
@@ -67,13 +67,17 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
     else:
         chosen = _cloud_sources(env, names, reporter)
         costs, _, tags = _records(env, chosen, reporter)
+        run_state: dict[str, Any] = {}
         for name in chosen:
             try:
-                result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter))
+                result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter, run_state,
+                                             accounts))
                 result.scanned.append(name)
             except CostctlError as exc:
                 text = " ".join(str(exc).split())
                 result.failed.append(text if text.startswith(f"{name}: ") else f"{name}: {text}")
+    if accounts:  # every cloud: a scanner that cannot skip other accounts up front still reports none
+        result.findings = [f for f in result.findings if f.account in accounts]
     floor = limits.min_savings if min_savings is None else min_savings
     result.findings = sorted((f for f in result.findings if (f.estimated_monthly_savings or 0.0) >= floor),
                              key=lambda f: (-(f.estimated_monthly_savings or 0.0), f.provider, f.check, f.resource_id))
@@ -164,7 +168,8 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
 
 
 def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],
-          regions: list[str], reporter: Reporter) -> list[Finding]:
+          regions: list[str], reporter: Reporter, run_state: dict[str, Any],
+          accounts: list[str] | None = None) -> list[Finding]:
     from costctl.idle.scanner import ScanRequest
     from costctl.providers import registry
 
@@ -176,4 +181,4 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         return []
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
     return scanner.scan(ScanRequest(name, settings, limits, mine, env.clock(), costs, store, reporter,
-                                    regions or None))
+                                    regions or None, run_state, accounts or None))

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from costctl.idle.findings import Finding, severity_for
-from costctl.idle.list_prices import HOURS_PER_MONTH, LIST
+from costctl.idle.list_prices import HOURS_PER_MONTH, LIST, volume_month
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,6 +38,8 @@ class Pricer(Protocol):
     def rds_hourly(self, instance_class: str, region: str, engine: str, multi_az: bool) -> float | None: ...
 
     def ebs_gb_month(self, volume_type: str, region: str) -> tuple[float | None, str]: ...
+
+    def ebs_volume_month(self, volume: dict[str, Any], region: str) -> tuple[float | None, str]: ...
 
 
 def _keys(resource_id: str) -> list[str]:
@@ -104,13 +106,14 @@ def _listed(f: Finding, pricer: Pricer | None) -> tuple[float | None, str]:
     if kind == "rds_instance" and pricer is not None:
         hourly = pricer.rds_hourly(hints["instance_class"], f.region, hints.get("engine", ""), hints["multi_az"])
         return (hourly * HOURS_PER_MONTH, "pricing") if hourly is not None else (None, "")
-    if kind == "ebs_volumes":
+    if kind == "ebs_volumes":  # capacity plus provisioned IOPS/throughput (list_prices.TIERS)
         total, sources = 0.0, set()
-        for vtype, gb in hints["volumes"]:
-            per_gb, source = pricer.ebs_gb_month(vtype, f.region) if pricer else (LIST.get(f"ebs:{vtype}"), "list")
-            if per_gb is None:
+        for volume in hints["volumes"]:
+            cost, source = pricer.ebs_volume_month(volume, f.region) if pricer else (volume_month("ebs", volume),
+                                                                                     "list")
+            if cost is None:
                 return None, ""
-            total += per_gb * gb
+            total += cost
             sources.add(source)
         return total, "pricing" if sources == {"pricing"} else "list"
     if kind == "ebs_snapshot":
@@ -136,7 +139,7 @@ def _saving(f: Finding, pricer: Pricer | None) -> float | None:
                 share = then / now
         return cost * (1 - share)
     if f.action == "modify" and hints.get("target"):
-        (vtype, _gb), target = hints["volumes"][0], hints["target"]
+        vtype, target = hints["volumes"][0]["type"], hints["target"]
         if pricer is not None:
             old, _ = pricer.ebs_gb_month(vtype, f.region)
             new, _ = pricer.ebs_gb_month(target, f.region)

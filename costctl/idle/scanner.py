@@ -9,7 +9,7 @@ gets one ``ScanRequest`` per provider instance and returns its findings already 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -31,6 +31,12 @@ class ScanRequest:
     store: MutableMapping[str, Any] | None  # a disk-cache view for price lists and the like (None: nothing kept)
     reporter: Reporter  # warnings and progress
     regions: list[str] | None = None  # ``--region`` (clouds with regions to choose from)
+    # Shared by the scans of one run: what one scan learnt that the next must not pay for again
+    # (a price API that failed is not asked again in the same run).
+    run_state: dict[str, Any] = field(default_factory=dict)
+    # ``--account``: only these accounts (AWS account, Azure subscription, GCP project); a scanner
+    # that can, skips the others before asking anything (``idle.run`` filters the findings anyway).
+    accounts: list[str] | None = None
 
 
 class IdleScanner(Protocol):

@@ -25,12 +25,13 @@ IDLE_METRICS = ("savings", "count")
 
 
 def idle_outcome(env: Env, thresholds: Thresholds, metric: str, providers: tuple[str, ...], checks: str | None,
-                 regions: tuple[str, ...], error_state: State) -> Outcome:
+                 regions: tuple[str, ...], error_state: State, accounts: tuple[str, ...] = ()) -> Outcome:
     """Scan (or read the demo inventory) and judge the findings."""
-    return judge(idle_facts(env, providers, checks, regions), thresholds, metric, error_state)
+    return judge(idle_facts(env, providers, checks, regions, accounts), thresholds, metric, error_state)
 
 
-def idle_facts(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...]) -> dict[str, Any]:
+def idle_facts(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
+               accounts: tuple[str, ...] = ()) -> dict[str, Any]:
     """Scan and silence; the findings as facts (builtins), independent of ``-w``/``-c`` and
     ``--idle-metric``, so stored facts (``costctl.monitoring.precomputed``) serve any of them."""
     from costctl.idle import run as idle_run
@@ -42,7 +43,8 @@ def idle_facts(env: Env, providers: tuple[str, ...], checks: str | None, regions
     IgnoreStore(state_dir(env)).ignores()  # a damaged file is UNKNOWN before the scan, never rewritten
     wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
     reporter = Reporter()
-    result = idle_run.run(env, providers, wanted, list(regions), None, reporter)
+    result = idle_run.run(env, providers, wanted, list(regions), None, reporter,
+                          [a.strip() for a in accounts if a.strip()] or None)
     return {"findings": [_fact(f) for f in result.findings], "checks": [c for c in CHECKS if c in wanted],
             "failed": list(result.failed), "warnings": list(reporter.warnings), "silenced": len(result.silenced)}
 

@@ -36,8 +36,12 @@ def budget_request(env: Env, names: tuple[str, ...], providers: tuple[str, ...])
     return precomputed.request_text("budget", env, names=list(names), providers=list(providers))
 
 
-def idle_request(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...]) -> str:
-    return precomputed.request_text("idle", env, providers=list(providers), checks=checks, regions=list(regions))
+def idle_request(env: Env, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
+                 accounts: tuple[str, ...] = ()) -> str:
+    # ``accounts`` only when given: a request without --account stays the one ``cache warm`` stores.
+    extra = {"accounts": sorted(accounts)} if accounts else {}
+    return precomputed.request_text("idle", env, providers=list(providers), checks=checks, regions=list(regions),
+                                    **extra)
 
 
 def anomalies(env: Env, rule: AnomalyRule, policy: Policy, filters: Filters, metric: str, providers: tuple[str, ...],
@@ -82,25 +86,25 @@ def budget(env: Env, names: tuple[str, ...], providers: tuple[str, ...], files: 
 
 
 def idle(env: Env, thresholds: Thresholds, metric: str, providers: tuple[str, ...], checks: str | None,
-         regions: tuple[str, ...], error_state: State) -> Outcome:
+         regions: tuple[str, ...], error_state: State, accounts: tuple[str, ...] = ()) -> Outcome:
     """The idle period, judged from a stored scan when it still holds (the demo's inventory is fixed;
     a scan of cloud APIs holds for the scanned providers' ``ttl``, as their cached recent days do)."""
     from costctl.monitoring.idle_check import judge
 
-    request = idle_request(env, providers, checks, regions)
+    request = idle_request(env, providers, checks, regions, accounts)
     facts = precomputed.lookup(env, "idle", request)
     if facts is None:
-        facts = compute_idle(env, request, providers, checks, regions)
+        facts = compute_idle(env, request, providers, checks, regions, accounts)
     return judge(facts, thresholds, metric, error_state)
 
 
 def compute_idle(env: Env, request: str, providers: tuple[str, ...], checks: str | None,
-                 regions: tuple[str, ...]) -> dict[str, Any]:
+                 regions: tuple[str, ...], accounts: tuple[str, ...] = ()) -> dict[str, Any]:
     """Scan and store the facts unless a provider could not be scanned or loaded."""
     from costctl.monitoring.idle_check import idle_facts
 
     inputs = precomputed.begin(env, (precomputed.state_path(env, "idle_ignores.json"),))
-    facts = idle_facts(env, providers, checks, regions)
+    facts = idle_facts(env, providers, checks, regions, accounts)
     if not facts["failed"]:
         precomputed.store(env, "idle", request, facts, inputs, lifetime=None if env.demo else _scan_lifetime(env))
     return facts

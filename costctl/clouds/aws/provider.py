@@ -58,6 +58,14 @@ class AwsProvider(Provider):
         "role_arn": Field("str", help="role to assume through STS, e.g. a read-only billing role in the payer"),
         "external_id": Field("str", secret=True, help="ExternalId the role's trust policy demands"),
         "session_name": Field("str", default="costctl", help="RoleSessionName, visible in CloudTrail", data=False),
+        "organization": Field("bool", default=False, data=False,
+                              help="idle: scan every active account of the organisation (ListAccounts), each "
+                                   "through member_role_name"),
+        "member_role_name": Field("str", default="OrganizationAccountAccessRole", data=False,
+                                  help="idle with organization: the role assumed in each member account"),
+        "member_external_id": Field("str", secret=True, data=False,
+                                    help="idle with organization: ExternalId the member roles' trust policy demands "
+                                         "(external_id belongs to role_arn)"),
         "region": Field("str", help="region for regional clients (S3); Cost Explorer always uses us-east-1",
                         data=False),
         "endpoint_url": Field("str", help="AWS-compatible endpoint for every client (moto, VPC endpoint)"),

@@ -51,7 +51,7 @@ PERMISSIONS = {
 # Names for messages ("throttled by Cost Explorer"), by botocore service name.
 SERVICE_NAMES = {"ce": "Cost Explorer", "organizations": "AWS Organizations", "s3": "S3", "sts": "STS",
                  "ec2": "EC2", "cloudwatch": "CloudWatch", "rds": "RDS", "elbv2": "Elastic Load Balancing",
-                 "athena": "Athena", "glue": "Glue"}
+                 "athena": "Athena", "glue": "Glue", "pricing": "the Pricing API"}
 
 # First wait in seconds; doubled each attempt, plus up to one wait of jitter. Tests lower it.
 INITIAL_WAIT = 1.0

@@ -21,6 +21,11 @@ READ_TIMEOUT = 60.0  # seconds one socket read may wait
 class AwsSession:
     """Lazily built boto3 session and clients for one provider instance."""
 
+    # Per-client limits; a session for a lookup with a cheaper fallback (the idle scan's Pricing
+    # API) lowers them.
+    connect_timeout = CONNECT_TIMEOUT
+    read_timeout = READ_TIMEOUT
+
     def __init__(self, settings: dict[str, Any], counter: aws_retry.Counter) -> None:
         self.settings = settings
         self.counter = counter
@@ -40,8 +45,8 @@ class AwsSession:
 
         return Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=deadline.read_timeout(CONNECT_TIMEOUT),
-            read_timeout=deadline.read_timeout(READ_TIMEOUT),
+            connect_timeout=deadline.read_timeout(self.connect_timeout),
+            read_timeout=deadline.read_timeout(self.read_timeout),
             user_agent_extra="costctl",
         )
 

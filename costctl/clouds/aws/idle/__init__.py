@@ -24,4 +24,5 @@ class Scanner:
         from costctl.clouds.aws.idle import scan
 
         return scan.scan(request.name, request.settings, request.limits, request.checks, request.now,
-                         request.costs, request.store, request.reporter, request.regions or None)
+                         request.costs, request.store, request.reporter, request.regions or None, request.run_state,
+                         request.accounts or None)

@@ -29,6 +29,8 @@ PERMISSIONS = {
     "GetMetricStatistics": "cloudwatch:GetMetricStatistics",
     "GetProducts": "pricing:GetProducts",
     "GetCallerIdentity": "sts:GetCallerIdentity",
+    "ListAccounts": "organizations:ListAccounts",
+    "AssumeRole": "sts:AssumeRole",
 }
 # aws_retry derives the boto3 method by splitting on capitals; names with acronyms need its spelling.
 _METHOD_SPELLING = {"DescribeDBInstances": "DescribeDbInstances"}

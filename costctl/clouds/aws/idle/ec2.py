@@ -30,6 +30,12 @@ def tags_of(resource: dict[str, Any]) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in resource.get("Tags") or [] if "Key" in t}
 
 
+def volume_hint(vol: dict[str, Any]) -> dict[str, Any]:
+    """What pricing needs of a DescribeVolumes entry: type, size and provisioned IOPS/throughput."""
+    return {"type": vol.get("VolumeType", "gp2"), "gb": vol.get("Size", 0), "iops": vol.get("Iops") or 0,
+            "throughput": vol.get("Throughput") or 0}
+
+
 def name_of(resource: dict[str, Any]) -> str:
     return tags_of(resource).get("Name", "")
 
@@ -83,8 +89,7 @@ def stopped(api: Api, scope: Scope) -> Iterator[Finding]:
             scope.provider, scope.account, scope.region, inst["InstanceId"], "ec2:instance", "vm_stopped",
             f"stopped {age:.0f} d, {len(volumes)} EBS volume(s), {gb} GB",
             "snapshot the volumes if needed, then terminate", action="delete",
-            price_hints={"kind": "ebs_volumes", "volumes": [(v.get("VolumeType", "gp2"), v.get("Size", 0))
-                                                           for v in volumes]},
+            price_hints={"kind": "ebs_volumes", "volumes": [volume_hint(v) for v in volumes]},
             cost_ids=volume_ids, tags=tags_of(inst),
         )
 

@@ -16,10 +16,11 @@ from typing import Any
 from costctl.clouds.aws import retry as aws_retry
 from costctl.clouds.aws.idle import ec2 as aws_ec2
 from costctl.clouds.aws.idle import network as aws_network
+from costctl.clouds.aws.idle import organization
 from costctl.clouds.aws.idle import rds as aws_rds
 from costctl.clouds.aws.idle import storage as aws_storage
 from costctl.clouds.aws.idle.api import Api, Denied, RegionSession
-from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer
+from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer, PricingSession
 from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ProviderError
 from costctl.idle import savings
@@ -57,31 +58,51 @@ class Requests:
 
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
          costs: dict[str, tuple[float, str]], store: MutableMapping[str, Any] | None, reporter: Reporter,
-         regions: list[str] | None = None) -> list[Finding]:
-    """Findings of one ``aws`` provider instance, priced (see ``savings``)."""
+         regions: list[str] | None = None, run_state: dict[str, Any] | None = None,
+         accounts: list[str] | None = None) -> list[Finding]:
+    """Findings of one ``aws`` provider instance, priced (see ``savings``); ``run_state`` is shared
+    by the scans of one run (a Pricing API that failed is not asked again). With ``organization:
+    true`` every active account of the organisation (``accounts``: only these) is scanned."""
     requests = Requests()
     base = AwsSession(settings, requests.counter())
+    reached: list[organization.Target] = []
     try:
         base.session()
+        # Also builds the STS client member accounts are assumed through (organization), before any pool.
         account = base.call("sts", "GetCallerIdentity")["Account"]
-        chosen = regions or limits.regions or enabled_regions(Api(base))
-        reporter.start(name, len(chosen))
 
-        def one(region: str) -> list[Finding]:
-            found = scan_region(Api(RegionSession(base, region)), Scope(name, account, region, now, limits),
-                                wanted, reporter)
-            reporter.advance(name, region)
+        def regions_of(session: AwsSession) -> list[str]:
+            return regions or limits.regions or enabled_regions(Api(session))
+
+        if settings.get("organization"):
+            reached = organization.targets(base, account, settings, accounts, regions_of, limits.max_workers,
+                                           lambda message: reporter.warn(f"{name}: {message}"))
+        elif not accounts or account in accounts:
+            reached = [organization.Target(account, account, base, regions_of(base))]
+        units = [(target, region) for target in reached for region in target.regions]
+        reporter.start(name, len(units))
+
+        def one(unit: tuple[organization.Target, str]) -> list[Finding]:
+            target, region = unit
+            found = scan_region(Api(RegionSession(target.session, region)),
+                                Scope(name, target.account, region, now, limits), wanted, reporter)
+            reporter.advance(name, region if len(reached) == 1 else f"{target.account} {region}")
             return found
 
-        with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(chosen)))) as pool:
-            findings = [f for batch in pool.map(one, chosen) for f in batch]
-        pricing = RegionSession(base, PRICING_REGION, limits.pricing_endpoint_url)
-        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl)
+        with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(units) or 1))) as pool:
+            findings = [f for batch in pool.map(one, units) for f in batch]
+        pricing = PricingSession(base, PRICING_REGION, limits.pricing_endpoint_url)
+        pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl, run_state,
+                        lambda message: reporter.warn(f"{name}: {message}"),
+                        limits.pricing_endpoint_url or settings.get("endpoint_url") or "")
         try:
             return savings.price(findings, costs, pricer)
         finally:
             pricing.close()
     finally:
+        for target in reached:
+            if target.session is not base:
+                target.session.close()
         base.close()
 
 

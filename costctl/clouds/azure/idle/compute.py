@@ -41,12 +41,21 @@ def unattached(disks: dict[str, Any], scope: Scope) -> Iterator[Finding]:
             continue
         sku, gib = text(disk.sku.name if disk.sku else ""), int(disk.disk_size_gb or 0)
         since = f"unattached {age:.0f} d, " if age is not None else "unattached, "
-        price = azure_pricing.disk_month(sku, gib)
+        iops, mbps = performance(disk)
+        price = azure_pricing.disk_month(sku, gib, iops, mbps)
+        billed = f", {iops} IOPS, {mbps} MB/s" if sku.partition("_")[0] in azure_pricing.PROVISIONED else ""
         yield Finding(
             scope.provider, scope.account, disk.location or scope.region, disk.id, "azure:disk", "disk_unattached",
-            f"{since}{gib} GiB {sku}", "snapshot if needed, then delete", action="delete",
+            f"{since}{gib} GiB {sku}{billed}", "snapshot if needed, then delete", action="delete",
             price_hints={"kind": "monthly", "amount": price} if price is not None else {},
         )
+
+
+def performance(disk: Any) -> tuple[int, int]:
+    """(IOPS, MB/s) a disk is provisioned with; 0 when the listing does not say (or the disk is unknown)."""
+    if disk is None:
+        return 0, 0
+    return int(getattr(disk, "disk_iops_read_write", 0) or 0), int(getattr(disk, "disk_m_bps_read_write", 0) or 0)
 
 
 def virtual_machines(arm: Arm) -> list[tuple[Any, Any]]:
@@ -93,7 +102,8 @@ def deallocated(vms: list[tuple[Any, Any]], disks: dict[str, Any], scope: Scope)
         if age is None or age <= scope.limits.stopped_days:
             continue
         sizes = [(_sku(disks.get(i.lower()), sku), _gib(disks.get(i.lower()), gib)) for i, sku, gib in held]
-        prices = [azure_pricing.disk_month(sku, gib) for sku, gib in sizes]
+        prices = [azure_pricing.disk_month(sku, gib, *performance(disks.get(i.lower())))
+                  for (i, _s, _g), (sku, gib) in zip(held, sizes, strict=True)]
         yield Finding(
             scope.provider, scope.account, vm.location or scope.region, vm.id, "azure:vm", "vm_stopped",
             f"deallocated {age:.0f} d, {len(held)} managed disk(s), {sum(g for _s, g in sizes)} GiB",

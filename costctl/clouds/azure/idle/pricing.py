@@ -22,6 +22,7 @@ import urllib.parse
 import urllib.request
 from bisect import bisect_left
 from collections.abc import MutableMapping
+from dataclasses import dataclass
 from typing import Any
 
 from costctl.deadline import read_timeout
@@ -43,20 +44,53 @@ DISK_TIERS: dict[str, tuple[float, ...]] = {
                  1048.58),
 }
 ZRS_FACTOR = 1.5  # zone-redundant disks list at about 1.5 times their LRS tier
-PREMIUM_V2_GIB_MONTH = 0.0812  # capacity only: provisioned IOPS/throughput above the free baseline bill extra
 PUBLIC_IP_HOURLY = {"standard": 0.005, "basic": 0.0036}
 
 
-def disk_month(sku: str, size_gib: int) -> float | None:
-    """Monthly list price of a managed disk of ``sku`` (e.g. ``Premium_LRS``) and size; None when unknown."""
+@dataclass(frozen=True)
+class Provisioned:
+    """A disk SKU billed by provisioned capacity and performance (Premium SSD v2, Ultra Disk):
+    USD per GiB-month, per IOPS-month above ``free_iops``, per MB/s-month above ``free_mbps``."""
+
+    gib: float
+    iops: float
+    mbps: float
+    free_iops: int = 0
+    free_mbps: int = 0
+
+
+# East US pay-as-you-go (the hourly meters x 730). Premium SSD v2 includes 3,000 IOPS and 125 MB/s;
+# an Ultra Disk bills every provisioned IOPS and MB/s, and its size rounds up to ``ULTRA_GIB``.
+PROVISIONED: dict[str, Provisioned] = {
+    "PremiumV2": Provisioned(gib=0.0812, iops=0.00497, mbps=0.0397, free_iops=3000, free_mbps=125),
+    "UltraSSD": Provisioned(gib=0.11972, iops=0.04964, mbps=0.34967),
+}
+ULTRA_GIB = (4, 8, 16, 32, 64, 128, 256, 512)  # then whole TiB
+
+
+def disk_month(sku: str, size_gib: int, iops: int = 0, mbps: int = 0) -> float | None:
+    """Monthly list price of a managed disk of ``sku`` (e.g. ``Premium_LRS``), size and provisioned
+    IOPS / MB/s (``diskIOPSReadWrite`` / ``diskMBpsReadWrite``, which only Premium SSD v2 and Ultra
+    Disk bill); None when unknown."""
     family, _, redundancy = (sku or "").partition("_")
-    if family == "PremiumV2":
-        return round(PREMIUM_V2_GIB_MONTH * size_gib, 2)
+    if family in PROVISIONED:
+        rates = PROVISIONED[family]
+        billed_gib = size_gib if family == "PremiumV2" else ultra_billed_gib(size_gib)
+        return round(rates.gib * billed_gib + rates.iops * max(0, iops - rates.free_iops)
+                     + rates.mbps * max(0, mbps - rates.free_mbps), 2)
     prices = DISK_TIERS.get(family)
     if prices is None or size_gib <= 0:
-        return None  # UltraSSD and unknown SKUs bill by provisioned performance: leave to the records
+        return None  # unknown SKUs: leave to the records
     tier = min(bisect_left(TIER_GIB, size_gib), len(TIER_GIB) - 1)
     return round(prices[tier] * (ZRS_FACTOR if redundancy == "ZRS" else 1.0), 2)
+
+
+def ultra_billed_gib(size_gib: int) -> int:
+    """The provisioned size an Ultra Disk bills: the next of 4..512 GiB, then whole TiB."""
+    for step in ULTRA_GIB:
+        if size_gib <= step:
+            return step
+    return -(-size_gib // 1024) * 1024
 
 
 def public_ip_month(sku: str) -> float:

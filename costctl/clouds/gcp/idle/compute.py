@@ -41,7 +41,22 @@ def disk_map(gce: Gce, project: str) -> dict[str, Any]:
 
 
 def _price(disk: Any) -> float | None:
-    return gcp_pricing.disk_month(last_segment(disk.type_), int(disk.size_gb or 0), regional=bool(disk.region))
+    return gcp_pricing.disk_month(last_segment(disk.type_), int(disk.size_gb or 0), regional=bool(disk.region),
+                                  iops=int(disk.provisioned_iops or 0),
+                                  throughput=int(disk.provisioned_throughput or 0))
+
+
+def _describe(disk: Any) -> str:
+    """``500 GB hyperdisk-balanced, 20000 IOPS, 600 MiB/s``: the provisioned performance of the types that bill it."""
+    kind = last_segment(disk.type_)
+    text = f"{disk.size_gb} GB {kind}"
+    if kind in gcp_pricing.DISK_PERFORMANCE:
+        per_iops, _free, per_mibps, _free_mibps = gcp_pricing.DISK_PERFORMANCE[kind]
+        if per_iops and disk.provisioned_iops:
+            text += f", {disk.provisioned_iops} IOPS"
+        if per_mibps and disk.provisioned_throughput:
+            text += f", {disk.provisioned_throughput} MiB/s"
+    return text
 
 
 def unattached(disks: dict[str, Any], scope: Scope) -> Iterator[Finding]:
@@ -56,7 +71,7 @@ def unattached(disks: dict[str, Any], scope: Scope) -> Iterator[Finding]:
         since = f"unattached {age:.0f} d, " if age is not None else "unattached, "
         yield Finding(
             scope.provider, scope.account, region_of(disk), path, "gce:disk", "disk_unattached",
-            f"{since}{disk.size_gb} GB {last_segment(disk.type_)}", "snapshot if needed, then delete",
+            f"{since}{_describe(disk)}", "snapshot if needed, then delete",
             action="delete", price_hints={"kind": "monthly", "amount": price} if price is not None else {},
         )
 

@@ -19,10 +19,19 @@ import re
 
 HOURS_PER_MONTH = 730.0
 
-# Per GB-month, capacity only (hyperdisk/extreme provisioned IOPS and throughput bill extra).
+# Per GB-month, capacity (provisioned IOPS and throughput: ``DISK_PERFORMANCE``).
 DISK_GB_MONTH: dict[str, float] = {
     "pd-standard": 0.04, "pd-balanced": 0.10, "pd-ssd": 0.17, "pd-extreme": 0.125,
     "hyperdisk-balanced": 0.06, "hyperdisk-extreme": 0.125, "hyperdisk-throughput": 0.005,
+}
+# Disk types billing provisioned performance on top: (USD per IOPS-month, IOPS included free,
+# USD per MiB/s-month, MiB/s included free). Hyperdisk Balanced includes 3,000 IOPS and 140 MiB/s;
+# pd-extreme and Hyperdisk Extreme bill every provisioned IOPS, Hyperdisk Throughput every MiB/s.
+DISK_PERFORMANCE: dict[str, tuple[float, int, float, int]] = {
+    "pd-extreme": (0.065, 0, 0.0, 0),
+    "hyperdisk-extreme": (0.065, 0, 0.0, 0),
+    "hyperdisk-balanced": (0.005, 3000, 0.04, 140),
+    "hyperdisk-throughput": (0.0, 0, 0.25, 0),
 }
 STATIC_IP_HOURLY = 0.01  # external IPv4 reserved and not in use
 
@@ -48,12 +57,18 @@ SHARED_CORE: dict[str, tuple[float, float]] = {"e2-micro": (0.25, 1.0), "e2-smal
 _PREDEFINED = re.compile(r"^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)$")
 
 
-def disk_month(disk_type: str, gb: int, regional: bool = False) -> float | None:
-    """Monthly list price of a persistent disk; None for a type not listed above."""
+def disk_month(disk_type: str, gb: int, regional: bool = False, iops: int = 0, throughput: int = 0) -> float | None:
+    """Monthly list price of a persistent disk or Hyperdisk: capacity plus the provisioned IOPS and
+    throughput (``provisionedIops`` / ``provisionedThroughput``) its type bills above what it
+    includes; None for a type not listed above."""
     rate = DISK_GB_MONTH.get(disk_type)
     if rate is None:
         return None
-    return round(rate * gb * (2 if regional else 1), 2)
+    total = rate * gb
+    if disk_type in DISK_PERFORMANCE:
+        per_iops, free_iops, per_mibps, free_mibps = DISK_PERFORMANCE[disk_type]
+        total += per_iops * max(0, iops - free_iops) + per_mibps * max(0, throughput - free_mibps)
+    return round(total * (2 if regional else 1), 2)
 
 
 def machine_shape(machine_type: str) -> tuple[str, float, float] | None:
