@@ -272,10 +272,15 @@ class AwsCommitments:
 # -- shape checks: the lists every page must hold (the amounts are checked as they are read) ------
 
 
-def _check_ri_utilization(answer: Any) -> None:
-    spans = field(answer, "UtilizationsByTime", list, "Cost Explorer GetReservationUtilization")
+def _check_groups_by_time(answer: Any, spans_key: str, operation: str) -> None:
+    """A list of time spans under ``spans_key``, each with a ``Groups`` list (the RI answers)."""
+    spans = field(answer, spans_key, list, f"Cost Explorer {operation}")
     for i, span in enumerate(spans):
-        field(span, "Groups", list, "Cost Explorer GetReservationUtilization", f"UtilizationsByTime[{i}]")
+        field(span, "Groups", list, f"Cost Explorer {operation}", f"{spans_key}[{i}]")
+
+
+def _check_ri_utilization(answer: Any) -> None:
+    _check_groups_by_time(answer, "UtilizationsByTime", "GetReservationUtilization")
 
 
 def _check_sp_details(answer: Any) -> None:
@@ -283,9 +288,7 @@ def _check_sp_details(answer: Any) -> None:
 
 
 def _check_ri_coverage(answer: Any) -> None:
-    spans = field(answer, "CoveragesByTime", list, "Cost Explorer GetReservationCoverage")
-    for i, span in enumerate(spans):
-        field(span, "Groups", list, "Cost Explorer GetReservationCoverage", f"CoveragesByTime[{i}]")
+    _check_groups_by_time(answer, "CoveragesByTime", "GetReservationCoverage")
 
 
 def _check_sp_coverage(answer: Any) -> None:

@@ -190,30 +190,7 @@ class QueryRunner:
             raise self._malformed(exc) from None
 
     def _next_page(self, link: str, body: dict[str, Any]) -> Any:
-        from azure.core.exceptions import (
-            ClientAuthenticationError,
-            DecodeError,
-            ServiceRequestError,
-            ServiceResponseError,
-        )
-        from azure.core.rest import HttpRequest
-
-        self.stats.requests += 1
-        try:
-            response = self.client.send_request(HttpRequest("POST", link, json=body), enforce_https=self.enforce_https)
-            text = response.text()
-        except ClientAuthenticationError as exc:
-            raise credential_error(self.where, exc) from None
-        except DecodeError as exc:
-            raise self._malformed(exc) from None
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            raise _Retryable(f"cannot reach Cost Management: {_one_line(str(exc))}") from None
-        if response.status_code != 200:
-            self._raise_for_status(response.status_code, response.headers, text)
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise self._malformed(exc) from None
+        return self._send("POST", link, body, self._malformed)
 
     def get_values(self, url: str, what: str) -> list[Any]:
         """Every item of ``value`` across the ``nextLink`` pages of a GET list API (the benefit
@@ -239,6 +216,14 @@ class QueryRunner:
         raise ProviderError(f"{self.where}: {what} kept sending nextLink pages; stopped after 10000")
 
     def _get(self, link: str, what: str) -> Any:
+        from costctl.providers.answers import bad
+
+        return self._send("GET", link, None, lambda _exc: bad(what, "a body that is not JSON"))
+
+    def _send(self, method: str, link: str, body: dict[str, Any] | None,
+              malformed: Callable[[Exception], Exception]) -> Any:
+        """One request of a paged answer (a query's next page, a GET list API's page) and its JSON;
+        ``malformed`` words the error for a body that is not JSON."""
         from azure.core.exceptions import (
             ClientAuthenticationError,
             DecodeError,
@@ -247,24 +232,23 @@ class QueryRunner:
         )
         from azure.core.rest import HttpRequest
 
-        from costctl.providers.answers import bad
-
         self.stats.requests += 1
+        request = HttpRequest(method, link, json=body) if body is not None else HttpRequest(method, link)
         try:
-            response = self.client.send_request(HttpRequest("GET", link), enforce_https=self.enforce_https)
+            response = self.client.send_request(request, enforce_https=self.enforce_https)
             text = response.text()
         except ClientAuthenticationError as exc:
             raise credential_error(self.where, exc) from None
-        except DecodeError:  # a JSON content type whose body is not JSON
-            raise bad(what, "a body that is not JSON") from None
+        except DecodeError as exc:  # a JSON content type whose body is not JSON
+            raise malformed(exc) from None
         except (ServiceRequestError, ServiceResponseError) as exc:
             raise _Retryable(f"cannot reach Cost Management: {_one_line(str(exc))}") from None
         if response.status_code != 200:
             self._raise_for_status(response.status_code, response.headers, text)
         try:
             return json.loads(text)
-        except ValueError:
-            raise bad(what, "a body that is not JSON") from None
+        except ValueError as exc:
+            raise malformed(exc) from None
 
     def _malformed(self, exc: Exception) -> ProviderError:
         return ProviderError(f"{self.where}: the Query API answered with a malformed body ({_one_line(str(exc), 80)})"
