@@ -158,3 +158,14 @@ def test_a_group_silent_for_the_lookback_before_its_anomaly_is_still_placed_unde
     assert drops and drops[0].kind in ("drop", "level_shift") and drops[0].date == START
     assert drops[0].rollup == {"provider": "AWS", "account": "111111111111"}
     same(comparable(found), comparable(detect(frame, settings, history, START, END, reported)), "anomalies")
+
+
+def test_groups_sharing_a_hash_are_told_apart_by_their_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    frame = records(5)
+    reported = reported_through(frame)
+    data = Dataset.from_frame(frame)
+    by_hash = anomaly_sql.fleet(data, ["service", "region"], "effective", HISTORY, END, reported)
+    monkeypatch.setattr(anomaly_sql, "all_distinct", lambda hashes: False)  # as if two groups clashed
+    by_text = anomaly_sql.fleet(data, ["service", "region"], "effective", HISTORY, END, reported)
+    assert by_text[0].groups == by_hash[0].groups and by_text[1] == by_hash[1]
+    assert by_text[0].values == pytest.approx(by_hash[0].values, rel=1e-12)

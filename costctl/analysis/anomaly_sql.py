@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -55,14 +55,24 @@ def reported_through(data: Dataset) -> dict[str, date]:
     if data.source is None:
         return {}
     table = data.arrow(data.sql(f"coalesce(x_Source, {literal(NONE)}) AS source, "
-                                "max(CAST(ChargePeriodStart AS DATE)) AS newest") + " GROUP BY ALL")
-    return {str(s): d for s, d in zip(table.column("source").to_pylist(), table.column("newest").to_pylist(),
-                                      strict=True) if d is not None}
+                                "max(ChargePeriodStart) AS newest") + " GROUP BY ALL")
+    return {str(s): t.astimezone(UTC).date() for s, t in zip(table.column("source").to_pylist(),
+                                                             table.column("newest").to_pylist(), strict=True)
+            if t is not None}
 
 
 def fleet(data: Dataset, keys: list[str], metric: str, start: date, end: date,
           reported: dict[str, date]) -> tuple[SeriesMatrix, list[int]]:
-    """Daily ``metric`` per group over ``[start, end)``, zero-filled, and how far each group is reported."""
+    """Daily ``metric`` per group over ``[start, end)``, zero-filled, and how far each group is reported.
+
+    One pass over the records fills a temp table of (group parts, their hash, source, day, cost);
+    the questions below read it instead of the cache files. Cells are summed per group hash and day
+    (integers: no join on the group's text), and the hashes are mapped to the sorted groups here;
+    should two groups share a hash, the groups are joined by their text instead.
+    """
+    from costctl.duck import connect
+    from costctl.query import DAY_NUMBER
+
     n = (end - start).days
     days = [start + timedelta(days=i) for i in range(n)]
     if data.source is None or n <= 0:
@@ -70,44 +80,68 @@ def fleet(data: Dataset, keys: list[str], metric: str, start: date, end: date,
     parts = group_sql(keys)
     names = [f"g{i}" for i in range(len(parts))]
     listed = ", ".join(names)
+    first = (start - date(1970, 1, 1)).days
     rows = data.sql(", ".join([f"{p} AS {g}" for p, g in zip(parts, names, strict=True)]
-                              + [f"coalesce(x_Source, {literal(NONE)}) AS source",
-                                 f"date_diff('day', DATE {literal(start.isoformat())}, "
-                                 "CAST(ChargePeriodStart AS DATE)) AS day",
+                              + [f"hash({', '.join(parts)}) AS h",
+                                 f"coalesce(x_Source, {literal(NONE)}) AS source",
+                                 f"{DAY_NUMBER} - {first} AS day",
                                  f"{quote(METRICS[metric])} AS cost"]))
-    from costctl.duck import connect
-
     con = connect()
     table = f"costctl_fleet_{next(_names)}"
-    # One pass over the records into a temp table of (group parts, source, day, cost); the three
-    # questions below read it instead of the cache files. Groups are numbered over the rows inside
-    # the range, in sorted order (the frame path's codes).
+    inside = f"day >= 0 AND day < {n}"
     with translated():
         con.execute(f"CREATE TEMP TABLE {table} AS {rows}")
     try:
-        ranked = (f"WITH g AS (SELECT {listed}, CAST(row_number() OVER (ORDER BY {listed}) - 1 AS BIGINT) AS gid "
-                  f"FROM (SELECT DISTINCT {listed} FROM {table} WHERE day >= 0 AND day < {n}))")
-        groups_table = con.sql(f"{ranked} SELECT * FROM g ORDER BY gid").to_arrow_table()
+        # Groups are numbered over the rows inside the range, in sorted order (the frame path's codes).
+        groups_table = con.sql(f"SELECT DISTINCT {listed}, h FROM {table} WHERE {inside} ORDER BY {listed}"
+                               ).to_arrow_table()
         count = groups_table.num_rows
         if count == 0:
             return SeriesMatrix(days, [], np.zeros((n, 0))), []
-        cells = con.sql(f"{ranked} SELECT gid, CAST(day AS BIGINT) AS day, fsum(cost) AS cost FROM {table} "
-                        f"JOIN g USING ({listed}) WHERE day >= 0 AND day < {n} GROUP BY gid, day").to_arrow_table()
-        sources = con.sql(f"{ranked} SELECT DISTINCT gid, source FROM {table} JOIN g USING ({listed})"
-                          ).to_arrow_table()
+        hashes = groups_table.column("h").to_numpy()
+        if all_distinct(hashes):
+            cells = con.sql(f"SELECT h, CAST(day AS BIGINT) AS day, fsum(cost) AS cost FROM {table} "
+                            f"WHERE {inside} GROUP BY h, day").to_arrow_table()
+            sources = con.sql(f"SELECT DISTINCT h, source FROM {table}").to_arrow_table()
+            order = np.argsort(hashes)
+            cell_gid = _positions(hashes, order, cells.column("h").to_numpy())
+            source_gid = _positions(hashes, order, sources.column("h").to_numpy())
+        else:  # two groups share a hash: number them by their text
+            ranked = (f"WITH g AS (SELECT {listed}, CAST(row_number() OVER (ORDER BY {listed}) - 1 AS BIGINT) AS gid "
+                      f"FROM (SELECT DISTINCT {listed} FROM {table} WHERE {inside}))")
+            cells = con.sql(f"{ranked} SELECT gid, CAST(day AS BIGINT) AS day, fsum(cost) AS cost FROM {table} "
+                            f"JOIN g USING ({listed}) WHERE {inside} GROUP BY gid, day").to_arrow_table()
+            sources = con.sql(f"{ranked} SELECT DISTINCT gid, source FROM {table} JOIN g USING ({listed})"
+                              ).to_arrow_table()
+            cell_gid, source_gid = cells.column("gid").to_numpy(), sources.column("gid").to_numpy()
     finally:
         con.execute(f"DROP TABLE IF EXISTS {table}")
     values = np.zeros((n, count))
-    values[cells.column("day").to_numpy(), cells.column("gid").to_numpy()] = \
-        cells.column("cost").to_numpy(zero_copy_only=False)
+    values[cells.column("day").to_numpy(), cell_gid] = cells.column("cost").to_numpy(zero_copy_only=False)
     np.nan_to_num(values, copy=False, nan=0.0)  # a cell of NULL costs only: nothing was spent
     columns = [groups_table.column(g).to_pylist() for g in names]
     matrix = SeriesMatrix(days, [tuple(str(v) for v in t) for t in zip(*columns, strict=True)], values)
     known = np.full(count, n, dtype=np.int64)
-    for g, source in zip(sources.column("gid").to_pylist(), sources.column("source").to_pylist(), strict=True):
+    for g, source in zip(source_gid.tolist(), sources.column("source").to_pylist(), strict=True):
+        if g < 0:
+            continue  # a group with no day in the range
         reach = (reported[source] - start).days + 1 if source in reported else n
         known[g] = min(known[g], reach)
     return matrix, np.clip(known, 0, n).tolist()
+
+
+def all_distinct(hashes: np.ndarray) -> bool:
+    """True when no two groups share a hash (64 bits: a clash is rare, but then the text decides)."""
+    return len(np.unique(hashes)) == len(hashes)
+
+
+def _positions(hashes: np.ndarray, order: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Each wanted hash's group number (its row in ``hashes``), -1 where no group has it."""
+    if len(wanted) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ranked = hashes[order]
+    at = np.minimum(np.searchsorted(ranked, wanted), len(ranked) - 1)
+    return np.where(ranked[at] == wanted, order[at], -1).astype(np.int64)
 
 
 def rows_reader(data: Dataset, keys: list[str], columns: list[str],
