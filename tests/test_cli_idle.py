@@ -119,7 +119,10 @@ def test_json_lists_only_the_idle_resources_priced_through_the_pricing_api(
     assert set(rows) == {ids["idle"], ids["loose"], ids["free_ip"]}
     idle = rows[ids["idle"]]
     assert list(idle) == ["id", "provider", "account", "region", "resource_id", "resource_type", "check", "detail",
-                          "monthly_cost", "estimated_monthly_savings", "currency", "severity", "recommendation"]
+                          "monthly_cost", "estimated_monthly_savings", "currency", "severity", "recommendation",
+                          "source", "cloud_estimated_monthly_savings"]  # the recommenders are on by default
+    assert (idle["source"], idle["cloud_estimated_monthly_savings"]) == ("costctl", None)
+    assert "compute-optimizer recommendations failed in us-east-1" in result.stderr  # moto has none
     assert (idle["provider"], idle["account"], idle["region"], idle["check"]) == (
         "prod", "123456789012", "us-east-1", "vm_idle")
     assert idle["detail"] == "avg CPU 0.8 % over 7 d (m5.large)"
@@ -139,8 +142,10 @@ def test_min_savings_and_checks_filter_and_csv_has_the_contract_header(
         run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
     ids = landscape(aws)
     config = write_config(tmp_path, aws, pricing)
-    result = run("--config", str(config), "idle", "--checks", CHECKS, "--min-savings", "10", "--format", "csv")
+    result = run("--config", str(config), "idle", "--checks", CHECKS, "--min-savings", "10", "--format", "csv",
+                 "--no-recommenders")
     assert result.exit_code == 0, result.stderr
+    assert "compute-optimizer" not in result.stderr  # --no-recommenders: not asked, contract as before
     lines = result.stdout.strip().splitlines()
     assert lines[0] == ("id,provider,account,region,resource_id,resource_type,check,detail,monthly_cost,"
                         "estimated_monthly_savings,currency,severity,recommendation")
