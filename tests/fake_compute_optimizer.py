@@ -4,7 +4,7 @@ for the idle recommender tests: the real boto3 client talks to it through ``endp
 It answers ``GetEC2InstanceRecommendations`` and ``GetEBSVolumeRecommendations`` from the lists it
 is given, one item per page (so paging through ``nextToken`` is exercised). Mode ``denied`` answers
 every request with the 400 ``AccessDeniedException`` AWS sends without the IAM action; mode
-``malformed`` answers 200 with a body lacking the recommendation list. ``requests`` keeps every
+``malformed`` answers 200 with a recommendation that names no resource (no ARN). ``requests`` keeps every
 operation asked.
 """
 
@@ -36,7 +36,7 @@ class _Handler(JsonHandler):
             return
         key = LISTS[operation]
         if self.fake.mode == "malformed":
-            self._send(200, {key: "not a list"})
+            self._send(200, {key: [{"finding": "Overprovisioned", "accountId": "123456789012"}]})
             return
         items = self.fake.instances if key == "instanceRecommendations" else self.fake.volumes
         start = int(body.get("nextToken") or 0)
