@@ -249,3 +249,33 @@ def test_providers_without_cloud_apis_are_left_out_quietly_or_refused_by_name(
     named = run("--config", str(config), "idle", "--provider", "files")
     assert named.exit_code == 2
     assert "provider 'files' is of type files, which idle cannot scan (cloud APIs only)" in named.stderr
+
+
+def test_compute_optimizer_findings_merge_into_the_table_json_and_csv_with_their_source(
+        run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
+    from fake_compute_optimizer import ComputeOptimizer, instance, volume
+
+    ids = landscape(aws)
+    optimizer = ComputeOptimizer([instance(ids["idle"], "Overprovisioned", 35.0, current="m5.large")],
+                                 [volume("vol-0only", 12.5)]).start()
+    try:
+        config = write_config(tmp_path, aws, pricing, f"  compute_optimizer_endpoint_url: {optimizer.url}\n")
+        result = run("--config", str(config), "idle", "--checks", CHECKS, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert "compute-optimizer" not in result.stderr
+        rows = {r["resource_id"]: r for r in result.json()}
+        assert set(rows) == {ids["idle"], ids["loose"], ids["free_ip"], "vol-0only"}
+        both = rows[ids["idle"]]
+        assert (both["check"], both["source"], both["estimated_monthly_savings"],
+                both["cloud_estimated_monthly_savings"]) == ("vm_idle", "costctl+compute-optimizer", 70.08, 35.0)
+        only = rows["vol-0only"]
+        assert (only["check"], only["source"], only["estimated_monthly_savings"]) == (
+            "recommender", "compute-optimizer", 12.5)
+        assert rows[ids["loose"]]["source"] == "costctl"
+        csv_out = run("--config", str(config), "idle", "--checks", CHECKS, "--format", "csv")
+        assert csv_out.stdout.splitlines()[0].endswith(",recommendation,source,cloud_estimated_monthly_savings")
+        table = run("--config", str(config), "idle", "--checks", CHECKS, "--wide")
+        assert "costctl+compute-optimizer" in table.stdout and "Source" in table.stdout
+        assert "recommender 1 (12.50 USD)" in table.stdout
+    finally:
+        optimizer.stop()
