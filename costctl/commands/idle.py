@@ -36,7 +36,8 @@ if TYPE_CHECKING:
                    "resolve findings that are gone.")
 @click.option("--recommenders/--no-recommenders", default=None,
               help="Also ask the clouds' own recommenders (AWS Compute Optimizer, Azure Advisor, GCP Recommender) "
-                   "and merge their findings, marked in the source column (default: idle.recommenders, on).")
+                   "and merge their findings, marked in the source column "
+                   f"(default {documented_default('idle.recommenders')}).")
 @output_options()
 @click.pass_context
 def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
