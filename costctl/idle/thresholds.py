@@ -89,8 +89,8 @@ IDLE_FIELDS: dict[str, Field] = {
                                             help="AWS Compute Optimizer endpoint (default: the provider's "
                                                  "endpoint_url, else AWS)"),
     "gcp_recommender_endpoint": Field("str", default=None,
-                                      help="GCP Recommender API endpoint (default: Google's; http://HOST:PORT for "
-                                           "tests)"),
+                                      help="GCP Recommender API endpoint (default: the provider's "
+                                           "recommender_endpoint, else Google's; http://HOST:PORT for tests)"),
     "gcp_recommender_locations": Field("list", default=list, items="str",
                                        help="zones/regions whose GCP recommendations are asked besides those of "
                                             "costctl's own findings"),

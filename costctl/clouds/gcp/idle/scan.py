@@ -59,7 +59,8 @@ def advice(settings: dict[str, Any], limits: Thresholds, projects: list[str], ow
     broken answer one warning per project, never the end of the scan."""
     from costctl.clouds.gcp.commitments_api import session_factory
 
-    endpoint = limits.gcp_recommender_endpoint or gcp_recommenders.ENDPOINT
+    # The idle setting, else the provider's own (``costctl commitments`` asks the same API there).
+    endpoint = limits.gcp_recommender_endpoint or settings.get("recommender_endpoint") or gcp_recommenders.ENDPOINT
     out: list[Finding] = []
     denied: set[str] = set()
     try:
