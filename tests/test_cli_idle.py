@@ -279,3 +279,19 @@ def test_compute_optimizer_findings_merge_into_the_table_json_and_csv_with_their
         assert "recommender 1 (12.50 USD)" in table.stdout
     finally:
         optimizer.stop()
+
+
+def test_check_period_idle_counts_recommender_only_findings_in_their_own_perfdata(
+        run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
+    from fake_compute_optimizer import ComputeOptimizer, volume
+
+    landscape(aws)
+    optimizer = ComputeOptimizer(volumes=[volume("vol-0only", 12.5)]).start()
+    try:
+        config = write_config(tmp_path, aws, pricing, f"  compute_optimizer_endpoint_url: {optimizer.url}\n")
+        result = run("--config", str(config), "check", "--period", "idle", "--checks", CHECKS)
+    finally:
+        optimizer.stop()
+    first = result.stdout.splitlines()[0]
+    assert "idle: 4 finding(s)" in first, result.stdout
+    assert "recommender_savings=12.5" in first and "recommender_count=1" in first, first
