@@ -1,11 +1,12 @@
 """A local AWS Compute Optimizer (JSON protocol, ``X-Amz-Target: ComputeOptimizerService.<Operation>``)
 for the idle recommender tests: the real boto3 client talks to it through ``endpoint_url``.
 
-It answers ``GetEC2InstanceRecommendations`` and ``GetEBSVolumeRecommendations`` from the lists it
-is given, one item per page (so paging through ``nextToken`` is exercised). Mode ``denied`` answers
-every request with the 400 ``AccessDeniedException`` AWS sends without the IAM action; mode
-``malformed`` answers 200 with a recommendation that names no resource (no ARN). ``requests`` keeps every
-operation asked.
+It answers ``GetEC2InstanceRecommendations``, ``GetEBSVolumeRecommendations``,
+``GetLambdaFunctionRecommendations`` and ``GetRDSDatabaseRecommendations`` from the lists it is
+given, one item per page (so paging through ``nextToken`` is exercised). Mode ``denied`` (or an
+operation in ``deny``) answers the 400 ``AccessDeniedException`` AWS sends without the IAM action;
+mode ``malformed`` answers 200 with a recommendation that names no resource (no ARN). ``requests``
+keeps every operation asked.
 """
 
 from __future__ import annotations
@@ -16,8 +17,11 @@ from typing import Any
 
 from local_http import JsonHandler, LocalHttp
 
-LISTS = {"GetEC2InstanceRecommendations": "instanceRecommendations",
-         "GetEBSVolumeRecommendations": "volumeRecommendations"}
+# operation -> (answer's list key, attribute of the stand-in holding the items)
+LISTS = {"GetEC2InstanceRecommendations": ("instanceRecommendations", "instances"),
+         "GetEBSVolumeRecommendations": ("volumeRecommendations", "volumes"),
+         "GetLambdaFunctionRecommendations": ("lambdaFunctionRecommendations", "functions"),
+         "GetRDSDatabaseRecommendations": ("rdsDBRecommendations", "databases")}
 
 
 class _Handler(JsonHandler):
@@ -30,15 +34,15 @@ class _Handler(JsonHandler):
         assert service == "ComputeOptimizerService"
         with self.fake.lock:
             self.fake.requests.append(operation)
-        if self.fake.mode == "denied":
+        if self.fake.mode == "denied" or operation in self.fake.deny:
             self._send(400, {"__type": "AccessDeniedException",
                              "message": "User is not authorized to perform this action"})
             return
-        key = LISTS[operation]
+        key, attribute = LISTS[operation]
         if self.fake.mode == "malformed":
             self._send(200, {key: [{"finding": "Overprovisioned", "accountId": "123456789012"}]})
             return
-        items = self.fake.instances if key == "instanceRecommendations" else self.fake.volumes
+        items = getattr(self.fake, attribute)
         start = int(body.get("nextToken") or 0)
         answer: dict[str, Any] = {key: items[start:start + 1], "errors": []}
         if start + 1 < len(items):
@@ -54,6 +58,9 @@ class ComputeOptimizer(LocalHttp):
                  mode: str = "ok") -> None:
         self.instances = instances or []
         self.volumes = volumes or []
+        self.functions: list[dict[str, Any]] = []
+        self.databases: list[dict[str, Any]] = []
+        self.deny: set[str] = set()  # operations answering AccessDeniedException
         self.mode = mode
         self.requests: list[str] = []
         self.lock = threading.Lock()
@@ -81,4 +88,24 @@ def volume(volume_id: str, saving: float, current: str = "io1", target: str = "g
             "currentConfiguration": {"volumeType": current, "volumeSize": 100}, "finding": "NotOptimized",
             "volumeRecommendationOptions": [
                 {"configuration": {"volumeType": target, "volumeSize": 100}, "rank": 1,
+                 "savingsOpportunity": {"estimatedMonthlySavings": {"currency": "USD", "value": saving}}}]}
+
+
+def function(name: str, saving: float, memory: int = 1024, target: int = 512, account: str = "123456789012",
+             region: str = "us-east-1") -> dict[str, Any]:
+    """One ``LambdaFunctionRecommendation`` (``NotOptimized``: less memory saves ``saving``)."""
+    return {"functionArn": f"arn:aws:lambda:{region}:{account}:function:{name}:$LATEST", "accountId": account,
+            "currentMemorySize": memory, "finding": "NotOptimized",
+            "memorySizeRecommendationOptions": [
+                {"rank": 1, "memorySize": target,
+                 "savingsOpportunity": {"estimatedMonthlySavings": {"currency": "USD", "value": saving}}}]}
+
+
+def database(arn: str, finding: str, saving: float, current: str = "db.m5.xlarge",
+             target: str = "db.m5.large", idle: str = "False") -> dict[str, Any]:
+    """One ``RDSDBRecommendation`` for the database ``arn``."""
+    return {"resourceArn": arn, "accountId": arn.split(":")[4], "engine": "postgres",
+            "currentDBInstanceClass": current, "instanceFinding": finding, "idle": idle,
+            "instanceRecommendationOptions": [
+                {"dbInstanceClass": target, "rank": 1,
                  "savingsOpportunity": {"estimatedMonthlySavings": {"currency": "USD", "value": saving}}}]}

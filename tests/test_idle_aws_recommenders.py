@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fake_compute_optimizer import ComputeOptimizer, instance, volume
+from fake_compute_optimizer import ComputeOptimizer, database, function, instance, volume
 from test_idle_aws import NOW, aws, put_daily, run_instance  # noqa: F401 - aws is a fixture
 
 from costctl.clouds.aws.idle import scan as idle_aws
@@ -77,15 +77,36 @@ def test_a_resource_only_compute_optimizer_flags_is_its_own_recommender_finding(
     assert optimizer.requests.count("GetEC2InstanceRecommendations") == 2
 
 
+def test_lambda_functions_and_rds_databases_are_asked_too(aws: str, optimizer: ComputeOptimizer) -> None:  # noqa: F811
+    db = "arn:aws:rds:us-east-1:123456789012:db:orders"
+    optimizer.functions = [function("resize-images", 8.25)]
+    optimizer.databases = [database(db, "Overprovisioned", 150.0),
+                           database("arn:aws:rds:us-east-1:123456789012:db:busy", "Underprovisioned", 0.0)]
+    found, reporter = scan(aws, optimizer)
+    assert own_warnings(reporter) == []
+    rows = {f.resource_id: f for f in found}
+    assert set(rows) == {db, "arn:aws:lambda:us-east-1:123456789012:function:resize-images:$LATEST"}
+    assert (rows[db].resource_type, rows[db].recommendation, rows[db].estimated_monthly_savings,
+            rows[db].severity) == ("rds:db", "downsize to db.m5.large", 150.0, "high")
+    fn = rows["arn:aws:lambda:us-east-1:123456789012:function:resize-images:$LATEST"]
+    assert (fn.recommendation, fn.detail) == ("set memory to 512 MB", "Compute Optimizer: NotOptimized (1024 MB)")
+
+
 def test_a_denied_compute_optimizer_is_one_warning_naming_the_permission_and_the_scan_goes_on(
         aws: str, optimizer: ComputeOptimizer) -> None:  # noqa: F811
     iid = idle_instance(aws)
-    optimizer.mode = "denied"
+    optimizer.instances = [instance(iid, "Overprovisioned", 30.0)]
+    optimizer.volumes = [volume("vol-0abc", 12.0)]
+    optimizer.deny = {"GetEC2InstanceRecommendations"}
     found, reporter = scan(aws, optimizer)
-    assert [f.resource_id for f in found] == [iid]
-    assert found[0].sources == ["costctl"]
+    assert [(f.resource_id, f.sources) for f in found] == [
+        (iid, ["costctl"]), ("vol-0abc", ["compute-optimizer"])]  # the volumes were still asked
     assert own_warnings(reporter) == [
         "prod: compute-optimizer recommendations skipped: grant compute-optimizer:GetEC2InstanceRecommendations"]
+    optimizer.mode = "denied"  # everything denied: one warning per permission, costctl's finding stays
+    found, reporter = scan(aws, optimizer)
+    assert [(f.resource_id, f.sources) for f in found] == [(iid, ["costctl"])]
+    assert len(own_warnings(reporter)) == 4
 
 
 def test_a_malformed_answer_is_one_warning_and_nothing_of_it_is_reported(

@@ -128,14 +128,15 @@ class Advice:
         """The region's money-saving recommendations; none (and a warning) when they cannot be had."""
         api = Api(RegionSession(session, scope.region, self.endpoint_url))
         try:
-            return aws_recommenders.findings(api, scope)
-        except Denied as exc:
-            with self._lock:
-                first = exc.permission not in self._denied
-                self._denied.add(exc.permission)
-            if first:
-                self.reporter.warn(f"{self.name}: {aws_recommenders.SOURCE} recommendations skipped: "
-                                   f"grant {exc.permission}")
+            found, denied = aws_recommenders.findings(api, scope)
+            for exc in denied:
+                with self._lock:
+                    first = exc.permission not in self._denied
+                    self._denied.add(exc.permission)
+                if first:
+                    self.reporter.warn(f"{self.name}: {aws_recommenders.SOURCE} recommendations skipped: "
+                                       f"grant {exc.permission}")
+            return found
         except ProviderError as exc:
             reason = " ".join(str(exc).split())
             with self._lock:  # not opted in, or no such service at the endpoint: once, not per region
