@@ -10,6 +10,9 @@ The tests run the real ``ComputeManagementClient``, ``NetworkManagementClient`` 
 * ``GET /{resourceUri}/providers/Microsoft.Insights/metrics?timespan=..&interval=P1D&metricnames=..
   &aggregation=Average``: a ``Response`` with one ``timeseries`` whose ``data`` are the daily points
   that fall inside the requested timespan (so a scan asking for the wrong window sees other data);
+* ``GET /subscriptions/{id}/providers/Microsoft.Advisor/recommendations?$filter=Category eq 'Cost'``:
+  the ``advisor`` recommendations in pages like the listings (``advisor_answer``, when set, is sent
+  as the whole body instead: a malformed answer);
 * ``GET /msi/token`` (App Service style managed identity: ``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``);
 * ``POST .../Microsoft.CostManagement/query``: an empty QueryResult, so the records load is quiet.
 
@@ -35,6 +38,7 @@ LISTINGS = {
     "Microsoft.Compute/disks": "disks",
     "Microsoft.Compute/virtualMachines": "virtual_machines",
     "Microsoft.Network/publicIPAddresses": "public_ips",
+    "Microsoft.Advisor/recommendations": "advisor",
 }
 
 
@@ -101,6 +105,23 @@ def public_ip(sub: str, rg: str, name: str, address: str, *, method: str = "Stat
             "properties": props}
 
 
+def advice(sub: str, resource: str, problem: str, monthly: float | None, *, annual: float | None = None,
+           field_name: str = "Microsoft.Compute/virtualMachines", region: str = "westeurope") -> dict[str, Any]:
+    """One Advisor cost recommendation as ``Recommendations - List`` returns it (2023-01-01)."""
+    extended: dict[str, str] = {"savingsCurrency": "USD", "region": region}
+    if monthly is not None:
+        extended["savingsAmount"] = str(monthly)
+    if annual is not None:
+        extended["annualSavingsAmount"] = str(annual)
+    return {"id": f"/subscriptions/{sub}/providers/Microsoft.Advisor/recommendations/{abs(hash(resource)):x}",
+            "type": "Microsoft.Advisor/recommendations", "name": f"{abs(hash(resource)):x}",
+            "properties": {"category": "Cost", "impact": "High", "impactedField": field_name,
+                           "impactedValue": resource.rsplit("/", 1)[-1],
+                           "resourceMetadata": {"resourceId": resource, "source": "advisor"},
+                           "shortDescription": {"problem": problem, "solution": problem},
+                           "extendedProperties": extended}}
+
+
 @dataclass
 class Seen:
     method: str
@@ -117,7 +138,9 @@ class FakeArm(LocalHttp):
     virtual_machines: list[dict[str, Any]] = field(default_factory=list)
     public_ips: list[dict[str, Any]] = field(default_factory=list)
     cpu: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)  # resource id (lower) -> points
-    deny: set[str] = field(default_factory=set)  # "disks", "virtual_machines", "public_ips", "metrics"
+    advisor: list[dict[str, Any]] = field(default_factory=list)  # Advisor recommendations (``advice``)
+    advisor_answer: Any = None  # sent as is instead of the advisor page (tests of malformed answers)
+    deny: set[str] = field(default_factory=set)  # "disks", "virtual_machines", "public_ips", "metrics", "advisor"
     seen: list[Seen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -220,6 +243,11 @@ class _Handler(JsonHandler):
             self._send(200, self.fake.metrics(resource, query))
             return
         sub = parts.path.split("/")[2]
+        if listing == "advisor" and self.fake.advisor_answer is not None:
+            self._send(200, self.fake.advisor_answer)
+            return
+        if listing == "advisor" and "$skiptoken" not in query:
+            assert query.get("$filter") == ["Category eq 'Cost'"], query
         self._send(200, self.fake.page(listing, sub, parts.path, query))
 
     def do_POST(self) -> None:  # noqa: N802 - http.server naming

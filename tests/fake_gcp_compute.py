@@ -10,7 +10,8 @@ REST transport) against these servers, which speak each API's wire format:
   them, 64-bit integers as strings; a denied listing answers 403 with Google's error body.
 * ``GET /v1/projects/{project}/locations/{region}/recommenders/{recommender}/recommendations``
   (the Recommender REST API): ``{"recommendations": [...], "nextPageToken"}`` from
-  ``recommendations[(project, region)]`` (a list of pages), ``{}`` where there are none;
+  ``recommendations[(project, location, recommender id)]`` or ``recommendations[(project, location)]``
+  (a list of pages), ``{}`` where there are none; recommenders in ``recommender_deny`` answer 403;
   ``recommender_script`` holds (status, body) answers served first, one per request.
 * ``google.monitoring.v3.MetricService/ListTimeSeries`` over gRPC (protobuf): one ``TimeSeries``
   per instance with the daily points inside the request's interval, ``series_page_size`` series a
@@ -98,8 +99,10 @@ class FakeGcp:
     deny: set[str] = field(default_factory=set)  # "disks", "instances", "addresses", "metrics"
     seen: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)  # (path, query) of REST calls
     metric_requests: list[Any] = field(default_factory=list)  # ListTimeSeriesRequest messages
-    recommendations: dict[tuple[str, str], list[list[dict[str, Any]]]] = field(default_factory=dict)
+    recommendations: dict[tuple[str, ...], list[list[dict[str, Any]]]] = field(default_factory=dict)
     recommender_script: list[tuple[int, bytes]] = field(default_factory=list)
+    # Recommender ids (``google.compute.disk.IdleResourceRecommender``...) answering 403 like IAM does.
+    recommender_deny: set[str] = field(default_factory=set)
 
     def recommender_requests(self) -> list[tuple[str, dict[str, list[str]]]]:
         return [(p, q) for p, q in self.seen if p.endswith("/recommendations")]
@@ -236,7 +239,12 @@ class _Handler(JsonHandler):
             self.wfile.write(body)
             return
         bits = path.split("/")  # '', v1, projects, P, locations, R, recommenders, ID, recommendations
-        pages = self.fake.recommendations.get((bits[3], bits[5]))
+        if bits[7] in self.fake.recommender_deny:
+            message = f"Permission denied for {bits[7]} on projects/{bits[3]}"
+            self._send(403, {"error": {"code": 403, "message": message, "status": "PERMISSION_DENIED"}})
+            return
+        pages = self.fake.recommendations.get((bits[3], bits[5], bits[7])) or \
+            self.fake.recommendations.get((bits[3], bits[5]))
         if not pages:
             self._send(200, {})
             return

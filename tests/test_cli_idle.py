@@ -119,7 +119,10 @@ def test_json_lists_only_the_idle_resources_priced_through_the_pricing_api(
     assert set(rows) == {ids["idle"], ids["loose"], ids["free_ip"]}
     idle = rows[ids["idle"]]
     assert list(idle) == ["id", "provider", "account", "region", "resource_id", "resource_type", "check", "detail",
-                          "monthly_cost", "estimated_monthly_savings", "currency", "severity", "recommendation"]
+                          "monthly_cost", "estimated_monthly_savings", "currency", "severity", "recommendation",
+                          "source", "cloud_estimated_monthly_savings"]  # the recommenders are on by default
+    assert (idle["source"], idle["cloud_estimated_monthly_savings"]) == ("costctl", None)
+    assert "compute-optimizer recommendations failed in us-east-1" in result.stderr  # moto has none
     assert (idle["provider"], idle["account"], idle["region"], idle["check"]) == (
         "prod", "123456789012", "us-east-1", "vm_idle")
     assert idle["detail"] == "avg CPU 0.8 % over 7 d (m5.large)"
@@ -139,8 +142,10 @@ def test_min_savings_and_checks_filter_and_csv_has_the_contract_header(
         run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
     ids = landscape(aws)
     config = write_config(tmp_path, aws, pricing)
-    result = run("--config", str(config), "idle", "--checks", CHECKS, "--min-savings", "10", "--format", "csv")
+    result = run("--config", str(config), "idle", "--checks", CHECKS, "--min-savings", "10", "--format", "csv",
+                 "--no-recommenders")
     assert result.exit_code == 0, result.stderr
+    assert "compute-optimizer" not in result.stderr  # --no-recommenders: not asked, contract as before
     lines = result.stdout.strip().splitlines()
     assert lines[0] == ("id,provider,account,region,resource_id,resource_type,check,detail,monthly_cost,"
                         "estimated_monthly_savings,currency,severity,recommendation")
@@ -244,3 +249,49 @@ def test_providers_without_cloud_apis_are_left_out_quietly_or_refused_by_name(
     named = run("--config", str(config), "idle", "--provider", "files")
     assert named.exit_code == 2
     assert "provider 'files' is of type files, which idle cannot scan (cloud APIs only)" in named.stderr
+
+
+def test_compute_optimizer_findings_merge_into_the_table_json_and_csv_with_their_source(
+        run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
+    from fake_compute_optimizer import ComputeOptimizer, instance, volume
+
+    ids = landscape(aws)
+    optimizer = ComputeOptimizer([instance(ids["idle"], "Overprovisioned", 35.0, current="m5.large")],
+                                 [volume("vol-0only", 12.5)]).start()
+    try:
+        config = write_config(tmp_path, aws, pricing, f"  compute_optimizer_endpoint_url: {optimizer.url}\n")
+        result = run("--config", str(config), "idle", "--checks", CHECKS, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert "compute-optimizer" not in result.stderr
+        rows = {r["resource_id"]: r for r in result.json()}
+        assert set(rows) == {ids["idle"], ids["loose"], ids["free_ip"], "vol-0only"}
+        both = rows[ids["idle"]]
+        assert (both["check"], both["source"], both["estimated_monthly_savings"],
+                both["cloud_estimated_monthly_savings"]) == ("vm_idle", "costctl+compute-optimizer", 70.08, 35.0)
+        only = rows["vol-0only"]
+        assert (only["check"], only["source"], only["estimated_monthly_savings"]) == (
+            "recommender", "compute-optimizer", 12.5)
+        assert rows[ids["loose"]]["source"] == "costctl"
+        csv_out = run("--config", str(config), "idle", "--checks", CHECKS, "--format", "csv")
+        assert csv_out.stdout.splitlines()[0].endswith(",recommendation,source,cloud_estimated_monthly_savings")
+        table = run("--config", str(config), "idle", "--checks", CHECKS, "--wide")
+        assert "costctl+compute-optimizer" in table.stdout and "Source" in table.stdout
+        assert "recommender 1 (12.50 USD)" in table.stdout
+    finally:
+        optimizer.stop()
+
+
+def test_check_period_idle_counts_recommender_only_findings_in_their_own_perfdata(
+        run: Any, aws: str, pricing: str, tmp_path: Path) -> None:
+    from fake_compute_optimizer import ComputeOptimizer, volume
+
+    landscape(aws)
+    optimizer = ComputeOptimizer(volumes=[volume("vol-0only", 12.5)]).start()
+    try:
+        config = write_config(tmp_path, aws, pricing, f"  compute_optimizer_endpoint_url: {optimizer.url}\n")
+        result = run("--config", str(config), "check", "--period", "idle", "--checks", CHECKS)
+    finally:
+        optimizer.stop()
+    first = result.stdout.splitlines()[0]
+    assert "idle: 4 finding(s)" in first, result.stdout
+    assert "recommender_savings=12.5" in first and "recommender_count=1" in first, first

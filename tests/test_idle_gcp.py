@@ -212,10 +212,14 @@ def test_cli_idle_scans_the_gcp_provider_and_prints_the_json_contract(
         f"cache:\n  path: {tmp_path / 'cache'}\nproviders:\n  gc:\n    type: gcp\n"
         f"    table: {SETTINGS['table']}\n    anonymous: true\n    api_endpoint: {gcp.compute_url}\n"
         f"    max_retry_time: 1s\n"
+        f"    recommender_endpoint: {gcp.compute_url}\n"
         f"idle:\n  gcp_compute_endpoint: {gcp.compute_url}\n  gcp_monitoring_endpoint: {gcp.monitoring_url}\n")
     result = run("--config", str(config), "idle", "--checks", "disk_unattached,ip_unassociated", "--format", "json")
     assert result.exit_code == 0, result.stderr
+    assert "recommender" not in result.stderr  # asked at the stand-in (which had nothing), not at Google
+    assert {p.split("/")[5] for p, _ in gcp.recommender_requests()} == {ZONE, "us-central1"}
     rows = result.json()
+    assert {r["source"] for r in rows} == {"costctl"}
     assert [(r["resource_id"], r["check"], r["resource_type"], r["monthly_cost"]) for r in rows] == [
         (path(gcp.disks[0]), "disk_unattached", "gce:disk", pytest.approx(17.0)),
         (path(gcp.addresses[0]), "ip_unassociated", "gce:address", pytest.approx(7.3))]

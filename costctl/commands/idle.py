@@ -34,11 +34,15 @@ if TYPE_CHECKING:
 @click.option("--notify", "notify", multiple=True, metavar="NAME",
               help="Send findings to this channel from notifications: (repeatable); pagerduty channels also "
                    "resolve findings that are gone.")
+@click.option("--recommenders/--no-recommenders", default=None,
+              help="Also ask the clouds' own recommenders (AWS Compute Optimizer, Azure Advisor, GCP Recommender) "
+                   "and merge their findings, marked in the source column "
+                   f"(default {documented_default('idle.recommenders')}).")
 @output_options()
 @click.pass_context
 def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, regions: tuple[str, ...],
-         accounts: tuple[str, ...], min_savings: float | None, notify: tuple[str, ...], fmt: str,
-         output: str | None) -> None:
+         accounts: tuple[str, ...], min_savings: float | None, notify: tuple[str, ...], recommenders: bool | None,
+         fmt: str, output: str | None) -> None:
     """Idle, orphaned and oversized resources, with estimated monthly savings.
 
     Asks the clouds' own APIs (EC2, CloudWatch, RDS, ELB; Azure Compute/Network/Monitor; GCE and
@@ -76,9 +80,9 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
     with _reporter(env) as reporter:
         wanted = idle_run.parse_checks(checks, idle_run.limits_of(env))
         result = idle_run.run(env, providers, wanted, list(regions), min_savings, reporter,
-                              [a.strip() for a in accounts if a.strip()] or None)
+                              [a.strip() for a in accounts if a.strip()] or None, recommenders)
     store.remember([*result.findings, *result.silenced], env.real_today())
-    rows = [f.row() for f in result.findings]
+    rows = [{**f.row(), **f.source_row()} for f in result.findings]
     if fmt == "table":
         # A narrow screen gives up the detail, then the recommendation, then the region; the
         # resource id (what a person acts on) is never shortened.
@@ -89,9 +93,14 @@ def idle(ctx: click.Context, providers: tuple[str, ...], checks: str | None, reg
                    OutputColumn("monthly_cost", "Monthly cost", "money"),
                    OutputColumn("estimated_monthly_savings", "Saving/month", "money"),
                    OutputColumn("recommendation", "Recommendation", drop=2)]
+        if result.recommenders:
+            columns[6:6] = [OutputColumn("source", "Source", drop=2)]
+            columns.insert(-1, OutputColumn("cloud_estimated_monthly_savings", "Cloud est.", "money", drop=2))
     else:
-        kinds = {"monthly_cost": "money", "estimated_monthly_savings": "money"}
-        columns = [OutputColumn(key, kind=kinds.get(key, "text")) for key in fnd.CONTRACT]
+        kinds = {"monthly_cost": "money", "estimated_monthly_savings": "money",
+                 "cloud_estimated_monthly_savings": "money"}
+        keys = (*fnd.CONTRACT, *fnd.SOURCE_COLUMNS) if result.recommenders else fnd.CONTRACT
+        columns = [OutputColumn(key, kind=kinds.get(key, "text")) for key in keys]
     footer = [{"provider": f"Total {t.key}", "check": f"{t.count} finding(s)", "monthly_cost": t.monthly_cost,
                "estimated_monthly_savings": t.estimated_monthly_savings}
               for t in fnd.totals(result.findings, "provider")]

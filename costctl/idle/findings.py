@@ -16,6 +16,9 @@ SEVERITIES = ("low", "medium", "high")
 # The columns of the JSON/CSV contract, in order.
 CONTRACT = ("id", "provider", "account", "region", "resource_id", "resource_type", "check", "detail", "monthly_cost",
             "estimated_monthly_savings", "currency", "severity", "recommendation")
+# Added to the contract when the clouds' recommenders were asked (``--recommenders``), so a run
+# without them (and the demo) keeps the columns it always had.
+SOURCE_COLUMNS = ("source", "cloud_estimated_monthly_savings")
 
 
 @dataclass
@@ -43,6 +46,11 @@ class Finding:
     cost_ids: list[str] = field(default_factory=list)
     # The resource's tags (from the cost records), for ``idle.exclude_tags``.
     tags: dict[str, str] = field(default_factory=dict)
+    # Who flagged the resource: "costctl" (its own checks) and/or a cloud's recommender
+    # ("compute-optimizer", "advisor", "recommender"); merged by ``idle.recommendations.merge``.
+    sources: list[str] = field(default_factory=lambda: ["costctl"])
+    # The cloud recommender's own monthly saving estimate, shown beside costctl's figure.
+    cloud_savings: float | None = None
 
     @property
     def id(self) -> str:
@@ -55,6 +63,11 @@ class Finding:
         """The finding as the renderer takes it (contract columns plus ``cost_source``)."""
         data = {**asdict(self), "id": self.id}
         return {key: data[key] for key in (*CONTRACT, "cost_source")}
+
+    def source_row(self) -> dict[str, Any]:
+        """The ``source`` columns (shown when the clouds' recommenders were asked): who flagged the
+        resource and the cloud's own saving estimate."""
+        return {"source": "+".join(self.sources), "cloud_estimated_monthly_savings": self.cloud_savings}
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ class Result:
     scanned: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # "name: reason"
     silenced: list[Finding] = field(default_factory=list)  # ignored or excluded by tag (``idle.ignores``)
+    recommenders: bool = False  # the clouds' recommenders were asked: the output shows the source columns
 
 
 def limits_of(env: Env) -> Thresholds:
@@ -51,7 +52,9 @@ def parse_checks(text: str | None, limits: Thresholds) -> set[str]:
 
 
 def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], min_savings: float | None,
-        reporter: Reporter, accounts: list[str] | None = None) -> Result:
+        reporter: Reporter, accounts: list[str] | None = None, recommenders: bool | None = None) -> Result:
+    """Findings of the chosen provider instances; ``recommenders`` (None: ``idle.recommenders``)
+    also asks each cloud's own recommender. The demo has none, so its output never changes."""
     limits = limits_of(env)
     result = Result()
     if env.demo:
@@ -68,10 +71,11 @@ def run(env: Env, names: tuple[str, ...], wanted: set[str], regions: list[str], 
         chosen = _cloud_sources(env, names, reporter)
         costs, _, tags = _records(env, chosen, reporter)
         run_state: dict[str, Any] = {}
+        result.recommenders = limits.recommenders if recommenders is None else recommenders
         for name in chosen:
             try:
                 result.findings.extend(_scan(env, name, limits, wanted, costs, regions, reporter, run_state,
-                                             accounts))
+                                             accounts, result.recommenders))
                 result.scanned.append(name)
             except CostctlError as exc:
                 text = " ".join(str(exc).split())
@@ -169,7 +173,7 @@ def _records(env: Env, names: list[str], reporter: Reporter) -> tuple[dict[str, 
 
 def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict[str, tuple[float, str]],
           regions: list[str], reporter: Reporter, run_state: dict[str, Any],
-          accounts: list[str] | None = None) -> list[Finding]:
+          accounts: list[str] | None = None, recommenders: bool = False) -> list[Finding]:
     from costctl.idle.scanner import ScanRequest
     from costctl.providers import registry
 
@@ -181,4 +185,4 @@ def _scan(env: Env, name: str, limits: Thresholds, wanted: set[str], costs: dict
         return []
     store = env.cache.store_view(f"idle:{name}") if env.cache is not None else None
     return scanner.scan(ScanRequest(name, settings, limits, mine, env.clock(), costs, store, reporter,
-                                    regions or None, run_state, accounts or None))
+                                    regions or None, run_state, accounts or None, recommenders))

@@ -37,6 +37,8 @@ class ScanRequest:
     # ``--account``: only these accounts (AWS account, Azure subscription, GCP project); a scanner
     # that can, skips the others before asking anything (``idle.run`` filters the findings anyway).
     accounts: list[str] | None = None
+    # Also ask the cloud's own recommender and merge its findings (``idle.recommendations``).
+    recommenders: bool = False
 
 
 class IdleScanner(Protocol):

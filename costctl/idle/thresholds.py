@@ -82,6 +82,18 @@ IDLE_FIELDS: dict[str, Field] = {
                                   help="Compute Engine API endpoint (default: Google's; http://HOST:PORT for tests)"),
     "gcp_monitoring_endpoint": Field("str", default=None,
                                      help="Cloud Monitoring gRPC endpoint (default: Google's; http:// is plaintext)"),
+    "recommenders": Field("bool", default=True,
+                          help="also ask the clouds' recommenders (Compute Optimizer, Advisor, Recommender); "
+                               "--recommenders/--no-recommenders overrides"),
+    "compute_optimizer_endpoint_url": Field("str", default=None,
+                                            help="AWS Compute Optimizer endpoint (default: the provider's "
+                                                 "endpoint_url, else AWS)"),
+    "gcp_recommender_endpoint": Field("str", default=None,
+                                      help="GCP Recommender API endpoint (default: the provider's "
+                                           "recommender_endpoint, else Google's; http://HOST:PORT for tests)"),
+    "gcp_recommender_locations": Field("list", default=list, items="str",
+                                       help="zones/regions whose GCP recommendations are asked besides those of "
+                                            "costctl's own findings"),
     "pricing_ttl": Field("duration", default=7 * 86400.0,
                          help="how long AWS Pricing / Azure Retail Prices answers stay cached (e.g. 7d)"),
     "min_savings": Field("float", default=0.0, help="hide findings saving less than this a month"),

@@ -115,6 +115,7 @@ def idle_figures(env: Env, providers: tuple[str, ...] = ()) -> list[FindingFigur
     wanted = idle_run.parse_checks(None, idle_run.limits_of(env))
     result = idle_run.run(env, scannable, wanted, [], None, Reporter())
     order = [c for c in CHECKS if c in wanted]
+    order += sorted({f.check for f in result.findings} - set(CHECKS))  # "recommender": the clouds' own findings
     names = set(result.scanned) | {f.provider for f in result.findings}
     if env.demo:  # the demo inventory "scans" every demo provider, findings or not
         names |= set(scannable)

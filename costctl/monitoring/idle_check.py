@@ -45,7 +45,10 @@ def idle_facts(env: Env, providers: tuple[str, ...], checks: str | None, regions
     reporter = Reporter()
     result = idle_run.run(env, providers, wanted, list(regions), None, reporter,
                           [a.strip() for a in accounts if a.strip()] or None)
-    return {"findings": [_fact(f) for f in result.findings], "checks": [c for c in CHECKS if c in wanted],
+    checks = [c for c in CHECKS if c in wanted]
+    # Findings only a cloud's recommender made get perfdata of their own, like a check.
+    checks += sorted({f.check for f in result.findings} - set(CHECKS))
+    return {"findings": [_fact(f) for f in result.findings], "checks": checks,
             "failed": list(result.failed), "warnings": list(reporter.warnings), "silenced": len(result.silenced)}
 
 

@@ -25,4 +25,4 @@ class Scanner:
 
         return scan.scan(request.name, request.settings, request.limits, request.checks, request.now,
                          request.costs, request.store, request.reporter, request.regions or None, request.run_state,
-                         request.accounts or None)
+                         request.accounts or None, request.recommenders)

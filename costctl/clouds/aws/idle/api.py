@@ -31,9 +31,16 @@ PERMISSIONS = {
     "GetCallerIdentity": "sts:GetCallerIdentity",
     "ListAccounts": "organizations:ListAccounts",
     "AssumeRole": "sts:AssumeRole",
+    "GetEC2InstanceRecommendations": "compute-optimizer:GetEC2InstanceRecommendations",
+    "GetEBSVolumeRecommendations": "compute-optimizer:GetEBSVolumeRecommendations",
+    "GetLambdaFunctionRecommendations": "compute-optimizer:GetLambdaFunctionRecommendations",
+    "GetRDSDatabaseRecommendations": "compute-optimizer:GetRDSDatabaseRecommendations",
 }
 # aws_retry derives the boto3 method by splitting on capitals; names with acronyms need its spelling.
-_METHOD_SPELLING = {"DescribeDBInstances": "DescribeDbInstances"}
+_METHOD_SPELLING = {"DescribeDBInstances": "DescribeDbInstances",
+                    "GetEC2InstanceRecommendations": "GetEc2InstanceRecommendations",
+                    "GetEBSVolumeRecommendations": "GetEbsVolumeRecommendations",
+                    "GetRDSDatabaseRecommendations": "GetRdsDatabaseRecommendations"}
 _DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException",
            "AuthorizationError")
 

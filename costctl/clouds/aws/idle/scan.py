@@ -8,6 +8,7 @@ failure to learn who we are (credentials) fails the whole provider instance.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -18,6 +19,7 @@ from costctl.clouds.aws.idle import ec2 as aws_ec2
 from costctl.clouds.aws.idle import network as aws_network
 from costctl.clouds.aws.idle import organization
 from costctl.clouds.aws.idle import rds as aws_rds
+from costctl.clouds.aws.idle import recommenders as aws_recommenders
 from costctl.clouds.aws.idle import storage as aws_storage
 from costctl.clouds.aws.idle.api import Api, Denied, RegionSession
 from costctl.clouds.aws.idle.pricing import PRICING_REGION, Pricer, PricingSession
@@ -25,6 +27,7 @@ from costctl.clouds.aws.session import AwsSession
 from costctl.errors import ProviderError
 from costctl.idle import savings
 from costctl.idle.findings import Finding
+from costctl.idle.recommendations import merge
 from costctl.idle.report import Reporter
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
@@ -59,10 +62,11 @@ class Requests:
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
          costs: dict[str, tuple[float, str]], store: MutableMapping[str, Any] | None, reporter: Reporter,
          regions: list[str] | None = None, run_state: dict[str, Any] | None = None,
-         accounts: list[str] | None = None) -> list[Finding]:
+         accounts: list[str] | None = None, recommenders: bool = False) -> list[Finding]:
     """Findings of one ``aws`` provider instance, priced (see ``savings``); ``run_state`` is shared
     by the scans of one run (a Pricing API that failed is not asked again). With ``organization:
-    true`` every active account of the organisation (``accounts``: only these) is scanned."""
+    true`` every active account of the organisation (``accounts``: only these) is scanned. With
+    ``recommenders`` each region's Compute Optimizer recommendations are merged in."""
     requests = Requests()
     base = AwsSession(settings, requests.counter())
     reached: list[organization.Target] = []
@@ -82,21 +86,26 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
         units = [(target, region) for target in reached for region in target.regions]
         reporter.start(name, len(units))
 
-        def one(unit: tuple[organization.Target, str]) -> list[Finding]:
+        advise = Advice(name, reporter, limits.compute_optimizer_endpoint_url) if recommenders else None
+
+        def one(unit: tuple[organization.Target, str]) -> tuple[list[Finding], list[Finding]]:
             target, region = unit
-            found = scan_region(Api(RegionSession(target.session, region)),
-                                Scope(name, target.account, region, now, limits), wanted, reporter)
+            scope = Scope(name, target.account, region, now, limits)
+            found = scan_region(Api(RegionSession(target.session, region)), scope, wanted, reporter)
+            cloud = advise.region(target.session, scope) if advise else []
             reporter.advance(name, region if len(reached) == 1 else f"{target.account} {region}")
-            return found
+            return found, cloud
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(units) or 1))) as pool:
-            findings = [f for batch in pool.map(one, units) for f in batch]
+            batches = list(pool.map(one, units))
+        findings = [f for own, _ in batches for f in own]
+        cloud = [f for _, recs in batches for f in recs]
         pricing = PricingSession(base, PRICING_REGION, limits.pricing_endpoint_url)
         pricer = Pricer(Api(pricing).call, store, limits.pricing_ttl, run_state,
                         lambda message: reporter.warn(f"{name}: {message}"),
                         limits.pricing_endpoint_url or settings.get("endpoint_url") or "")
         try:
-            return savings.price(findings, costs, pricer)
+            return merge(savings.price(findings, costs, pricer), cloud)
         finally:
             pricing.close()
     finally:
@@ -104,6 +113,41 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
             if target.session is not base:
                 target.session.close()
         base.close()
+
+
+class Advice:
+    """Compute Optimizer per region; a denied permission or a failure warns once per provider
+    instance, not once per region (an account not opted in would otherwise warn in every region)."""
+
+    def __init__(self, name: str, reporter: Reporter, endpoint_url: str | None) -> None:
+        self.name, self.reporter, self.endpoint_url = name, reporter, endpoint_url
+        self._denied: set[str] = set()  # permissions and failures already warned about
+        self._lock = threading.Lock()
+
+    def region(self, session: AwsSession, scope: Scope) -> list[Finding]:
+        """The region's money-saving recommendations; none (and a warning) when they cannot be had."""
+        api = Api(RegionSession(session, scope.region, self.endpoint_url))
+        try:
+            found, denied = aws_recommenders.findings(api, scope)
+            for exc in denied:
+                with self._lock:
+                    first = exc.permission not in self._denied
+                    self._denied.add(exc.permission)
+                if first:
+                    self.reporter.warn(f"{self.name}: {aws_recommenders.SOURCE} recommendations skipped: "
+                                       f"grant {exc.permission}")
+            return found
+        except ProviderError as exc:
+            reason = " ".join(str(exc).split())
+            with self._lock:  # not opted in, or no such service at the endpoint: once, not per region
+                first = reason not in self._denied
+                self._denied.add(reason)
+            if first:
+                self.reporter.warn(f"{self.name}: {aws_recommenders.SOURCE} recommendations failed in "
+                                   f"{scope.region}: {reason}")
+        finally:
+            api.session.close()
+        return []
 
 
 def enabled_regions(api: Api) -> list[str]:

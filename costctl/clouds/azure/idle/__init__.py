@@ -24,4 +24,5 @@ class Scanner:
         from costctl.clouds.azure.idle import scan
 
         return scan.scan(request.name, request.settings, request.limits, request.checks, request.now,
-                         request.costs, request.reporter, store=request.store)
+                         request.costs, request.reporter, store=request.store,
+                         recommenders=request.recommenders)

@@ -26,6 +26,7 @@ PERMISSIONS = {
     "instance_view": "Microsoft.Compute/virtualMachines/instanceView/read",
     "metrics": "Microsoft.Insights/metrics/read",
     "public_ips": "Microsoft.Network/publicIPAddresses/read",
+    "advisor": "Microsoft.Advisor/recommendations/read",
 }
 
 

@@ -18,11 +18,13 @@ from typing import Any
 
 from costctl.clouds.azure.idle import compute as azure_compute
 from costctl.clouds.azure.idle import network as azure_network
+from costctl.clouds.azure.idle import recommenders as azure_recommenders
 from costctl.clouds.azure.idle.api import Arm, endpoint_of, subscriptions_of
 from costctl.clouds.azure.idle.pricing import HOURS_PER_MONTH, PriceUnavailable, RetailPrices
-from costctl.errors import ProviderError
+from costctl.errors import Denied, ProviderError
 from costctl.idle import savings
 from costctl.idle.findings import Finding
+from costctl.idle.recommendations import merge
 from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
@@ -30,11 +32,12 @@ from costctl.idle.thresholds import Thresholds
 
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
          costs: dict[str, tuple[float, str]], reporter: Reporter,
-         store: MutableMapping[str, Any] | None = None) -> list[Finding]:
+         store: MutableMapping[str, Any] | None = None, recommenders: bool = False) -> list[Finding]:
     """Findings of one ``azure`` provider instance, priced from records, Azure list or retail prices.
 
     ``store`` keeps Retail Prices answers across runs (``env.cache.store_view``); without it they
-    last for this run only.
+    last for this run only. ``recommenders``: each subscription's Azure Advisor cost
+    recommendations are merged in.
     """
     from costctl.clouds.azure.auth import build_credential
     from costctl.clouds.azure.query import credential_error
@@ -49,22 +52,40 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
             raise credential_error(name, exc) from None
         reporter.start(name, len(subscriptions))
 
-        def one(subscription: str) -> list[Finding]:
+        def one(subscription: str) -> tuple[list[Finding], list[Finding]]:
             arm = Arm(credential, subscription, endpoint)
+            scope = Scope(name, subscription, "", now, limits)
             try:
-                found = scan_subscription(arm, Scope(name, subscription, "", now, limits), wanted, reporter)
+                found = scan_subscription(arm, scope, wanted, reporter)
+                cloud = advisor(arm, scope, reporter) if recommenders else []
             finally:
                 arm.close()
             reporter.advance(name, subscription)
-            return found
+            return found, cloud
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(subscriptions)))) as pool:
-            findings = [f for batch in pool.map(one, subscriptions) for f in batch]
+            batches = list(pool.map(one, subscriptions))
+        findings = [f for own, _ in batches for f in own]
         retail = RetailPrices(limits.azure_prices_endpoint, store, limits.pricing_ttl)
-        return price_vms(savings.price(findings, costs, None), costs, retail, reporter, name)
+        priced = price_vms(savings.price(findings, costs, None), costs, retail, reporter, name)
+        return merge(priced, [f for _, cloud in batches for f in cloud])
     finally:
         if hasattr(credential, "close"):
             credential.close()
+
+
+def advisor(arm: Arm, scope: Scope, reporter: Reporter) -> list[Finding]:
+    """The subscription's Advisor cost recommendations; none, and one warning, when denied or broken."""
+    where = f"subscription {scope.account}"
+    try:
+        return azure_recommenders.findings(arm, scope)
+    except Denied as exc:
+        reporter.warn(f"{scope.provider}: {azure_recommenders.SOURCE} recommendations skipped in {where}: "
+                      f"grant {exc.permission}")
+    except ProviderError as exc:
+        reporter.warn(f"{scope.provider}: {azure_recommenders.SOURCE} recommendations failed in {where}: "
+                      f"{' '.join(str(exc).split())}")
+    return []
 
 
 def price_vms(findings: list[Finding], costs: dict[str, tuple[float, str]], retail: RetailPrices,

@@ -24,4 +24,4 @@ class Scanner:
         from costctl.clouds.gcp.idle import scan
 
         return scan.scan(request.name, request.settings, request.limits, request.checks, request.now,
-                         request.costs, request.reporter)
+                         request.costs, request.reporter, request.recommenders)

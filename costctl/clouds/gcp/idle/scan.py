@@ -17,18 +17,21 @@ from typing import Any
 
 from costctl.clouds.gcp.idle import compute as gcp_compute
 from costctl.clouds.gcp.idle import pricing as gcp_pricing
+from costctl.clouds.gcp.idle import recommenders as gcp_recommenders
 from costctl.clouds.gcp.idle.api import Gce, credentials, projects_of
-from costctl.errors import ProviderError
+from costctl.errors import Denied, ProviderError
 from costctl.idle import savings
 from costctl.idle.findings import Finding
+from costctl.idle.recommendations import merge
 from costctl.idle.report import Reporter, check_guard
 from costctl.idle.scope import Scope
 from costctl.idle.thresholds import Thresholds
 
 
 def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[str], now: datetime,
-         costs: dict[str, tuple[float, str]], reporter: Reporter) -> list[Finding]:
-    """Findings of one ``gcp`` provider instance, priced from records or GCP list prices."""
+         costs: dict[str, tuple[float, str]], reporter: Reporter, recommenders: bool = False) -> list[Finding]:
+    """Findings of one ``gcp`` provider instance, priced from records or GCP list prices; with
+    ``recommenders`` the GCP Recommender's idle and machine-type recommendations are merged in."""
     projects = projects_of(settings, limits.gcp_projects)
     creds = credentials(settings)
     gce = Gce(creds, limits.gcp_compute_endpoint, limits.gcp_monitoring_endpoint)
@@ -42,9 +45,51 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
 
         with ThreadPoolExecutor(max_workers=max(1, min(limits.max_workers, len(projects)))) as pool:
             findings = [f for batch in pool.map(one, projects) for f in batch]
-        return warn_unpriced(savings.price(findings, costs, None), reporter, name)
+        priced = warn_unpriced(savings.price(findings, costs, None), reporter, name)
+        if not recommenders:
+            return priced
+        return merge(priced, advice(settings, limits, projects, priced, now, reporter, name))
     finally:
         gce.close()
+
+
+def advice(settings: dict[str, Any], limits: Thresholds, projects: list[str], own: list[Finding], now: datetime,
+           reporter: Reporter, name: str) -> list[Finding]:
+    """The projects' Recommender findings; a denied recommender is one warning per permission and a
+    broken answer one warning per project, never the end of the scan."""
+    from costctl.clouds.gcp.commitments_api import session_factory
+
+    # The idle setting, else the provider's own (``costctl commitments`` asks the same API there).
+    endpoint = limits.gcp_recommender_endpoint or settings.get("recommender_endpoint") or gcp_recommenders.ENDPOINT
+    out: list[Finding] = []
+    denied: set[str] = set()
+    try:
+        session = session_factory(settings)()
+    except ProviderError as exc:
+        reporter.warn(f"{name}: {gcp_recommenders.SOURCE} recommendations failed: {exc}")
+        return []
+    try:
+        for project in projects:
+            scope = Scope(name, project, "", now, limits)
+            locations = gcp_recommenders.locations_of([f for f in own if f.account == project],
+                                                      limits.gcp_recommender_locations)
+            found: list[Finding] = []  # kept only when the whole project answered sensibly
+            try:
+                for item in gcp_recommenders.findings(session, endpoint, scope, locations):
+                    if isinstance(item, Denied):
+                        if item.permission not in denied:
+                            denied.add(item.permission)
+                            reporter.warn(f"{name}: {gcp_recommenders.SOURCE} recommendations skipped in project "
+                                          f"{project}: grant {item.permission}")
+                    else:
+                        found.append(item)
+                out.extend(found)
+            except ProviderError as exc:
+                reporter.warn(f"{name}: {gcp_recommenders.SOURCE} recommendations failed in project {project}: "
+                              f"{' '.join(str(exc).split())}")
+    finally:
+        session.close()
+    return out
 
 
 def warn_unpriced(findings: list[Finding], reporter: Reporter, name: str) -> list[Finding]:
