@@ -140,7 +140,11 @@ class FakeArm(LocalHttp):
     cpu: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)  # resource id (lower) -> points
     advisor: list[dict[str, Any]] = field(default_factory=list)  # Advisor recommendations (``advice``)
     advisor_answer: Any = None  # sent as is instead of the advisor page (tests of malformed answers)
-    deny: set[str] = field(default_factory=set)  # "disks", "virtual_machines", "public_ips", "metrics", "advisor"
+    # the subscriptions ARM lists ({"subscriptionId", "state"}), and those of management groups (id -> [ids])
+    subscriptions: list[dict[str, Any]] = field(default_factory=list)
+    management_groups: dict[str, list[str]] = field(default_factory=dict)
+    deny: set[str] = field(default_factory=set)  # "disks", "virtual_machines", "public_ips", "metrics", "advisor",
+    # "subscriptions"
     seen: list[Seen] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -155,6 +159,10 @@ class FakeArm(LocalHttp):
         """Requests received for one listing name (``disks``...) or ``metrics``."""
         return [s for s in self.seen if _listing(s.path) == listing]
 
+    def requests_to(self, path: str) -> list[Seen]:
+        """Requests received for one path (``/subscriptions``)."""
+        return [s for s in self.seen if s.path == path]
+
     # --- answers ---------------------------------------------------------------------------------
 
     def page(self, listing: str, sub: str, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
@@ -167,6 +175,27 @@ class FakeArm(LocalHttp):
             params = {"api-version": query["api-version"][0], "$skiptoken": str(skip + self.page_size)}
             if status_only:
                 params["statusOnly"] = "true"
+            answer["nextLink"] = f"{self.url}{path}?{urlencode(params)}"
+        return answer
+
+    def subscription_page(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        """``GET /subscriptions`` (2022-12-01) or a management group's subscriptions (2021-04-01), paged by one."""
+        if path == "/subscriptions":
+            assert query["api-version"] == ["2022-12-01"], query
+            items = [{"id": f"/subscriptions/{s['subscriptionId']}", "displayName": s["subscriptionId"][-4:], **s}
+                     for s in self.subscriptions]
+        else:
+            assert query["api-version"] == ["2021-04-01"], query
+            group = path.split("/")[4]
+            items = [{"id": f"{path}/{sub}", "type": "Microsoft.Management/managementGroups/subscriptions",
+                      "name": sub, "properties": {"displayName": sub[-4:], "state": "Active",
+                                                  "parent": {"id": f"/providers/Microsoft.Management/"
+                                                                   f"managementGroups/{group}"}}}
+                     for sub in self.management_groups.get(group, [])]
+        skip = int(query.get("$skiptoken", ["0"])[0])
+        answer: dict[str, Any] = {"value": items[skip:skip + 1]}
+        if skip + 1 < len(items):
+            params = {"api-version": query["api-version"][0], "$skiptoken": skip + 1}
             answer["nextLink"] = f"{self.url}{path}?{urlencode(params)}"
         return answer
 
@@ -226,6 +255,14 @@ class _Handler(JsonHandler):
             return
         if "api-version" not in query:
             self._error(400, "MissingApiVersionParameter", "The api-version query parameter is required")
+            return
+        if parts.path == "/subscriptions" or (parts.path.startswith("/providers/Microsoft.Management/managementGroups/")
+                                              and parts.path.endswith("/subscriptions")):
+            if "subscriptions" in self.fake.deny:
+                self._error(403, "AuthorizationFailed", "The client does not have authorization to perform action "
+                                                        "'Microsoft.Resources/subscriptions/read'")
+                return
+            self._send(200, self.fake.subscription_page(parts.path, query))
             return
         listing = _listing(parts.path)
         if listing is None:

@@ -235,6 +235,37 @@ def test_configured_subscriptions_are_all_scanned_and_a_billing_scope_needs_them
                         Thresholds.defaults(), {"ip_unassociated"}, NOW, {}, Reporter())
 
 
+def test_every_visible_subscription_is_scanned_with_star_and_a_management_group_scope_lists_its_own(
+        arm: FakeArm) -> None:
+    third = "00000000-0000-0000-0000-00000000cccc"
+    arm.public_ips = [public_ip(SUB, "rg1", "a", "20.0.0.1"), public_ip(OTHER, "rg2", "b", "20.0.0.2"),
+                      public_ip(third, "rg3", "c", "20.0.0.3")]
+    arm.subscriptions = [{"subscriptionId": SUB, "state": "Enabled"}, {"subscriptionId": OTHER, "state": "Warned"},
+                         {"subscriptionId": third, "state": "Disabled"}]  # disabled: nothing to read
+    billing = settings(arm, "providers/Microsoft.Billing/billingAccounts/123")
+    found = idle_azure.scan("az", billing, Thresholds.defaults(azure_subscriptions=["*"]), {"ip_unassociated"}, NOW,
+                            {}, Reporter())
+    assert sorted(f.account for f in found) == sorted([SUB, OTHER])
+    assert len(arm.requests_to("/subscriptions")) == 3  # paged by one: every page was followed
+
+    arm.management_groups = {"platform": [OTHER, third]}
+    group = settings(arm, "providers/Microsoft.Management/managementGroups/platform")
+    found = idle_azure.scan("az", group, Thresholds.defaults(), {"ip_unassociated"}, NOW, {}, Reporter())
+    assert sorted(f.account for f in found) == sorted([OTHER, third])
+
+
+def test_a_credential_that_may_not_list_subscriptions_names_the_permission(arm: FakeArm) -> None:
+    arm.deny = {"subscriptions"}
+    with pytest.raises(ProviderError) as caught:
+        idle_azure.scan("az", settings(arm), Thresholds.defaults(azure_subscriptions=["*"]), {"ip_unassociated"},
+                        NOW, {}, Reporter())
+    assert str(caught.value) == ("az: may not list its subscriptions: grant Microsoft.Resources/subscriptions/read, "
+                                 "or list them under idle.azure_subscriptions")
+    with pytest.raises(ProviderError, match="stands alone"):
+        idle_azure.scan("az", settings(arm), Thresholds.defaults(azure_subscriptions=["*", SUB]),
+                        {"ip_unassociated"}, NOW, {}, Reporter())
+
+
 def test_a_credential_without_token_fails_the_provider_once(arm: FakeArm, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IDENTITY_HEADER", "wrong")
     with pytest.raises(ProviderError, match="no Azure credential could get a token"):

@@ -27,6 +27,8 @@ PERMISSIONS = {
     "metrics": "Microsoft.Insights/metrics/read",
     "public_ips": "Microsoft.Network/publicIPAddresses/read",
     "advisor": "Microsoft.Advisor/recommendations/read",
+    "subscriptions": "Microsoft.Resources/subscriptions/read",
+    "management_group_subscriptions": "Microsoft.Management/managementGroups/subscriptions/read",
 }
 
 
@@ -39,16 +41,90 @@ def endpoint_of(settings: dict[str, Any]) -> str:
     return (settings.get("endpoint") or ARM_ENDPOINT).rstrip("/")
 
 
-def subscriptions_of(settings: dict[str, Any], configured: list[str], name: str) -> list[str]:
-    """``idle.azure_subscriptions``, else the subscription of the provider's Cost Management scope."""
+ALL = "*"  # idle.azure_subscriptions: [*] scans every subscription the credential can see
+SUBSCRIPTIONS_API = "2022-12-01"
+MANAGEMENT_GROUPS_API = "2021-04-01"
+
+
+def subscriptions_of(settings: dict[str, Any], configured: list[str], name: str) -> list[str] | str:
+    """``idle.azure_subscriptions``, else the subscription of the provider's Cost Management scope.
+
+    Or, as an ARM path to list them from once a credential is at hand (``listed_subscriptions``):
+    ``/subscriptions`` for ``[*]`` (every subscription the credential sees), and a management
+    group's subscriptions when that group is the provider's scope.
+    """
+    if configured == [ALL]:
+        return "/subscriptions"
+    if ALL in configured:
+        raise ProviderError(f"{name}: idle.azure_subscriptions: '*' (every visible subscription) stands alone; "
+                            "list ids or give [*]")
     if configured:
         return list(configured)
     scope = str(settings.get("scope") or "").strip("/")
     parts = scope.split("/")
     if len(parts) >= 2 and parts[0].lower() == "subscriptions":
         return [parts[1]]
+    if len(parts) == 4 and parts[:3] == ["providers", "Microsoft.Management", "managementGroups"]:
+        return f"/providers/Microsoft.Management/managementGroups/{parts[3]}/subscriptions"
     raise ProviderError(f"{name}: its scope {scope or '(none)'!r} names no subscription; list the subscriptions "
-                        "to scan under idle.azure_subscriptions")
+                        "to scan under idle.azure_subscriptions, or give [*] for every one the credential sees")
+
+
+def listed_subscriptions(credential: Any, endpoint: str, path: str, name: str) -> list[str]:
+    """The enabled subscriptions under an ARM listing path (``subscriptions_of``), every page.
+
+    ``/subscriptions`` answers ``subscriptionId`` and ``state`` (Enabled, Warned, PastDue, Disabled,
+    Deleted); a management group's answers the id as ``name`` and ``properties.state`` (Active...).
+    Disabled and deleted subscriptions hold nothing to scan and refuse reads.
+    """
+    from azure.core.rest import HttpRequest
+
+    group = path != "/subscriptions"
+    what = "management_group_subscriptions" if group else "subscriptions"
+    arm = Arm(credential, "-", endpoint)
+    found: list[str] = []
+    try:
+        request: Any = HttpRequest("GET", path, params={
+            "api-version": MANAGEMENT_GROUPS_API if group else SUBSCRIPTIONS_API})
+        for _ in range(1000):
+            response = arm.call(what, _send_raising, arm, request)
+            try:
+                answer = response.json()
+            except ValueError:
+                raise ProviderError(f"{name}: the subscription listing {path} answered something that is not "
+                                    "JSON; try again later") from None
+            items = answer.get("value") if isinstance(answer, dict) else None
+            if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+                raise ProviderError(f"{name}: the subscription listing {path} answered without a value list; "
+                                    "try again later")
+            for item in items:
+                props = item.get("properties") if isinstance(item.get("properties"), dict) else {}
+                sub = item.get("name") if group else item.get("subscriptionId")
+                state = str((props.get("state") if group else item.get("state")) or "")
+                if not isinstance(sub, str) or not sub:
+                    raise ProviderError(f"{name}: the subscription listing {path} answered an entry without an id")
+                if state.lower() not in ("disabled", "deleted"):
+                    found.append(sub)
+            link = answer.get("nextLink")
+            if not link:
+                break
+            request = HttpRequest("GET", link)
+    except Denied as exc:
+        raise ProviderError(f"{name}: may not list its subscriptions: grant {exc.permission}, or list them under "
+                            "idle.azure_subscriptions") from None
+    finally:
+        arm.close()
+    if not found:
+        raise ProviderError(f"{name}: {path} lists no enabled subscription for this credential; give it Reader on "
+                            "the subscriptions to scan, or list them under idle.azure_subscriptions")
+    return list(dict.fromkeys(found))
+
+
+def _send_raising(arm: Arm, request: Any, enforce_https: bool = True) -> Any:
+    """One request through the Compute client's pipeline (it carries the credential); HTTP errors raise."""
+    response = arm.compute.send_request(request, enforce_https=enforce_https)
+    response.raise_for_status()
+    return response
 
 
 class Arm:

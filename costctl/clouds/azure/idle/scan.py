@@ -19,7 +19,7 @@ from typing import Any
 from costctl.clouds.azure.idle import compute as azure_compute
 from costctl.clouds.azure.idle import network as azure_network
 from costctl.clouds.azure.idle import recommenders as azure_recommenders
-from costctl.clouds.azure.idle.api import Arm, endpoint_of, subscriptions_of
+from costctl.clouds.azure.idle.api import Arm, endpoint_of, listed_subscriptions, subscriptions_of
 from costctl.clouds.azure.idle.pricing import HOURS_PER_MONTH, PriceUnavailable, RetailPrices
 from costctl.errors import Denied, ProviderError
 from costctl.idle import savings
@@ -50,6 +50,8 @@ def scan(name: str, settings: dict[str, Any], limits: Thresholds, wanted: set[st
             credential.get_token(f"{endpoint}/.default")
         except Exception as exc:  # azure-identity raises several types; all mean "no token"
             raise credential_error(name, exc) from None
+        if isinstance(subscriptions, str):  # [*] or a management group scope: ask ARM which there are
+            subscriptions = listed_subscriptions(credential, endpoint, subscriptions, name)
         reporter.start(name, len(subscriptions))
 
         def one(subscription: str) -> tuple[list[Finding], list[Finding]]:
