@@ -120,7 +120,7 @@ def billing_advice_row(row: dict[str, Any]) -> dict[str, Any]:
     """costctl's own estimate in the columns of the API recommendations (spend-based, no upfront)."""
     return {**row, "source": "billing", "type": "costctl estimate", "what": row["service"], "term": None,
             "payment": "no upfront", "upfront": 0.0, "monthly_cost": row["hourly_commitment"] * 24 * 30.4,
-            "break_even_months": 0.0, "lookback_days": row["days"]}
+            "lookback_days": row["days"]}
 
 
 @click.command(short_help="Commitments (RIs, Savings Plans, reservations, CUDs): utilization, savings, coverage.")
@@ -222,6 +222,7 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
                         OutputColumn("daily_on_demand", "Base/day", "money"),
                         OutputColumn("hourly_commitment", "Commit/h", "price"),
                         OutputColumn("monthly_savings", "Savings/mo", "money"),
+                        OutputColumn("break_even_months", "Break-even mo", "number", 1),
                         OutputColumn("backtest_net", "Back-test net", "money"),
                         OutputColumn("backtest_utilization", "Back-test util %", "pct", 2),
                         OutputColumn("currency", "Currency", drop=0)]
