@@ -240,7 +240,9 @@ def merge(billing: list[Commitment], api: list[ApiCommitment], mode: str, start:
     ``both``: a billing commitment the API also reports (same short label, the handle both sides
     share) takes the API's utilization, amounts where stated and end date (billing data of Azure
     and GCP has none); the billing id, name and type stay, so perfdata labels do not change when
-    the API is switched on. Commitments only one side knows are kept as that side has them.
+    the API is switched on. Amounts in another unit than the billing's (Azure's reservation
+    hours) are not mixed in: the row keeps its billing amounts and takes the API's utilization.
+    Commitments only one side knows are kept as that side has them.
     """
     from dataclasses import replace as copy
 
@@ -259,7 +261,7 @@ def merge(billing: list[Commitment], api: list[ApiCommitment], mode: str, start:
         out.append(copy(b, origin="both", api_utilization=a.api_utilization, end=a.end or b.end,
                         **({"used": a.used, "unused": a.unused,
                             "on_demand": a.on_demand if a.on_demand is not None else b.on_demand}
-                           if a.amounts else {})))
+                           if a.amounts and a.currency == b.currency else {})))
     return out + list(by_label.values())
 
 
