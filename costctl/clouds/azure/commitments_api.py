@@ -1,6 +1,6 @@
-"""Savings plan utilization and purchase recommendations from Azure Cost Management's benefit APIs.
+"""Commitment utilization and purchase recommendations from Azure's benefit and reservation APIs.
 
-The ``azure`` provider's ``commitment_source``. Two GET list APIs on Resource Manager, sent through
+The ``azure`` provider's ``commitment_source``. GET list APIs on Resource Manager, sent through
 the provider's own ``CostManagementClient`` (its credential, ``endpoint`` override and the
 ``QueryRunner`` retries: 429 waits for the retry-after headers, every attempt counted):
 
