@@ -135,8 +135,9 @@ def billing_advice_row(row: dict[str, Any]) -> dict[str, Any]:
                    "recommendations with upfront, savings and break-even) (docs/commitments.md).")
 @click.option("--source", "source", type=click.Choice(SOURCES), default=None,
               help="billing: figures from the billing data; api: from the clouds' APIs (Cost Explorer, Azure "
-                   "benefit APIs, GCP Recommender; cached a day); both. Unset: both for a provider that has "
-                   "the API, billing for the others. Rows say which source they come from.")
+                   "benefit and reservation APIs, GCP Recommender and Compute Engine; cached a day); both. "
+                   "Unset: both for a provider that has the API, billing for the others. Rows say which source "
+                   "they come from.")
 @click.option("--type", "types", multiple=True, metavar="TYPE",
               help="Only commitments of this type (repeatable; case and spaces ignored, a part is enough: "
                    "'savings plan', 'reserved', 'reservation'; cud, ri and sp abbreviate).")
