@@ -98,6 +98,9 @@ CHECK_FIELDS: dict[str, Field] = {
     "stale_state": Field("str", default="unknown", choices=_STATES, help="state when data is older than max_age"),
     "max_age": Field("duration", default=None, help="data older than this is stale, e.g. 36h"),
     "top": Field("int", default=3, help="top contributors listed in the long output", validator=at_least(0)),
+    "commitment_source": Field("str", default="billing", choices=("billing", "api", "both"),
+                               help="--period commitments: judge billing figures, the clouds' API figures, or "
+                                    "billing with the API's utilization and end dates (--source)"),
 }
 
 PROMETHEUS_FIELDS: dict[str, Field] = {
@@ -108,6 +111,9 @@ PROMETHEUS_FIELDS: dict[str, Field] = {
     "idle": Field("bool", default=True, help="export idle findings (costctl_idle_*); scans the clouds' APIs"),
     "commitments": Field("bool", default=True, help="export commitment utilization, coverage and expiry "
                          "(costctl_commitment_*)"),
+    "commitment_source": Field("str", default="billing", choices=("billing", "api", "both"),
+                               help="commitment figures from billing data, the clouds' APIs, or billing with the "
+                                    "API's utilization and end dates (--commitment-source)"),
 }
 
 SECTION_FIELDS: dict[str, dict[str, Field]] = {"cache": CACHE_FIELDS, "defaults": DEFAULTS_FIELDS,

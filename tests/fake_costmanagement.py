@@ -94,7 +94,13 @@ class FakeCostManagement(LocalHttp):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
         self.benefits: dict[str, list[list[dict[str, Any]]]] = {}
+        # Microsoft.Consumption list APIs (reservationSummaries, reservationRecommendations), same
+        # page shape; an API not set answers one empty page, as a scope without reservations does.
+        self.consumption: dict[str, list[list[dict[str, Any]]]] = {}
         self._serve(_Handler)
+
+    def consumption_requests(self) -> list[Seen]:
+        return [s for s in self.seen if "/providers/Microsoft.Consumption/" in s.path]
 
     def benefit_requests(self) -> list[Seen]:
         return [s for s in self.seen if "/providers/Microsoft.CostManagement/benefit" in s.path]
@@ -177,7 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.fake.seen.append(Seen("GET", parts.path, query, dict(self.headers), None))
         api = parts.path.rsplit("/", 1)[-1]
         if "/providers/Microsoft.CostManagement/" in parts.path and api in self.fake.benefits:
-            self._benefit(parts.path, api, query)
+            self._benefit(parts.path, self.fake.benefits[api], query)
+            return
+        if "/providers/Microsoft.Consumption/" in parts.path:
+            self._benefit(parts.path, self.fake.consumption.get(api, [[]]), query)
             return
         if parts.path != "/msi/token":
             self._error(404, "NotFound", f"no route {parts.path}")
@@ -193,7 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         }
         self._send(200, json.dumps(answer).encode())
 
-    def _benefit(self, path: str, api: str, query: dict[str, list[str]]) -> None:
+    def _benefit(self, path: str, pages: list[list[dict[str, Any]]], query: dict[str, list[str]]) -> None:
         with self.fake.lock:
             canned = self.fake.script.pop(0) if self.fake.script else None
         if canned is not None:
@@ -205,7 +214,6 @@ class _Handler(BaseHTTPRequestHandler):
         if "api-version" not in query:
             self._error(400, "BadRequest", "api-version is required")
             return
-        pages = self.fake.benefits[api]
         index = int(query.get("$skiptoken", ["0"])[0])
         answer: dict[str, Any] = {"value": pages[index]}
         if index + 1 < len(pages):

@@ -33,7 +33,7 @@ from local_http import JsonHandler
 BASE = "https://www.googleapis.com/compute/v1"
 PACIFIC = timezone(timedelta(hours=-8))
 KINDS = {"disks": "compute#diskAggregatedList", "instances": "compute#instanceAggregatedList",
-         "addresses": "compute#addressAggregatedList"}
+         "addresses": "compute#addressAggregatedList", "commitments": "compute#commitmentAggregatedList"}
 CPU_METRIC = "compute.googleapis.com/instance/cpu/utilization"
 
 
@@ -86,6 +86,17 @@ def gce_address(project: str, region: str, name: str, ip: str, status: str, *,
             "selfLink": f"{BASE}/projects/{project}/regions/{region}/addresses/{name}"}
 
 
+def gce_commitment(project: str, region: str, name: str, plan: str, status: str, *, start: datetime,
+                   end: datetime, vcpus: int = 8, memory_mb: int = 32768) -> dict[str, Any]:
+    """A Compute Engine Commitment resource as regionCommitments lists it (64-bit integers as strings)."""
+    return {"kind": "compute#commitment", "id": str(abs(hash(name)) % 10**18), "name": name, "status": status,
+            "plan": plan, "type": "GENERAL_PURPOSE_N2", "category": "MACHINE", "autoRenew": False,
+            "startTimestamp": stamp(start), "endTimestamp": stamp(end), "creationTimestamp": stamp(start),
+            "region": f"{BASE}/projects/{project}/regions/{region}",
+            "resources": [{"type": "VCPU", "amount": str(vcpus)}, {"type": "MEMORY", "amount": str(memory_mb)}],
+            "selfLink": f"{BASE}/projects/{project}/regions/{region}/commitments/{name}"}
+
+
 @dataclass
 class FakeGcp:
     """Resources per project, CPU points per instance id, denied listings, and the requests seen."""
@@ -95,6 +106,7 @@ class FakeGcp:
     disks: list[dict[str, Any]] = field(default_factory=list)
     instances: list[dict[str, Any]] = field(default_factory=list)
     addresses: list[dict[str, Any]] = field(default_factory=list)
+    commitments: list[dict[str, Any]] = field(default_factory=list)  # regionCommitments, as gce_commitment makes
     cpu: dict[str, list[tuple[datetime, float]]] = field(default_factory=dict)  # instance id -> (time, 0..1)
     deny: set[str] = field(default_factory=set)  # "disks", "instances", "addresses", "metrics"
     seen: list[tuple[str, dict[str, list[str]]]] = field(default_factory=list)  # (path, query) of REST calls

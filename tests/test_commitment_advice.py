@@ -61,3 +61,28 @@ def test_the_command_recommends_for_every_cloud_and_refuses_utilization_options(
     assert [r["monthly_savings"] for r in rows] == sorted((r["monthly_savings"] for r in rows), reverse=True)
     refused = run("--demo", "commitments", "--show", "recommendations", "--type", "ri")
     assert refused.exit_code == 2 and "--type applies to --show utilization" in refused.stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_every_cloud_has_savings_and_a_break_even_month_in_every_format(run, monkeypatch, fmt: str) -> None:
+    """The issue's Done-when: one recommendation per cloud, each with savings and break-even, visibly.
+
+    No upfront is assumed, so break-even is month 0 (pays from the first hour), stated as a figure.
+    """
+    monkeypatch.setenv("COLUMNS", "200")
+    result = run("--demo", "commitments", "--show", "recommendations", "--format", fmt)
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        rows = json.loads(result.stdout)
+    elif fmt == "csv":
+        rows = list(csv.DictReader(result.stdout.splitlines()))
+    else:
+        lines = [line for line in result.stdout.splitlines() if line.startswith("│")]
+        header = next(line for line in result.stdout.splitlines() if "Break-even mo" in line)
+        names = [c.strip() for c in header.strip("┃").split("┃")]
+        rows = [dict(zip(names, (c.strip() for c in line.strip("│").split("│")), strict=True)) for line in lines]
+        rows = [{"provider": r["Provider"], "monthly_savings": r["Savings/mo"].replace(",", ""),
+                 "break_even_months": r["Break-even mo"]} for r in rows]
+    assert sorted(r["provider"] for r in rows) == ["aws", "azure", "gcp"]
+    assert all(float(r["monthly_savings"]) > 0 for r in rows)
+    assert [float(r["break_even_months"]) for r in rows] == [0.0, 0.0, 0.0]

@@ -162,3 +162,88 @@ def test_coverage_from_azure_is_left_to_the_billing_figure(
                  "--days", "7", "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == [] and fake.benefit_requests() == []
+
+
+ORDER = AZURE_RESERVATION.rsplit("/", 1)[-1]
+RESERVATION = "5f0c8e21-7a4b-4c9d-b2e3-1d6f8a0b9c74"
+
+
+def reservation_day(day: str, reserved: float, used: float) -> dict[str, Any]:
+    """One daily item of Microsoft.Consumption/reservationSummaries (GUIDs, hours)."""
+    return {"id": f"/{BILLING}/providers/Microsoft.Consumption/reservationSummaries/{day}", "type":
+            "Microsoft.Consumption/reservationSummaries", "properties": {
+                "reservationOrderId": ORDER, "reservationId": RESERVATION, "skuName": "Standard_D4s_v5",
+                "reservedHours": reserved, "usedHours": used, "usageDate": f"{day}T00:00:00Z",
+                "minUtilizationPercentage": 0, "avgUtilizationPercentage": 100 * used / reserved,
+                "maxUtilizationPercentage": 100, "kind": "Reservation"}}
+
+
+def test_reservation_summaries_give_used_and_unused_hours_in_place_of_the_percentage(
+        run: Any, fake: FakeCostManagement, tmp_path: Path) -> None:
+    items, first, last = daily_summaries()
+    fake.benefits["benefitUtilizationSummaries"] = [items]
+    # Two days on two pages: 48 h reserved, 30 + 12 used (the day mean would be 43.75 %, hours say 87.5 %)
+    fake.consumption["reservationSummaries"] = [[reservation_day(first, 24.0, 30.0 - 6.0)],
+                                                [reservation_day(last, 24.0, 18.0)]]
+    result = run("--config", config(tmp_path, fake), "commitments", "--source", "api", "--start", first,
+                 "--end", last, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = json.loads(result.stdout)  # the benefit API's row of the same order is replaced
+    assert (row["commitment_id"], row["type"], row["used"], row["unused"], row["currency"]) == (
+        f"/providers/Microsoft.Capacity/reservationOrders/{ORDER}/reservations/{RESERVATION}", "Reservation",
+        42.0, 6.0, "hours")
+    assert row["utilization"] == 87.5
+    first_page = fake.consumption_requests()[0]
+    assert first_page.path == f"/{BILLING}/providers/Microsoft.Consumption/reservationSummaries"
+    assert first_page.query["grain"] == ["daily"]
+    assert first_page.query["$filter"] == [f"properties/UsageDate ge '{first}' and properties/UsageDate le '{last}'"]
+
+
+def test_more_used_than_reserved_hours_is_a_bad_answer_and_nothing_is_cached(
+        run: Any, fake: FakeCostManagement, tmp_path: Path) -> None:
+    items, first, last = daily_summaries()
+    fake.benefits["benefitUtilizationSummaries"] = [items]
+    fake.consumption["reservationSummaries"] = [[reservation_day(first, 24.0, 25.0)]]
+    cfg = config(tmp_path, fake)
+    window = ("--start", first, "--end", last, "--format", "json")
+    bad = run("--config", cfg, "commitments", "--source", "api", *window)
+    assert bad.exit_code == 1
+    assert bad.stderr.strip().splitlines() == [
+        "costctl: error: az: Azure reservationSummaries answered with value[0].properties: usedHours 25 of "
+        "reservedHours 24, not a share of them; nothing was cached, run again later (if it persists, the endpoint "
+        "or a proxy in between is broken)"]
+    fake.consumption["reservationSummaries"] = [[reservation_day(first, 24.0, 12.0)]]
+    good = run("--config", cfg, "commitments", "--source", "api", *window)
+    assert good.exit_code == 0 and json.loads(good.stdout)[0]["utilization"] == 50.0
+
+
+@pytest.mark.parametrize("modern", [False, True])
+def test_reservation_recommendations_have_savings_a_month_and_break_even(
+        run: Any, fake: FakeCostManagement, tmp_path: Path, modern: bool) -> None:
+    def money(value: float) -> Any:
+        return {"value": value, "currency": "EUR"} if modern else value
+
+    def recommendation(term: str, saved: float) -> dict[str, Any]:
+        return {"kind": "modern" if modern else "legacy", "id": "r", "name": "r", "location": "westeurope",
+                "sku": "Standard_D4s_v5", "properties": {
+                    "lookBackPeriod": "Last30Days", "term": term, "scope": "Single", "resourceType": "virtualmachines",
+                    "subscriptionId": "00000000-0000-0000-0000-000000000001", "normalizedSize": "Standard_D4s_v5",
+                    "recommendedQuantity": 3, "costWithNoReservedInstances": money(900.0),
+                    "totalCostWithReservedInstances": money(900.0 - saved), "netSavings": money(saved),
+                    "firstUsageDate": "2026-10-01T00:00:00Z", "instanceFlexibilityRatio": 1.0}}
+
+    fake.benefits["benefitRecommendations"] = [[]]
+    fake.consumption["reservationRecommendations"] = [[recommendation("P1Y", 360.0), recommendation("P3Y", 500.0)]]
+    result = run("--config", config(tmp_path, fake), "commitments", "--source", "api", "--show", "recommendations",
+                 "--days", "30", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (row,) = [r for r in json.loads(result.stdout) if r["type"] == "Reservation"]  # only the 1y term
+    # 360 saved over 30 days (720 h) -> 0.5/h -> 365 a month of 730 h
+    assert (row["what"], round(row["monthly_savings"], 2), row["upfront"], row["break_even_months"],
+            row["term"], row["account"]) == (
+        "3 x Standard_D4s_v5 westeurope (single scope)", 365.0, 0.0, 0.0, "1y",
+        "00000000-0000-0000-0000-000000000001")
+    assert row["currency"] == ("EUR" if modern else "")
+    (asked,) = [s for s in fake.consumption_requests() if s.path.endswith("/reservationRecommendations")]
+    assert asked.path == f"/{BILLING}/providers/Microsoft.Consumption/reservationRecommendations"
+    assert asked.query["$filter"] == ["properties/lookBackPeriod eq 'Last30Days'"]

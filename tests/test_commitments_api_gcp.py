@@ -55,6 +55,7 @@ def config(tmp_path: Path, gcp: FakeGcp, regions: str = "[europe-west1, us-centr
     path.write_text(f"cache:\n  path: {tmp_path / 'cache'}\n"
                     f"providers:\n  g:\n    type: gcp\n    table: {TABLE}\n    anonymous: true\n"
                     f"    recommender_endpoint: {gcp.compute_url}\n    commitment_regions: {regions}\n"
+                    f"    compute_endpoint: {gcp.compute_url}\n"
                     "    max_retry_time: 5s\n")
     return str(path)
 
@@ -127,3 +128,67 @@ def test_without_regions_the_refusal_names_the_setting(run: Any, gcp: FakeGcp, t
     assert result.stderr.strip().splitlines() == [
         "costctl: error: g: the Recommender answers per region; set commitment_regions (e.g. [europe-west1])"]
     assert gcp.recommender_requests() == []
+
+
+def _cuds(gcp: FakeGcp) -> None:
+    from datetime import UTC, datetime
+
+    from fake_gcp_compute import gce_commitment
+
+    gcp.commitments = [
+        # ends 2026-12-08 UTC (midnight Pacific is 08:00 UTC): 14 days after 2026-11-24
+        gce_commitment(PROJECT, "europe-west1", "commitment-n2-worker-1y", "TWELVE_MONTH", "ACTIVE",
+                       start=datetime(2025, 12, 8, 8, tzinfo=UTC), end=datetime(2026, 12, 8, 8, tzinfo=UTC)),
+        gce_commitment(PROJECT, "us-central1", "cud-3y", "THIRTY_SIX_MONTH", "ACTIVE",
+                       start=datetime(2025, 1, 1, tzinfo=UTC), end=datetime(2028, 1, 1, tzinfo=UTC)),
+        gce_commitment(PROJECT, "us-central1", "cud-old", "TWELVE_MONTH", "EXPIRED",
+                       start=datetime(2024, 1, 1, tzinfo=UTC), end=datetime(2025, 1, 1, tzinfo=UTC)),
+    ]
+
+
+def test_the_cud_inventory_gives_each_commitments_term_and_end(run: Any, gcp: FakeGcp, tmp_path: Path) -> None:
+    _cuds(gcp)
+    result = run("--config", config(tmp_path, gcp), "commitments", "--source", "api", "--as-of", "2026-11-24",
+                 "--days", "7", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = {r["commitment"]: r for r in json.loads(result.stdout)}
+    assert set(rows) == {"commitment-n2-worker-1y", "cud-3y"}  # the expired one ended before the range
+    cud = rows["commitment-n2-worker-1y"]
+    assert (cud["commitment_id"], cud["type"], cud["term"], cud["start"], cud["end"], cud["days_left"],
+            cud["utilization"], cud["account"]) == (
+        f"projects/{PROJECT}/regions/europe-west1/commitments/commitment-n2-worker-1y", "Committed Use Discount",
+        "1y", "2025-12-08", "2026-12-08", 14, None, PROJECT)
+    assert rows["cud-3y"]["term"] == "3y"
+    # two CUDs a page (the stand-in's page size): two requests of the aggregated list
+    assert len(gcp.requests("commitments")) == 2
+
+
+def test_the_check_judges_the_inventorys_end_dates_and_a_warm_check_asks_nothing(
+        run: Any, gcp: FakeGcp, tmp_path: Path) -> None:
+    _cuds(gcp)
+    cfg = config(tmp_path, gcp)
+    result = run("--config", cfg, "check", "--period", "commitments", "--source", "api", "--as-of", "2026-11-24")
+    assert result.exit_code == 1, result.stdout
+    assert result.stdout.startswith("COSTCTL WARNING - commitments 2026-11-17..2026-11-23: g: Committed Use "
+                                    "Discount commitment-n2-worker-1y ends in 14 days (warning: ends within 30d)")
+    assert "g_commitment-n2-worker-1y_days_left=14" in result.stdout
+    asked = len(gcp.requests("commitments"))
+    again = run("--config", cfg, "check", "--period", "commitments", "--source", "api", "--as-of", "2026-11-24",
+                "--expiry-warning", "10d")
+    assert again.exit_code == 0, again.stdout  # 14 days left is outside 10d: judged again, from the cache
+    assert len(gcp.requests("commitments")) == asked
+
+
+def test_a_denied_commitment_list_names_the_permission_and_the_check_is_unknown(
+        run: Any, gcp: FakeGcp, tmp_path: Path) -> None:
+    _cuds(gcp)
+    gcp.deny.add("commitments")
+    cfg = config(tmp_path, gcp)
+    listed = run("--config", cfg, "commitments", "--source", "api", "--days", "7", "--format", "json")
+    assert listed.exit_code == 1
+    lines = listed.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("costctl: error: g: GCP Compute Engine regionCommitments denied "
+                                                   f"on project {PROJECT}")
+    assert "grant compute.commitments.list" in lines[0]
+    checked = run("--config", cfg, "check", "--period", "commitments", "--source", "api")
+    assert checked.exit_code == 3 and "g: GCP Compute Engine regionCommitments denied" in checked.stdout

@@ -57,10 +57,21 @@ class Advice:
         """Savings per month when the base is fully used."""
         return self.base * self.discount * MONTH_DAYS
 
+    @property
+    def break_even_months(self) -> float:
+        """Months until the commitment pays back what was paid ahead: the estimate assumes no
+        upfront (a spend-based commitment billed hourly), so it saves from its first hour: 0.
+
+        Stated as a figure, not left out, so every recommendation row answers "when does it pay
+        off" the same way the clouds' rows do (``commitment_api.break_even`` of no upfront is 0 too).
+        """
+        return 0.0
+
     def row(self) -> dict[str, Any]:
         return {"provider": self.source, "service": self.service, "discount": 100.0 * self.discount,
                 "daily_on_demand": self.base, "hourly_commitment": self.hourly_commitment,
-                "monthly_savings": self.monthly_savings, "backtest_net": self.backtest_net,
+                "monthly_savings": self.monthly_savings, "break_even_months": self.break_even_months,
+                "backtest_net": self.backtest_net,
                 "backtest_utilization": self.backtest_utilization, "days": self.days, "currency": self.currency}
 
 

@@ -15,10 +15,12 @@ raises ``BadAnswer`` inside ``compute`` and nothing is stored.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from costctl.analysis.commitments import Commitment
+    from costctl.context import Env
     from costctl.providers.base import Provider
 
 # A day: the clouds refresh utilization and recommendations about daily, and each Cost Explorer
@@ -209,3 +211,80 @@ def break_even(upfront: float, monthly_savings: float, term_months: int) -> floa
         return 0.0
     cash = monthly_savings + upfront / term_months
     return round(upfront / cash, 1) if cash > 0 else None
+
+
+# --- the API figures judged by ``check`` and exported by ``export-prometheus`` -------------------
+
+COMMITMENT_SOURCES = ("billing", "api", "both")
+
+
+def as_commitment(c: ApiCommitment, start: date, end: date) -> Commitment:
+    """An ``ApiCommitment`` in the shape the check and the exporter judge (origin ``api``).
+
+    Amounts the cloud did not state are 0 with ``amounts`` False, so a sum over commitments stays a
+    number while the outputs can say "unknown" instead of printing a 0 that was never measured.
+    """
+    from costctl.analysis.commitments import Commitment
+
+    amounts = c.used is not None and c.unused is not None
+    return Commitment(source=c.provider, provider=c.provider, commitment_id=c.commitment_id, name=None,
+                      type=c.type, category=None, account=c.account, currency=c.currency,
+                      used=c.used or 0.0, unused=c.unused or 0.0, on_demand=c.on_demand, end=c.end,
+                      first_day=start, last_day=end - timedelta(days=1), origin="api",
+                      api_utilization=c.utilization, amounts=amounts)
+
+
+def merge(billing: list[Commitment], api: list[ApiCommitment], mode: str, start: date, end: date) -> list[Commitment]:
+    """The commitments a check judges under ``mode`` (``billing``, ``api``, ``both``).
+
+    ``both``: a billing commitment the API also reports (same short label, the handle both sides
+    share) takes the API's utilization, amounts where stated and end date (billing data of Azure
+    and GCP has none); the billing id, name and type stay, so perfdata labels do not change when
+    the API is switched on. Amounts in another unit than the billing's (Azure's reservation
+    hours) are not mixed in: the row keeps its billing amounts and takes the API's utilization.
+    Commitments only one side knows are kept as that side has them.
+    """
+    from dataclasses import replace as copy
+
+    if mode == "billing":
+        return billing
+    found = [as_commitment(c, start, end) for c in api]
+    if mode == "api":
+        return found
+    by_label = {label(c.commitment_id).lower(): c for c in found}  # Azure ids come in either case
+    out = []
+    for b in billing:
+        a = by_label.pop(b.label.lower(), None)
+        if a is None:
+            out.append(b)
+            continue
+        out.append(copy(b, origin="both", api_utilization=a.api_utilization, end=a.end or b.end,
+                        **({"used": a.used, "unused": a.unused,
+                            "on_demand": a.on_demand if a.on_demand is not None else b.on_demand}
+                           if a.amounts and a.currency == b.currency else {})))
+    return out + list(by_label.values())
+
+
+def provider_figures(env: Env, name: str, start: date, end: date, mode: str,
+                     accounts: tuple[str, ...] = ()) -> list[ApiCommitment] | None:
+    """Utilization of instance ``name`` from its cloud (cached a day), or None when ``mode`` is
+    ``both`` and its provider has no commitment API (billing alone then, as ``commitments`` does).
+
+    ``mode`` ``api`` on a provider without the API raises its one-line refusal; a failed or
+    malformed answer raises the provider's ``CostctlError`` (nothing cached).
+    """
+    from costctl import loader
+    from costctl.providers import registry
+
+    if mode == "billing":
+        return None
+    provider = loader.make_provider(env, name)
+    try:
+        if mode == "both" and provider.commitment_source() is None:
+            return None
+        source = registry.capability(provider, "commitment_source")
+        found = fetch(provider, source, "utilization", start, end)
+    finally:
+        provider.close()
+    env.verbose(f"{name}: commitment utilization from the API, {provider.stats.requests} request(s)")
+    return [c for c in found if not accounts or c.account is None or c.account in accounts]

@@ -67,17 +67,27 @@ class Commitment:
     end: date | None
     first_day: date
     last_day: date
+    # Where the figures come from: billing, api (the cloud's own figures only) or both (a billing
+    # commitment whose utilization and end the cloud's API answered). ``api_utilization`` is the
+    # cloud's percentage, which wins over the billing amounts; ``amounts`` is False when used and
+    # unused are not known (Azure's benefit summaries state a percentage only: they are then 0).
+    origin: str = "billing"
+    api_utilization: float | None = None
+    amounts: bool = True
 
     @property
     def utilization(self) -> float | None:
-        """used / (used + unused) in percent; None when the data holds no amortized amount."""
+        """used / (used + unused) in percent (the cloud's figure when it gave one); None when the
+        data holds no amortized amount."""
+        if self.api_utilization is not None:
+            return self.api_utilization
         total = self.used + self.unused
         return None if total <= 0 or math.isclose(total, 0.0, abs_tol=1e-9) else 100.0 * self.used / total
 
     @property
     def savings(self) -> float | None:
         """On-demand equivalent minus what the commitment cost over the range (None when either is unknown)."""
-        if self.on_demand is None or self.utilization is None:
+        if self.on_demand is None or self.utilization is None or not self.amounts:
             return None
         return self.on_demand - self.used - self.unused
 

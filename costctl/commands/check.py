@@ -58,6 +58,10 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
                    "(default 30d; 0 = off).")
 @click.option("--expiry-critical", default=None, metavar="DAYS",
               help="For --period commitments: CRITICAL when a term ends within this many days (default 7d; 0 = off).")
+@click.option("--source", "commitment_source", type=click.Choice(["billing", "api", "both"]), default=None,
+              help="For --period commitments: judge the billing figures, the clouds' API figures (Cost Explorer, "
+                   "Azure, GCP; cached a day), or both: billing commitments with the API's utilization and end "
+                   f"dates (default {documented_default('check.commitment_source')}).")
 @click.option("--idle-metric", type=click.Choice(["savings", "count"]), default=None,
               help="For --period idle: check the total estimated monthly savings (default) or the finding count.")
 @click.option("--checks", "idle_checks", default=None, metavar="LIST",
@@ -91,8 +95,8 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
               help="Show the version and exit (UNKNOWN).")
 @pass_env
 def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction: str | None, days: int | None,
-          expiry_warning: str | None, expiry_critical: str | None, idle_metric: str | None,
-          idle_checks: str | None, unit: str | None, warning: str | None,
+          expiry_warning: str | None, expiry_critical: str | None, commitment_source: str | None,
+          idle_metric: str | None, idle_checks: str | None, unit: str | None, warning: str | None,
           critical: str | None, providers: tuple[str, ...], files: tuple[str, ...], as_of: str | None,
           accounts: tuple[str, ...], services: tuple[str, ...], regions: tuple[str, ...], tags: tuple[str, ...],
           metric: str | None, timeout: float | None, error_state: str | None, stale_state: str | None,
@@ -117,7 +121,8 @@ def check(env: Env, period: str | None, budget_names: tuple[str, ...], direction
     try:
         code = _check(env, period, direction, warning, critical, providers, files, as_of, accounts, services,
                       regions, tags, metric, timeout, error_state, stale_state, max_age, top, plugin_verbose,
-                      budget_names, days, idle_metric, idle_checks, unit, expiry_warning, expiry_critical)
+                      budget_names, days, idle_metric, idle_checks, unit, expiry_warning, expiry_critical,
+                      commitment_source)
     except CostctlError as exc:
         code = _answer(env, State.UNKNOWN, " ".join(str(exc).split()))
     except Exception as exc:
@@ -149,7 +154,8 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
            timeout: float | None, error_state: str | None, stale_state: str | None, max_age: str | None,
            top: int | None, plugin_verbose: int, budget_names: tuple[str, ...] = (), days: int | None = None,
            idle_metric: str | None = None, idle_checks: str | None = None, unit: str | None = None,
-           expiry_warning: str | None = None, expiry_critical: str | None = None) -> int:
+           expiry_warning: str | None = None, expiry_critical: str | None = None,
+           commitment_source: str | None = None) -> int:
     from costctl.errors import UsageError
     from costctl.filters import Filters
     from costctl.monitoring.evaluate import Policy
@@ -171,6 +177,11 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
     if (expiry_warning is not None or expiry_critical is not None) and period != "commitments":
         raise UsageError(f"--expiry-{'warning' if expiry_warning is not None else 'critical'} needs "
                          "--period commitments")
+    if commitment_source is not None and period != "commitments":
+        raise UsageError("--source needs --period commitments")
+    if commitment_source == "api" and (files or env.demo):
+        raise UsageError("--source api asks the clouds' APIs; --file and --demo hold billing data only "
+                         "(use --source billing, or a configured aws/azure/gcp provider)")
     if (idle_metric or idle_checks) and period != "idle":
         raise UsageError(f"--{'idle-metric' if idle_metric else 'checks'} needs --period idle")
     if unit is not None and period != "usage":
@@ -231,8 +242,9 @@ def _check(env: Env, period: str | None, direction: str | None, warning: str | N
             expiry = Expiry(parse_days(expiry_warning or DEFAULT_EXPIRY_WARNING, "--expiry-warning") or None,
                             parse_days(expiry_critical or DEFAULT_EXPIRY_CRITICAL, "--expiry-critical") or None)
             progress.current = "summing commitments"
+            mode = commitment_source or settings.get("commitment_source") or "billing"
             return stored_periods.commitments(env, thresholds, expiry, policy, request.filters, providers, files,
-                                              days if days is not None else DEFAULT_DAYS)
+                                              days if days is not None else DEFAULT_DAYS, mode)
         if period not in ("budget", "anomalies", "idle", "usage"):
             return run_check(env, request, progress)
         # Anomalies, budget, idle and usage answer from stored facts when they still hold

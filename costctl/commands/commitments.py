@@ -120,7 +120,7 @@ def billing_advice_row(row: dict[str, Any]) -> dict[str, Any]:
     """costctl's own estimate in the columns of the API recommendations (spend-based, no upfront)."""
     return {**row, "source": "billing", "type": "costctl estimate", "what": row["service"], "term": None,
             "payment": "no upfront", "upfront": 0.0, "monthly_cost": row["hourly_commitment"] * 24 * 30.4,
-            "break_even_months": 0.0, "lookback_days": row["days"]}
+            "lookback_days": row["days"]}
 
 
 @click.command(short_help="Commitments (RIs, Savings Plans, reservations, CUDs): utilization, savings, coverage.")
@@ -135,8 +135,9 @@ def billing_advice_row(row: dict[str, Any]) -> dict[str, Any]:
                    "recommendations with upfront, savings and break-even) (docs/commitments.md).")
 @click.option("--source", "source", type=click.Choice(SOURCES), default=None,
               help="billing: figures from the billing data; api: from the clouds' APIs (Cost Explorer, Azure "
-                   "benefit APIs, GCP Recommender; cached a day); both. Unset: both for a provider that has "
-                   "the API, billing for the others. Rows say which source they come from.")
+                   "benefit and reservation APIs, GCP Recommender and Compute Engine; cached a day); both. "
+                   "Unset: both for a provider that has the API, billing for the others. Rows say which source "
+                   "they come from.")
 @click.option("--type", "types", multiple=True, metavar="TYPE",
               help="Only commitments of this type (repeatable; case and spaces ignored, a part is enough: "
                    "'savings plan', 'reserved', 'reservation'; cud, ri and sp abbreviate).")
@@ -222,6 +223,7 @@ def commitments(env: Env, providers: tuple[str, ...], files: tuple[str, ...], as
                         OutputColumn("daily_on_demand", "Base/day", "money"),
                         OutputColumn("hourly_commitment", "Commit/h", "price"),
                         OutputColumn("monthly_savings", "Savings/mo", "money"),
+                        OutputColumn("break_even_months", "Break-even mo", "number", 1),
                         OutputColumn("backtest_net", "Back-test net", "money"),
                         OutputColumn("backtest_utilization", "Back-test util %", "pct", 2),
                         OutputColumn("currency", "Currency", drop=0)]

@@ -84,6 +84,10 @@ def _pushgateway_url(url: str) -> str:
 @click.option("--idle/--no-idle", "with_idle", default=None,
               help="Export idle findings per provider and check; this scans the clouds' APIs as costctl idle "
                    f"does (default {documented_default('prometheus.idle')}).")
+@click.option("--commitment-source", type=click.Choice(["billing", "api", "both"]), default=None,
+              help="Commitment figures from the billing data, the clouds' APIs (cached a day), or both: billing "
+                   "commitments with the API's utilization and end dates "
+                   f"(default {documented_default('prometheus.commitment_source')}).")
 @click.option("--commitments/--no-commitments", "with_commitments", default=None,
               help="Export commitment utilization, unused cost, days to expiry and coverage of the last 7 days "
                    f"(default {documented_default('prometheus.commitments')}).")
@@ -96,7 +100,8 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
                       tags: tuple[str, ...], metric: str | None, output: str | None, pushgateway: str | None,
                       job: str | None, grouping: tuple[str, ...], top_services: int | None,
                       timeout: float | None, follow_symlinks: bool, with_anomalies: bool | None,
-                      with_idle: bool | None, with_commitments: bool | None) -> None:
+                      with_idle: bool | None, with_commitments: bool | None,
+                      commitment_source: str | None) -> None:
     """Export cost metrics in the Prometheus text format.
 
     Without --output or --pushgateway the exposition goes to stdout.
@@ -141,8 +146,9 @@ def export_prometheus(env: Env, providers: tuple[str, ...], files: tuple[str, ..
         try:
             if _spent():
                 raise deadline.DeadlineExceeded()
-            snapshot.commitments = commitment_figures(env, providers, files,
-                                                      Filters.from_options(accounts, services, regions, tags))
+            snapshot.commitments = commitment_figures(
+                env, providers, files, Filters.from_options(accounts, services, regions, tags),
+                commitment_source or settings.get("commitment_source") or "billing")
         except deadline.DeadlineExceeded as exc:  # as for findings: what was gathered is still written
             names = ["file"] if files else loader.select_sources(env, providers)
             snapshot.commitments = [CommitmentFigures(n, up=False, error=f"{n}: {exc}") for n in names]

@@ -5,7 +5,9 @@ default ``90:`` / ``80:`` percent), and one that lapses unnoticed so its usage f
 on-demand prices (term end within ``--expiry-warning`` / ``--expiry-critical`` days). Both are
 judged per commitment over the last ``--days`` complete days (default 7: a week evens out the
 weekend dip of covered usage), from the billing data's commitment columns
-(``costctl.analysis.commitments``). The worst commitment decides a provider's state.
+(``costctl.analysis.commitments``) or, with ``--source api|both``, the cloud's own figures
+(``costctl.analysis.commitment_api``: cached a day, so a check every 5 minutes asks once). The
+worst commitment decides a provider's state.
 
 Perfdata per commitment (utilization %, days left when the end is known), the worst
 ``PERF_LIMIT`` first; the rest are folded into one ``<source>_other_util`` (their combined
@@ -25,6 +27,7 @@ from costctl.monitoring.summary import Outcome, summarize
 from costctl.monitoring.thresholds import Thresholds
 
 if TYPE_CHECKING:
+    from costctl.analysis.commitment_api import ApiCommitment
     from costctl.analysis.commitments import Commitment
     from costctl.context import Env
     from costctl.filters import Filters
@@ -110,8 +113,9 @@ def judge_source(source: str, found: list[Commitment], thresholds: Thresholds, e
     problems = [text for _c, state, text in verdicts if state is not State.OK]
     details = [f"{source}: {c.type or 'commitment'} {c.commitment_id}: utilization "
                f"{'unknown (no amortized amounts)' if c.utilization is None else f'{c.utilization:.1f}%'}, "
-               f"unused {c.unused:,.2f} {c.currency}"
+               + (f"unused {c.unused:,.2f} {c.currency}" if c.amounts else "unused amount not stated")
                + (f", {_ends(d)} ({c.end})" if (d := c.days_left(today)) is not None else "")
+               + ("" if c.origin == "billing" else f" [{'API' if c.origin == 'api' else 'billing + API'}]")
                for c, _s, _t in verdicts]
     state = worst(v[1] for v in verdicts) if verdicts else State.OK
     if error:
@@ -130,7 +134,9 @@ def judge_source(source: str, found: list[Commitment], thresholds: Thresholds, e
 
 
 def _judge_data(source: str, data: Dataset, filters: Filters, thresholds: Thresholds, expiry: Expiry,
-                today: date, policy: Policy, window: tuple[date, date], error: str | None = None) -> Result:
+                today: date, policy: Policy, window: tuple[date, date], error: str | None = None,
+                api: list[ApiCommitment] | None = None, mode: str = "billing") -> Result:
+    from costctl.analysis.commitment_api import merge
     from costctl.analysis.commitments import commitments
 
     rows = data.between(*window)
@@ -138,14 +144,27 @@ def _judge_data(source: str, data: Dataset, filters: Filters, thresholds: Thresh
         state = policy.error_state if error else policy.stale_state
         why = error or f"no data from {window[0]} to {window[1] - timedelta(days=1)}"
         return Result(source, state, f"{source}: {why}")
-    return judge_source(source, commitments(rows.filtered(filters)), thresholds, expiry, today, error)
+    found = commitments(rows.filtered(filters))
+    if api is not None:
+        found = merge(found, api, mode, *window)
+    return judge_source(source, found, thresholds, expiry, today, error)
 
 
 def commitment_outcome(env: Env, thresholds: Thresholds, expiry: Expiry, policy: Policy, filters: Filters,
-                       providers: tuple[str, ...], files: tuple[str, ...], days: int) -> Outcome:
-    """Every selected provider instance (or the ``--file`` exports) judged over the last ``days`` days."""
+                       providers: tuple[str, ...], files: tuple[str, ...], days: int,
+                       mode: str = "billing") -> Outcome:
+    """Every selected provider instance (or the ``--file`` exports) judged over the last ``days`` days.
+
+    ``mode`` (``--source``; ``--file`` holds billing data only, so it is judged as billing):
+    ``billing`` judges the billing data; ``api`` the cloud's own figures
+    (no billing data is read); ``both`` the billing commitments with the API's utilization and end
+    dates where the provider has the API. An API that cannot answer, or answers badly, makes that
+    provider ``--error-state`` (UNKNOWN unless set) with its one-line reason: a check must not
+    judge a commitment on figures it could not get.
+    """
     from costctl import loader
-    from costctl.errors import UsageError
+    from costctl.analysis.commitment_api import merge, provider_figures
+    from costctl.errors import CostctlError, UsageError
 
     if days < 1:
         raise UsageError(f"--days: expected 1 or more, got {days}")
@@ -162,12 +181,26 @@ def commitment_outcome(env: Env, thresholds: Thresholds, expiry: Expiry, policy:
     results = []
     for name in loader.select_sources(env, providers):
         try:
+            api = provider_figures(env, name, *window, mode, filters.accounts)
+        except CostctlError as exc:
+            if env.loads is not None:  # a failed source: this answer must not be stored (precomputed.store)
+                env.loads.append({"source": name, "api": "commitment utilization", "ok": False})
+            results.append(Result(name, policy.error_state, f"{name}: {_without_name(name, str(exc))}"))
+            continue
+        if mode == "api":
+            assert api is not None
+            results.append(judge_source(name, merge([], api, mode, *window), thresholds, expiry, today))
+            continue
+        try:
             data, status = loader.load_source(env, name, *window, tolerate_errors=True)
         except (ProviderError, ConfigError) as exc:
             results.append(Result(name, policy.error_state, f"{name}: {exc}"))
             continue
-        error = None if status.ok else (status.error or "refresh failed")
-        if error and error.startswith(f"{name}: "):
-            error = error[len(name) + 2:]
-        results.append(_judge_data(name, data, filters, thresholds, expiry, today, policy, window, error))
+        error = None if status.ok else _without_name(name, status.error or "refresh failed")
+        results.append(_judge_data(name, data, filters, thresholds, expiry, today, policy, window, error, api, mode))
     return summarize(f"commitments {window[0]}..{window[1] - timedelta(days=1)}", results)
+
+
+def _without_name(name: str, error: str) -> str:
+    """An error text without the instance's name in front: the result line adds it once."""
+    return error[len(name) + 2:] if error.startswith(f"{name}: ") else error

@@ -133,21 +133,25 @@ def usage(env: Env, thresholds: Thresholds, policy: Policy, unit: str, filters: 
 
 
 def commitments(env: Env, thresholds: Thresholds, expiry: Any, policy: Policy, filters: Filters,
-                providers: tuple[str, ...], files: tuple[str, ...], days: int) -> Outcome:
-    """The commitments period: its whole answer is stored for this request, thresholds and expiry
-    limits included (a poller asks the same question every time; another question computes again)."""
+                providers: tuple[str, ...], files: tuple[str, ...], days: int, mode: str = "billing") -> Outcome:
+    """The commitments period: its whole answer is stored for this request, thresholds, expiry
+    limits and source included (a poller asks the same question every time; another question
+    computes again)."""
     request = precomputed.request_text("commitments", env, thresholds=str(thresholds),
                                        expiry=[expiry.warning, expiry.critical], filters=_filters(filters),
-                                       providers=list(providers), days=days)
+                                       providers=list(providers), days=days, source=mode)
     facts = None if files else precomputed.lookup(env, "commitments", request)
     if facts is not None:
         return precomputed.outcome_of(facts)
+    from costctl.analysis.commitment_api import API_TTL
     from costctl.monitoring.commitment_check import commitment_outcome
 
     precomputed.begin(env)
-    outcome = commitment_outcome(env, thresholds, expiry, policy, filters, providers, files, days)
+    outcome = commitment_outcome(env, thresholds, expiry, policy, filters, providers, files, days, mode)
     if not files:  # a provider that failed answers --error-state: then nothing is stored (precomputed.store)
-        precomputed.store(env, "commitments", request, precomputed.outcome_facts(outcome), {})
+        # API figures are cached for API_TTL: the stored answer must not outlive them.
+        precomputed.store(env, "commitments", request, precomputed.outcome_facts(outcome), {},
+                          lifetime=None if mode == "billing" else API_TTL)
     return outcome
 
 

@@ -168,7 +168,8 @@ def commitment_families(snap: Snapshot, up: GaugeMetricFamily) -> Iterator[Gauge
         for s in f.series:
             if s.utilization is not None:
                 util.add_metric([f.provider, s.commitment, s.type], _money(s.utilization))
-            unused.add_metric([f.provider, s.commitment, s.type, s.currency], _money(s.unused))
+            if s.unused is not None:  # not stated by the cloud (Azure's summaries): no sample, not a false 0
+                unused.add_metric([f.provider, s.commitment, s.type, s.currency], _money(s.unused))
             if s.end is not None:
                 expiry.add_metric([f.provider, s.commitment, s.type], s.end)
         for (service, currency), ratio in f.coverage.items():

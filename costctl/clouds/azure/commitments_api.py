@@ -1,6 +1,6 @@
-"""Savings plan utilization and purchase recommendations from Azure Cost Management's benefit APIs.
+"""Commitment utilization and purchase recommendations from Azure's benefit and reservation APIs.
 
-The ``azure`` provider's ``commitment_source``. Two GET list APIs on Resource Manager, sent through
+The ``azure`` provider's ``commitment_source``. GET list APIs on Resource Manager, sent through
 the provider's own ``CostManagementClient`` (its credential, ``endpoint`` override and the
 ``QueryRunner`` retries: 429 waits for the retry-after headers, every attempt counted):
 
@@ -12,6 +12,13 @@ the provider's own ``CostManagementClient`` (its credential, ``endpoint`` overri
 - ``{scope}/providers/Microsoft.CostManagement/benefitRecommendations``: what savings plan
   commitment Azure recommends for the lookback, with its cost and savings over that window,
   scaled here to a month.
+
+- ``{benefit scope}/providers/Microsoft.Consumption/reservationSummaries`` (daily grain): per
+  reservation its reserved and used hours a day. Summed over the range they give the reservation's
+  used and unused amounts (in **hours**: the API states no money) and an hours-weighted
+  utilization, which replace the percentage-only benefit figure of the same reservation.
+- ``{scope}/providers/Microsoft.Consumption/reservationRecommendations``: what reservations to buy
+  (quantity, size, region), with ``netSavings`` over the lookback, scaled here to a month.
 
 Azure states no coverage figure through these APIs; ``coverage`` returns nothing and the billing
 figure stands. Every answer is shape-checked; a broken one is a ``BadAnswer`` and is not cached.
@@ -30,6 +37,9 @@ from costctl.errors import ProviderError
 from costctl.providers.answers import amount, bad, field
 
 UTILIZATION_API = "Azure benefitUtilizationSummaries"
+RESERVATION_UTILIZATION_API = "Azure reservationSummaries"
+RESERVATION_RECOMMENDATION_API = "Azure reservationRecommendations"
+CONSUMPTION_API_VERSION = "2023-05-01"
 RECOMMENDATION_API = "Azure benefitRecommendations"
 API_VERSION = "2023-11-01"  # the first GA version of both benefit APIs
 LOOKBACKS = {7: "Last7Days", 30: "Last30Days", 60: "Last60Days"}
@@ -77,9 +87,10 @@ class AzureCommitments:
             self._runner = self.make_runner()
         return self._runner
 
-    def _url(self, scope: str, api: str, params: dict[str, str]) -> str:
-        query = "&".join(f"{k}={quote(v, safe='/')}" for k, v in {"api-version": API_VERSION, **params}.items())
-        return f"{self.endpoint}/{scope.strip('/')}/providers/Microsoft.CostManagement/{api}?{query}"
+    def _url(self, scope: str, api: str, params: dict[str, str], namespace: str = "Microsoft.CostManagement",
+             version: str = API_VERSION) -> str:
+        query = "&".join(f"{k}={quote(v, safe='/')}" for k, v in {"api-version": version, **params}.items())
+        return f"{self.endpoint}/{scope.strip('/')}/providers/{namespace}/{api}?{query}"
 
     def utilization(self, start: date, end: date) -> list[ApiCommitment]:
         """Per benefit: the mean of its daily average utilization over ``[start, end)``."""
@@ -105,10 +116,53 @@ class AzureCommitments:
             kind = str(item.get("kind") or props.get("benefitType") or "SavingsPlan")
             kinds[benefit] = KINDS.get(kind.lower(), kind)
             orders[benefit] = props.get("benefitOrderId")
-        return [ApiCommitment(provider="", commitment_id=benefit, type=kinds[benefit], account=None, used=None,
-                              unused=None, on_demand=None, net_savings=None, start=None, end=None, term=None,
-                              payment=None, currency="", utilization_pct=sum(values) / len(values))
-                for benefit, values in sorted(days.items())]
+        found = [ApiCommitment(provider="", commitment_id=benefit, type=kinds[benefit], account=None, used=None,
+                               unused=None, on_demand=None, net_savings=None, start=None, end=None, term=None,
+                               payment=None, currency="", utilization_pct=sum(values) / len(values))
+                 for benefit, values in sorted(days.items())]
+        if "/savingsplanorders/" in self.utilization_scope.lower():
+            return found  # a savings plan order holds no reservation
+        reservations = self._reservation_hours(start, end)
+        # A reservation the summaries measured in hours is shown once, with its amounts: the
+        # benefit API's percentage of the same reservation (matched by order or reservation id) goes.
+        measured = {part.lower() for r in reservations for part in _guids(r.commitment_id)}
+        kept = [c for c in found if not (c.type == "Reservation" and measured & set(_guids(c.commitment_id)))]
+        return sorted(kept + reservations, key=lambda c: c.commitment_id)
+
+    def _reservation_hours(self, start: date, end: date) -> list[ApiCommitment]:
+        """Per reservation: reserved and used hours over ``[start, end)`` from the daily summaries."""
+        last = end - timedelta(days=1)
+        if "/billingprofiles/" in self.utilization_scope.lower():  # MCA: dates as parameters, not a filter
+            params = {"grain": "daily", "startDate": start.isoformat(), "endDate": last.isoformat()}
+        else:
+            params = {"grain": "daily", "$filter": f"properties/UsageDate ge '{start.isoformat()}' and "
+                                                  f"properties/UsageDate le '{last.isoformat()}'"}
+        url = self._url(self.utilization_scope, "reservationSummaries", params, "Microsoft.Consumption",
+                        CONSUMPTION_API_VERSION)
+        self.runner.reader_role = "Reservations Reader (or Billing Reader) on the billing scope"
+        hours: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
+        for i, item in enumerate(self.runner.get_values(url, RESERVATION_UTILIZATION_API)):
+            where = f"value[{i}].properties"
+            props = field(item, "properties", dict, RESERVATION_UTILIZATION_API, f"value[{i}]")
+            order = field(props, "reservationOrderId", str, RESERVATION_UTILIZATION_API, where)
+            reservation = field(props, "reservationId", str, RESERVATION_UTILIZATION_API, where)
+            day = field(props, "usageDate", str, RESERVATION_UTILIZATION_API, where)
+            if not start.isoformat() <= day[:10] < end.isoformat():
+                continue
+            reserved = _number(props, "reservedHours", RESERVATION_UTILIZATION_API, where)
+            used = _number(props, "usedHours", RESERVATION_UTILIZATION_API, where)
+            if reserved < 0 or used < 0 or used > reserved * 1.0001:
+                raise bad(RESERVATION_UTILIZATION_API,
+                          f"{where}: usedHours {used:g} of reservedHours {reserved:g}, not a share of them")
+            acc = hours[(order.rstrip("/").rsplit("/", 1)[-1], reservation.rstrip("/").rsplit("/", 1)[-1])]
+            acc[0] += reserved
+            acc[1] += used
+        return [ApiCommitment(provider="", commitment_id=f"/providers/Microsoft.Capacity/reservationOrders/{order}"
+                              f"/reservations/{reservation}", type="Reservation", account=None, used=used,
+                              unused=max(reserved - used, 0.0), on_demand=None, net_savings=None, start=None,
+                              end=None, term=None, payment=None, currency="hours",
+                              utilization_pct=100.0 * used / reserved if reserved > 0 else None)
+                for (order, reservation), (reserved, used) in sorted(hours.items())]
 
     def coverage(self, start: date, end: date) -> list[ApiCoverage]:
         """Azure's benefit APIs state no coverage; the billing figure stands."""
@@ -141,4 +195,60 @@ class AzureCommitments:
                 account=target, term=self.term, payment="monthly", upfront=0.0,
                 monthly_cost=hourly * HOURS_A_MONTH, monthly_savings=saved / hours * HOURS_A_MONTH,
                 break_even_months=0.0, currency=str(props.get("currencyCode") or ""), lookback_days=lookback_days))
+        return out + self._reservation_recommendations(lookback_days)
+
+    def _reservation_recommendations(self, lookback_days: int) -> list[ApiRecommendation]:
+        """Reservations Azure recommends for the lookback and term: quantity, size, region, savings.
+
+        ``netSavings`` (and the costs) cover the lookback period's usage, so a month's savings is
+        netSavings / (lookback days x 24 h) x 730 h. Azure bills a reservation bought with monthly
+        payments at the same total as one paid upfront, so no upfront is needed: break-even at once.
+        """
+        url = self._url(self.recommendation_scope, "reservationRecommendations",
+                        {"$filter": f"properties/lookBackPeriod eq '{LOOKBACKS[lookback_days]}'"},
+                        "Microsoft.Consumption", CONSUMPTION_API_VERSION)
+        self.runner.reader_role = "Reader (or Cost Management Reader) on the scope"
+        out = []
+        api = RESERVATION_RECOMMENDATION_API
+        for i, item in enumerate(self.runner.get_values(url, api)):
+            where = f"value[{i}].properties"
+            props = field(item, "properties", dict, api, f"value[{i}]")
+            if str(props.get("term") or TERMS[self.term]) != TERMS[self.term]:
+                continue  # the filter names the lookback; the term is chosen here
+            saved, currency = _money_of(props, "netSavings", api, where)
+            without, _ = _money_of(props, "costWithNoReservedInstances", api, where)
+            with_ri, _ = _money_of(props, "totalCostWithReservedInstances", api, where)
+            quantity = _number(props, "recommendedQuantity", api, where)
+            size = str(props.get("normalizedSize") or item.get("sku") or _sku_name(props) or "reservation")
+            region = str(item.get("location") or props.get("location") or "")
+            scale = HOURS_A_MONTH / (lookback_days * 24.0)
+            out.append(ApiRecommendation(
+                provider="", type="Reservation",
+                what=f"{quantity:g} x {size}" + (f" {region}" if region else "")
+                     + (f" ({str(props['scope']).lower()} scope)" if props.get("scope") else ""),
+                account=props.get("subscriptionId"), term=self.term, payment="monthly", upfront=0.0,
+                monthly_cost=with_ri * scale if with_ri <= without else None, monthly_savings=saved * scale,
+                break_even_months=0.0 if saved > 0 else None, currency=currency or str(props.get("currencyCode") or ""),
+                lookback_days=lookback_days))
         return out
+
+
+def _guids(commitment_id: str) -> list[str]:
+    """The path segments of an id, lower-cased (an order id, a reservation id): what two APIs share."""
+    return [part.lower() for part in commitment_id.strip("/").split("/") if len(part) >= 32]
+
+
+def _money_of(props: dict[str, Any], key: str, source: str, where: str) -> tuple[float, str]:
+    """An amount that is a number (EA, ``kind: legacy``) or ``{"value", "currency"}`` (MCA, ``modern``)."""
+    value = props.get(key)
+    if isinstance(value, dict):
+        return _number(value, "value", source, f"{where}.{key}"), str(value.get("currency") or "")
+    return _number(props, key, source, where), ""
+
+
+def _sku_name(props: dict[str, Any]) -> str | None:
+    """The ``SkuName`` entry of ``skuProperties`` ([{"name", "value"}]), where the answer has one."""
+    for entry in props.get("skuProperties") or []:
+        if isinstance(entry, dict) and str(entry.get("name", "")).lower() == "skuname":
+            return str(entry.get("value"))
+    return None

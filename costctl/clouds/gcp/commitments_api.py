@@ -13,8 +13,10 @@ Each recommendation's action adds a Compute Engine commitment: its ``value`` nam
 MB); ``primaryImpact.costProjection`` is the cost change over ``duration`` (negative: a saving),
 scaled here to a month of 730 h. CUDs are paid monthly without upfront, so they break even at once.
 
-Utilization and coverage are not asked here (the commitment utilization insights are not read
-yet): the billing data's figures stand for those.
+Utilization rows are the CUD inventory of ``clouds.gcp.commitment_inventory`` (Compute Engine
+``regionCommitments``): which commitments exist, with start, end and plan, so a check can judge
+their expiry. The Recommender's commitment insights carry no documented utilization figure, so
+utilization and coverage stay the billing data's.
 """
 
 from __future__ import annotations
@@ -119,8 +121,10 @@ class GcpCommitments:
     """``CommitmentSource`` of one ``gcp`` provider instance: Recommender only (see the module docstring)."""
 
     def __init__(self, make_session: Callable[[], Any], endpoint: str, projects: list[str], regions: list[str],
-                 max_time: float, on_request: Callable[[], None], on_retry: Callable[[], None]) -> None:
+                 max_time: float, on_request: Callable[[], None], on_retry: Callable[[], None],
+                 inventory: Any = None) -> None:
         self.make_session = make_session
+        self.inventory = inventory  # CommitmentInventory: the CUDs and their terms, from Compute Engine
         self.endpoint = endpoint.rstrip("/")
         self.projects = projects
         self.regions = regions
@@ -129,7 +133,8 @@ class GcpCommitments:
         self.on_retry = on_retry
 
     def utilization(self, start: date, end: date) -> list[ApiCommitment]:
-        return []
+        """The CUDs in force during the range, with start, end, term (no utilization: see the module)."""
+        return [] if self.inventory is None else self.inventory.commitments(self.projects, start, end)
 
     def coverage(self, start: date, end: date) -> list[ApiCoverage]:
         return []

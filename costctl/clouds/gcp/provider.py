@@ -71,6 +71,8 @@ class GcpProvider(Provider):
                                          "per region)"),
         "recommender_endpoint": Field("str", help="Recommender API endpoint override (private endpoint, local "
                                                   "test server)"),
+        "compute_endpoint": Field("str", help="Compute Engine API endpoint override for the commitment inventory "
+                                              "(private endpoint, local test server)"),
     }
 
     @property
@@ -213,14 +215,18 @@ class GcpProvider(Provider):
         return Scanner()
 
     def commitment_source(self) -> CommitmentSource:
-        """Capability: CUD purchase recommendations from the Recommender (``clouds.gcp.commitments_api``),
-        with this instance's credentials; the session is built on the first request."""
+        """Capability: CUD purchase recommendations from the Recommender (``clouds.gcp.commitments_api``)
+        and the CUD inventory with term ends from Compute Engine (``clouds.gcp.commitment_inventory``),
+        with this instance's credentials; sessions and clients are built on the first request."""
+        from costctl.clouds.gcp.commitment_inventory import CommitmentInventory
         from costctl.clouds.gcp.commitments_api import ENDPOINT, GcpCommitments, session_factory
 
         projects = list(self.settings.get("commitment_projects") or []) or [self.table.split(".")[0]]
         return GcpCommitments(session_factory(self.settings), self.settings.get("recommender_endpoint") or ENDPOINT,
                               projects, list(self.settings.get("commitment_regions") or []),
-                              float(self.settings.get("max_retry_time") or 120.0), self._count_job, self._count_retry)
+                              float(self.settings.get("max_retry_time") or 120.0), self._count_job, self._count_retry,
+                              inventory=CommitmentInventory(self.settings, self.settings.get("compute_endpoint"),
+                                                            self._count_job))
 
     def test_auth(self) -> AuthResult:
         """Dry-run yesterday's fetch query: proves credentials, job rights and table access, scans nothing."""
