@@ -174,8 +174,9 @@ class Dataset:
         return self.arrow(self.sql())
 
     def rollup_table(self, columns: Iterable[str] = (), tag_keys: Iterable[str] = (), all_tags: bool = False,
-                     by_day: bool = True, large_strings: bool = False, by_month: bool = False) -> pa.Table:
-        """Money and quantities summed per day over ``columns`` (plus ``ROLLUP_ALWAYS``).
+                     large_strings: bool = False, by_month: bool = False) -> pa.Table:
+        """Money and quantities summed per day (per month with ``by_month``) over ``columns`` (plus
+        ``ROLLUP_ALWAYS``).
 
         Tags: ``tag_keys`` keeps only those keys (as Tags of the result), ``all_tags`` keeps the
         whole tag map as a dimension. Other columns come back absent (NULL). ChargePeriodEnd is
@@ -185,13 +186,7 @@ class Dataset:
                 if c in COLUMN_KINDS and COLUMN_KINDS[c] not in (MONEY, NUMBER, TAGS, FLAG, TIMESTAMP)]
         keep += [c for c in columns if c == "BillingPeriodStart"]
         keys = list(dict.fromkeys(tag_keys))
-        if by_month:
-            parts = [f"{MONTH_KEY} AS _month"]
-        elif by_day:
-            parts = ["_day"]
-        else:
-            parts = ["min(ChargePeriodStart) AS ChargePeriodStart"]
-        parts.append("max(ChargePeriodEnd) AS ChargePeriodEnd")
+        parts = [f"{MONTH_KEY} AS _month" if by_month else "_day", "max(ChargePeriodEnd) AS ChargePeriodEnd"]
         parts += [quote(c) for c in keep]
         parts += [f"fsum({quote(c)}) AS {quote(c)}" for c in SUMMED]  # compensated: order-independent
         parts.append("bool_or(x_Estimated) AS x_Estimated")
@@ -202,11 +197,9 @@ class Dataset:
             rows = f"({self.sql(f'*, {DAY_NUMBER} AS _day')}) r LEFT JOIN {CALENDAR} cal ON cal.d = r._day"
             query = (f"SELECT make_timestamptz(_month // 12, _month % 12 + 1, 1, 0, 0, 0.0, 'UTC') AS "
                      f"ChargePeriodStart, * EXCLUDE (_month) FROM (SELECT {', '.join(parts)} FROM {rows} GROUP BY ALL)")
-        elif by_day:
+        else:
             query = (f"SELECT to_timestamp(_day * 86400) AS ChargePeriodStart, * EXCLUDE (_day) FROM "
                      f"(SELECT {', '.join(parts)} FROM ({self.sql(f'*, {DAY_NUMBER} AS _day')}) GROUP BY ALL)")
-        else:
-            query = f"{self.sql(', '.join(parts))} GROUP BY ALL"
         table = self.arrow(query, large_strings)
         if keys:
             table = _tags_from_columns(table, keys)

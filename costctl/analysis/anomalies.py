@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from costctl.filters import Filters
     from costctl.query import Dataset
 
 KINDS = ("spike", "drop", "level_shift", "new")
@@ -111,15 +110,12 @@ def anomaly_id(day: date, group: dict[str, str | None], currency: str | None) ->
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def frame_columns(keys: list[str], filters: Filters | None = None) -> tuple[list[str], list[str]]:
-    """(record columns, tag keys) detection reads: the group keys, the keys its explanations
-    drill into, and the columns of the row filters applied to its frame."""
+def frame_columns(keys: list[str]) -> tuple[list[str], list[str]]:
+    """(record columns, tag keys) detection reads: the group keys and the keys its explanations
+    drill into (filters apply in SQL, ``Dataset.filtered``, before any row is read)."""
     from costctl.query import columns_for
 
     columns, tag_keys = columns_for([*keys, *drill_keys(keys), *ancestor_keys(keys)])
-    if filters:
-        columns += ["SubAccountId", "SubAccountName", "ServiceName", "RegionId"]
-        tag_keys += [k for k, _v in filters.tags]
     return list(dict.fromkeys(columns)), list(dict.fromkeys(tag_keys))
 
 
